@@ -1,0 +1,3 @@
+"""drctl: disaster-recovery orchestration for Azure."""
+
+__version__ = "0.1.0"
