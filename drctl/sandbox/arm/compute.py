@@ -1,0 +1,113 @@
+"""Microsoft.Compute virtual machine scale sets: get, list and PATCH (``sku.capacity``) as Azure does it.
+
+``begin_update`` accepts only 200: the PATCH answers 200 with the model (``provisioningState: Updating``,
+the new ``sku.capacity``) and an ``Azure-AsyncOperation`` header; ARMPolling follows it, then GETs the scale
+set. The instances (what the app endpoint counts) change when the operation completes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from drctl.sandbox.arm.core import ArmError, Ctx, Route, lro_urls, not_found, paged
+from drctl.sandbox.arm.resources import deep_merge
+from drctl.sandbox.http import Response, json_response
+from drctl.sandbox.lro import Outcome
+from drctl.sandbox.ops import OpKind
+from drctl.sandbox.state import ScaleSetState
+
+_VMSS = "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.compute/virtualmachinescalesets/{name}"
+
+
+def routes() -> list[Route]:
+    read = OpKind.ARM_READ
+    return [
+        Route.of("GET", "subscriptions/{sub}/providers/microsoft.compute/virtualmachinescalesets", read, _all),
+        Route.of("GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.compute/virtualmachinescalesets",
+                 read, _by_group),
+        Route.of("GET", _VMSS, read, _get),
+        Route.of("PATCH", _VMSS, OpKind.VMSS_UPDATE, _patch),
+    ]
+
+
+def vmss_json(ctx: Ctx, vmss: ScaleSetState) -> dict[str, Any]:
+    capacity = vmss.pending_capacity if vmss.pending_capacity is not None else vmss.capacity
+    return {
+        "name": vmss.name,
+        "id": f"{ctx.rg_id(vmss.resource_group)}/providers/Microsoft.Compute/virtualMachineScaleSets/{vmss.name}",
+        "type": "Microsoft.Compute/virtualMachineScaleSets",
+        "location": ctx.world.regions[vmss.region].location,
+        "tags": vmss.tags,
+        "sku": {"name": vmss.sku, "tier": "Standard", "capacity": capacity},
+        "properties": {
+            "singlePlacementGroup": False,
+            "orchestrationMode": "Uniform",
+            "upgradePolicy": {"mode": "Manual"},
+            "provisioningState": vmss.provisioning,
+            "overprovision": False,
+            "doNotRunExtensionsOnOverprovisionedVMs": False,
+            "uniqueId": str(uuid.uuid5(uuid.NAMESPACE_DNS, vmss.name.lower())),
+            "platformFaultDomainCount": 1,
+            "timeCreated": "2024-01-15T03:20:00.0000000+00:00",
+            **vmss.overlay,
+        },
+    }
+
+
+def _vmss_of(ctx: Ctx) -> ScaleSetState:
+    vmss = ctx.world.scale_sets.get(ctx.params["name"].lower())
+    if vmss is None or vmss.resource_group.lower() != ctx.rg.lower():
+        raise not_found("Microsoft.Compute/virtualMachineScaleSets", ctx.params["name"], ctx.rg)
+    ctx.check_region(vmss.region, write=ctx.req.method not in ("GET", "HEAD"))
+    return vmss
+
+
+def _all(ctx: Ctx) -> Response:
+    return paged(ctx, [vmss_json(ctx, s) for s in ctx.world.scale_sets.values()])
+
+
+def _by_group(ctx: Ctx) -> Response:
+    return paged(ctx, [vmss_json(ctx, s) for s in ctx.world.scale_sets.values()
+                       if s.resource_group.lower() == ctx.rg.lower()])
+
+
+def _get(ctx: Ctx) -> Response:
+    return json_response(200, vmss_json(ctx, _vmss_of(ctx)))
+
+
+def _patch(ctx: Ctx) -> Response:
+    vmss = _vmss_of(ctx)
+    body = ctx.body()
+    sku = body.get("sku") or {}
+    capacity = sku.get("capacity", vmss.pending_capacity if vmss.pending_capacity is not None else vmss.capacity)
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or not 0 <= capacity <= 1000:
+        raise ArmError(400, "InvalidParameter", f"The value '{capacity}' of parameter 'sku.capacity' is not valid: "
+                                                "an integer from 0 to 1000.", target="sku.capacity")
+    if isinstance(body.get("tags"), dict):
+        vmss.tags = {str(k): str(v) for k, v in body["tags"].items()}
+    if isinstance(body.get("properties"), dict):
+        vmss.overlay = deep_merge(vmss.overlay, body["properties"])
+    if isinstance(sku.get("name"), str):
+        vmss.sku = sku["name"]
+    world = ctx.world
+    fault = world.faults.take_lro_failure(OpKind.VMSS_UPDATE)
+    vmss.pending_capacity = capacity
+    vmss.provisioning = "Updating"
+
+    def complete(at: float) -> Outcome:
+        vmss.capacity, vmss.pending_capacity, vmss.provisioning = capacity, None, "Succeeded"
+        return None
+
+    def abort(at: float) -> None:
+        vmss.pending_capacity, vmss.provisioning = None, "Failed"
+
+    operation = world.operations.create(
+        op=OpKind.VMSS_UPDATE, namespace="Microsoft.Compute", location=world.regions[vmss.region].location,
+        now=ctx.now, duration=world.faults.latency(OpKind.VMSS_UPDATE), complete=complete,
+        result_path=None,
+        forced_error=(fault.code, fault.message or "The scale set update failed (sandbox fault).") if fault else None,
+        abort=abort, detail={"scale_set": vmss.name, "capacity": capacity},
+    )
+    headers = lro_urls(ctx, operation, "operations", None)
+    return json_response(200, vmss_json(ctx, vmss), headers)

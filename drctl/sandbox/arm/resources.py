@@ -1,0 +1,190 @@
+"""Subscriptions, resource groups, provider registration and generic resources by id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drctl.sandbox.arm.core import ArmError, Ctx, Route, not_found, paged
+from drctl.sandbox.http import Response, json_response
+from drctl.sandbox.ops import OpKind
+from drctl.sandbox.state import GenericState, Placed
+
+_PROVIDERS = ("Microsoft.Sql", "Microsoft.Network", "Microsoft.Web", "Microsoft.Compute", "Microsoft.Storage",
+              "Microsoft.Resources")
+
+
+def routes() -> list[Route]:
+    read, write = OpKind.ARM_READ, OpKind.ARM_WRITE
+    return [
+        Route.of("GET", "subscriptions", read, _subscriptions),
+        Route.of("GET", "subscriptions/{sub}", read, _subscription),
+        Route.of("GET", "subscriptions/{sub}/resourcegroups", read, _groups),
+        Route.of("GET", "subscriptions/{sub}/resourcegroups/{rg}", read, _group),
+        Route.of("HEAD", "subscriptions/{sub}/resourcegroups/{rg}", read, lambda ctx: Response(204)),
+        Route.of("GET", "subscriptions/{sub}/resourcegroups/{rg}/resources", read, _group_resources),
+        Route.of("GET", "subscriptions/{sub}/resources", read, _all_resources),
+        Route.of("GET", "subscriptions/{sub}/providers", read, _providers),
+        Route.of("GET", "subscriptions/{sub}/providers/{ns}", read, _provider),
+        Route.of("POST", "subscriptions/{sub}/providers/{ns}/register", write, _provider),
+    ]
+
+
+def _subscription_json(ctx: Ctx) -> dict[str, Any]:
+    estate = ctx.world.estate
+    return {
+        "id": f"/subscriptions/{ctx.sub}", "authorizationSource": "RoleBased", "managedByTenants": [],
+        "subscriptionId": ctx.sub, "tenantId": ctx.world.tenant_id, "displayName": estate.subscription_name,
+        "state": "Enabled",
+        "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
+                                 "spendingLimit": "Off"},
+    }
+
+
+def _subscriptions(ctx: Ctx) -> Response:
+    return paged(ctx, [_subscription_json(ctx)])
+
+
+def _subscription(ctx: Ctx) -> Response:
+    return json_response(200, _subscription_json(ctx))
+
+
+def _group_json(ctx: Ctx, name: str, location: str, tags: dict[str, str]) -> dict[str, Any]:
+    return {"id": ctx.rg_id(name), "name": name, "type": "Microsoft.Resources/resourceGroups",
+            "location": location, "tags": tags, "properties": {"provisioningState": "Succeeded"}}
+
+
+def _groups(ctx: Ctx) -> Response:
+    groups = sorted(ctx.world.resource_groups().values(), key=lambda g: g[0].lower())
+    return paged(ctx, [_group_json(ctx, *g) for g in groups])
+
+
+def _group(ctx: Ctx) -> Response:
+    name, location, tags = ctx.world.resource_groups()[ctx.rg.lower()]
+    return json_response(200, _group_json(ctx, name, location, tags))
+
+
+def _providers(ctx: Ctx) -> Response:
+    return paged(ctx, [_provider_json(ctx, ns) for ns in _PROVIDERS])
+
+
+def _provider(ctx: Ctx) -> Response:
+    return json_response(200, _provider_json(ctx, ctx.params["ns"]))
+
+
+def _provider_json(ctx: Ctx, namespace: str) -> dict[str, Any]:
+    # never MissingSubscriptionRegistration: every namespace is registered in the sandbox
+    return {"id": f"/subscriptions/{ctx.sub}/providers/{namespace}", "namespace": namespace,
+            "registrationState": "Registered", "registrationPolicy": "RegistrationRequired", "resourceTypes": []}
+
+
+def summary(ctx: Ctx) -> list[dict[str, Any]]:
+    """Every resource as the generic resources list shows it (id, name, type, location, tags...)."""
+    world = ctx.world
+    out: list[dict[str, Any]] = []
+
+    def add(rg: str, rtype: str, name: str, region: str | None, tags: dict[str, str], **extra: Any) -> None:
+        location = world.regions[region].location if region else "global"
+        out.append({"id": f"{ctx.rg_id(rg)}/providers/{rtype}/{name}", "name": name, "type": rtype,
+                    "location": location, "tags": tags, **extra})
+
+    for server in world.servers.values():
+        add(server.resource_group, "Microsoft.Sql/servers", server.name, server.region, server.tags, kind="v12.0")
+    for site in world.sites.values():
+        add(site.resource_group, "Microsoft.Web/sites", site.name, site.region, site.tags, kind="app")
+    for vmss in world.scale_sets.values():
+        add(vmss.resource_group, "Microsoft.Compute/virtualMachineScaleSets", vmss.name, vmss.region, vmss.tags,
+            sku={"name": vmss.sku, "tier": "Standard", "capacity": vmss.capacity})
+    for account in world.accounts.values():
+        add(account.resource_group, "Microsoft.Storage/storageAccounts", account.name, account.region,
+            account.tags, kind="StorageV2", sku={"name": account.sku, "tier": "Standard"})
+    for zone in world.zones.values():
+        add(zone.resource_group, "Microsoft.Network/dnszones", zone.name, None, zone.tags)
+    for generic in world.generics.values():
+        out.append(_generic_json(ctx, generic))
+    return sorted(out, key=lambda r: str(r["id"]).lower())
+
+
+def _group_resources(ctx: Ctx) -> Response:
+    prefix = ctx.rg_id(ctx.rg).lower() + "/"
+    return paged(ctx, [r for r in summary(ctx) if str(r["id"]).lower().startswith(prefix)])
+
+
+def _all_resources(ctx: Ctx) -> Response:
+    return paged(ctx, summary(ctx))
+
+
+# ---- generic resources by id ---------------------------------------------------------------------------
+def fallback(method: str, segments: list[str]) -> tuple[Route, dict[str, str], OpKind]:
+    """Routes for ids no provider module knows: the estate's generic resources, else a proper 404."""
+    lower = [s.lower() for s in segments]
+    is_resource = (len(lower) >= 8 and lower[0] == "subscriptions" and lower[2] == "resourcegroups"
+                   and lower[4] == "providers" and len(lower) % 2 == 0)
+    if not is_resource:
+        raise ArmError(404, "InvalidResourceType",
+                       f"The resource type could not be found for the request path '/{'/'.join(segments)}'.")
+    key = "/" + "/".join(lower)
+    params = {"key": key, "type": "/".join([segments[5], *segments[6::2]]), "name": segments[-1]}
+    if method in ("GET", "HEAD"):
+        return Route("GET", (), OpKind.ARM_READ, _generic_get), params, OpKind.ARM_READ
+    if method == "PATCH":
+        return Route("PATCH", (), OpKind.ARM_WRITE, _generic_patch), params, OpKind.ARM_WRITE
+    raise ArmError(405, "MethodNotAllowed",
+                   f"The sandbox does not support {method} on '{params['type']}' resources.")
+
+
+def _generic(ctx: Ctx) -> GenericState:
+    generic = ctx.world.generics.get(ctx.params["key"])
+    if generic is None:
+        raise not_found(ctx.params["type"], ctx.params["name"], ctx.rg)
+    return generic
+
+
+def _generic_json(ctx: Ctx, generic: GenericState) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": generic.id, "name": generic.name, "type": generic.type,
+                            "location": ctx.world.regions[generic.region].location, "tags": generic.tags}
+    if generic.kind:
+        body["kind"] = generic.kind
+    if generic.sku is not None:
+        body["sku"] = generic.sku
+    body["properties"] = {"provisioningState": "Succeeded", **generic.properties}
+    return body
+
+
+def _generic_get(ctx: Ctx) -> Response:
+    generic = _generic(ctx)
+    ctx.check_region(generic.region, write=False)
+    return json_response(200, _generic_json(ctx, generic))
+
+
+def _generic_patch(ctx: Ctx) -> Response:
+    generic = _generic(ctx)
+    ctx.check_region(generic.region, write=True)
+    body = ctx.body()
+    if isinstance(body.get("properties"), dict):
+        generic.properties = deep_merge(generic.properties, body["properties"])
+    if isinstance(body.get("sku"), dict):
+        generic.sku = {**(generic.sku or {}), **body["sku"]}
+    if isinstance(body.get("tags"), dict):
+        generic.tags = {str(k): str(v) for k, v in body["tags"].items()}
+    return json_response(200, _generic_json(ctx, generic))
+
+
+def patch_placed(ctx: Ctx, resource: Placed) -> dict[str, Any]:
+    """A PATCH of tags and properties on an emulated resource: tags replace, properties merge (overlay)."""
+    ctx.check_region(resource.region, write=True)
+    body = ctx.body()
+    if isinstance(body.get("tags"), dict):
+        resource.tags = {str(k): str(v) for k, v in body["tags"].items()}
+    if isinstance(body.get("properties"), dict):
+        resource.overlay = deep_merge(resource.overlay, body["properties"])
+    return body
+
+
+def deep_merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,163 @@
+"""Changes made to the world from outside Azure's API: faults, outages, out-of-band edits.
+
+Shared by the admin API, the in-process ``Sandbox`` methods and start-up (faults from the estate or a faults
+file). Every function takes the world lock. Unknown names are ``SandboxError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drctl.errors import SandboxError
+from drctl.sandbox.estate import record_values_problem
+from drctl.sandbox.faults import (
+    DnsPropagationDelayFault,
+    FaultRule,
+    RegionOutageFault,
+    ReplicationLagFault,
+)
+from drctl.sandbox.ops import ControlPlane, RegionStatus, WebAppState
+from drctl.sandbox.sqlsim import iso, last_commit, replication_state
+from drctl.sandbox.arm.storage import last_sync
+from drctl.sandbox.state import World
+
+
+def apply_fault(world: World, rule: FaultRule) -> dict[str, Any]:
+    """Apply one rule: world faults change the state now, request faults join the fault book."""
+    with world.lock:
+        if isinstance(rule, RegionOutageFault):
+            set_region(world, rule.region, RegionStatus.DOWN, rule.control_plane)
+            return {"applied": rule.model_dump(mode="json")}
+        if isinstance(rule, ReplicationLagFault):
+            return {"applied": rule.model_dump(mode="json"), "targets": set_lag(world, rule.seconds, rule.target)}
+        if isinstance(rule, DnsPropagationDelayFault):
+            world.dns_delay = rule.seconds
+            return {"applied": rule.model_dump(mode="json")}
+        fault = world.faults.add(rule)
+        return {"applied": rule.model_dump(mode="json"), "id": fault.id}
+
+
+def set_region(world: World, key: str, status: RegionStatus, control_plane: ControlPlane | None = None) -> None:
+    with world.lock:
+        if key not in world.regions:
+            raise SandboxError(f"unknown region {key!r} (regions: {', '.join(world.regions)})")
+        world.advance()
+        world.set_region(key, status, control_plane)
+
+
+def set_lag(world: World, seconds: float, target: str | None) -> list[str]:
+    with world.lock:
+        changed: list[str] = []
+        for group in world.groups.values():
+            if target is None or group.name.lower() == target.lower():
+                group.lag = seconds
+                changed.append(group.name)
+        for account in world.accounts.values():
+            if target is None or account.name.lower() == target.lower():
+                account.lag = seconds
+                changed.append(account.name)
+        if target is not None and not changed:
+            raise SandboxError(f"unknown replication target {target!r}: not a failover group or storage account")
+        return changed
+
+
+def set_dns_record(world: World, zone_name: str, rtype: str, name: str, ttl: int, values: list[str]) -> dict[str, Any]:
+    """Change a record set as another actor would (a new ETag; visible after the propagation delay)."""
+    rtype = rtype.upper()
+    problem = record_values_problem(rtype, values) if values else "values must not be empty"
+    if rtype not in ("A", "AAAA", "CNAME", "TXT"):
+        problem = f"type {rtype} is not writable (A, AAAA, CNAME, TXT)"
+    if problem:
+        raise SandboxError(f"invalid record set: {problem}")
+    with world.lock:
+        zone = _zone(world, zone_name)
+        now = world.advance()
+        record = zone.put(name, rtype, ttl=ttl, values=tuple(values), metadata=None, now=now, delay=world.dns_delay)
+        return {"zone": zone.name, "name": record.name, "type": record.type, "ttl": record.ttl,
+                "values": list(record.values), "etag": record.etag}
+
+
+def delete_dns_record(world: World, zone_name: str, rtype: str, name: str) -> bool:
+    with world.lock:
+        zone = _zone(world, zone_name)
+        now = world.advance()
+        return zone.delete(name, rtype, now=now, delay=world.dns_delay)
+
+
+def set_web_app(world: World, name: str, state: WebAppState) -> None:
+    with world.lock:
+        site = world.sites.get(name.lower())
+        if site is None:
+            raise SandboxError(f"unknown web app {name!r}")
+        site.state = state
+
+
+def set_capacity(world: World, name: str, capacity: int) -> None:
+    with world.lock:
+        vmss = world.scale_sets.get(name.lower())
+        if vmss is None:
+            raise SandboxError(f"unknown scale set {name!r}")
+        vmss.capacity, vmss.pending_capacity, vmss.provisioning = capacity, None, "Succeeded"
+
+
+def set_primary(world: World, group_name: str, server: str) -> None:
+    """Swap roles out of band (no data-loss record): to stage a failback or an already-failed-over estate."""
+    with world.lock:
+        group = world.groups.get(group_name.lower())
+        if group is None:
+            raise SandboxError(f"unknown failover group {group_name!r}")
+        if not group.has(server):
+            raise SandboxError(f"server {server!r} is not in failover group {group.name!r}")
+        if server.lower() != group.primary.lower():
+            group.primary, group.secondary = group.secondary, group.primary
+
+
+def _zone(world: World, name: str) -> Any:
+    zone = world.zones.get(name.lower().rstrip("."))
+    if zone is None:
+        raise SandboxError(f"unknown DNS zone {name!r}")
+    return zone
+
+
+def snapshot(world: World) -> dict[str, Any]:
+    """The whole emulated state as JSON (admin ``GET /_sandbox/state``)."""
+    with world.lock:
+        now = world.advance()
+        return {
+            "name": world.estate.name,
+            "time": iso(now),
+            "subscription_id": world.estate.subscription_id,
+            "tenant_id": world.tenant_id,
+            "regions": {k: {"location": r.location, "status": r.status.value,
+                            "control_plane": r.control_plane.value,
+                            "down_since": iso(r.down_since) if r.down_since is not None else None}
+                        for k, r in world.regions.items()},
+            "failover_groups": {g.name: {
+                "primary": g.primary, "secondary": g.secondary,
+                "primary_region": world.servers[g.primary.lower()].region,
+                "databases": list(g.databases), "replication_lag_seconds": g.lag,
+                "replication_state": replication_state(world, g).value,
+                "last_committed_write": {s: iso(last_commit(world, g, s, now)) for s in (g.primary, g.secondary)},
+            } for g in world.groups.values()},
+            "web_apps": {s.name: {"region": s.region, "resource_group": s.resource_group, "state": s.state.value}
+                         for s in world.sites.values()},
+            "scale_sets": {v.name: {"region": v.region, "resource_group": v.resource_group, "capacity": v.capacity,
+                                    "pending_capacity": v.pending_capacity, "provisioning_state": v.provisioning}
+                           for v in world.scale_sets.values()},
+            "storage_accounts": {a.name: {"primary_region": a.region, "secondary_region": a.secondary_region,
+                                          "sku": a.sku, "replication_lag_seconds": a.lag,
+                                          "last_sync_time": iso(last_sync(world, a, now)),
+                                          "failover_in_progress": a.failover_in_progress}
+                                 for a in world.accounts.values()},
+            "dns": {z.name: {
+                "resource_group": z.resource_group, "serial": z.serial, "propagation_delay_seconds": world.dns_delay,
+                "records": [{"name": r.name, "type": r.type, "ttl": r.ttl, "values": list(r.values), "etag": r.etag}
+                            for r in z.sets.values()],
+                "served": [{"name": n, "type": t, "ttl": v.ttl, "values": list(v.values or ())}
+                           for (n, t), v in z.served(now).items()],
+            } for z in world.zones.values()},
+            "faults": world.faults.snapshot(),
+            "operations": world.operations.snapshot(),
+            "data_loss": list(world.data_loss),
+            "counts": {"requests": len(world.requests), "webhooks": len(world.webhooks), "emails": len(world.emails)},
+        }

@@ -1,0 +1,98 @@
+"""The closed set of operation kinds the sandbox can slow down or fail, and the small enums shared by its parts.
+
+Faults name an operation kind; every request the sandbox answers is classified into exactly one kind before
+faults are looked up, so a fault on ``web.start`` never touches ``web.stop`` or a read.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class OpKind(str, Enum):
+    #: a token request to the Entra ID endpoint (``POST /{tenant}/oauth2/v2.0/token``)
+    TOKEN = "token"
+    #: any ARM GET or HEAD of a resource or a list (not LRO polls)
+    ARM_READ = "arm.read"
+    #: a generic ARM PATCH of tags, properties or sku that has no dedicated kind below
+    ARM_WRITE = "arm.write"
+    #: a GET of an async-operation or Location URL while an LRO is followed
+    ARM_POLL = "arm.poll"
+    #: failover, forceFailoverAllowDataLoss or tryPlannedBeforeForcedFailover on a SQL failover group
+    SQL_FAILOVER = "sql.failover"
+    WEB_START = "web.start"
+    WEB_STOP = "web.stop"
+    #: PATCH of a virtual machine scale set (sku.capacity)
+    VMSS_UPDATE = "vmss.update"
+    #: create-or-update, update or delete of a DNS record set
+    DNS_WRITE = "dns.write"
+    STORAGE_FAILOVER = "storage.failover"
+    #: the health path of a region's app endpoint
+    APP_HEALTH = "app.health"
+    #: the replication-status path of a region's app endpoint
+    APP_REPLICATION = "app.replication"
+    #: a POST to the webhook capture sink
+    SINK_WEBHOOK = "sink.webhook"
+    #: a message (DATA) sent to the SMTP capture sink
+    SINK_SMTP = "sink.smtp"
+
+
+#: operations answered as long-running operations: their latency is the operation's duration, not a delay
+#: before the first answer, so the client sees 202/InProgress at once (as Azure does) and polls.
+LRO_KINDS = frozenset({OpKind.SQL_FAILOVER, OpKind.VMSS_UPDATE, OpKind.STORAGE_FAILOVER})
+
+
+class RegionStatus(str, Enum):
+    UP = "up"
+    DOWN = "down"
+
+
+class ControlPlane(str, Enum):
+    """What ARM does for resources located in a region that is down."""
+
+    #: reads answer the last known state, writes get 503 ServiceUnavailable (the default)
+    READ_ONLY = "read_only"
+    #: reads and writes both get 503 ServiceUnavailable
+    UNAVAILABLE = "unavailable"
+    #: the control plane keeps working; only the data plane (apps, database writes) is down
+    AVAILABLE = "available"
+
+
+class ReplicationRole(str, Enum):
+    PRIMARY = "Primary"
+    SECONDARY = "Secondary"
+
+
+class ReplicationState(str, Enum):
+    PENDING = "PENDING"
+    SEEDING = "SEEDING"
+    CATCH_UP = "CATCH_UP"
+    SUSPENDED = "SUSPENDED"
+
+
+class WebAppState(str, Enum):
+    RUNNING = "Running"
+    STOPPED = "Stopped"
+
+
+class FailoverMode(str, Enum):
+    PLANNED = "planned"
+    FORCED = "forced"
+    PLANNED_THEN_FORCED = "planned-then-forced"
+
+
+class OperationStatus(str, Enum):
+    IN_PROGRESS = "InProgress"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+
+
+class Service(str, Enum):
+    """Which front of the sandbox answered a logged request."""
+
+    ARM = "arm"
+    TOKEN = "token"
+    APP = "app"
+    WEBHOOK = "webhook"
+    SMTP = "smtp"
+    DNS = "dns"

@@ -1,0 +1,255 @@
+"""The emulated world: every resource's live state, behind one lock.
+
+Built from a validated ``Estate``; ARM handlers, the DNS server, the app endpoints and the admin API all read
+and change it through ``World`` while holding ``World.lock``. The lock is re-entrant so a helper can be called
+from code that already holds it. Resource names are looked up case-insensitively, as ARM does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from drctl.sandbox import estate as est
+from drctl.sandbox.dnsdata import Zone
+from drctl.sandbox.faults import FaultBook
+from drctl.sandbox.lro import Operations
+from drctl.sandbox.ops import ControlPlane, RegionStatus, ReplicationState, Service, WebAppState
+
+
+@dataclass
+class RegionState:
+    key: str
+    location: str
+    status: RegionStatus
+    control_plane: ControlPlane
+    down_since: float | None = None
+
+    @property
+    def up(self) -> bool:
+        return self.status is RegionStatus.UP
+
+
+@dataclass
+class Placed:
+    name: str
+    resource_group: str
+    region: str
+    tags: dict[str, str]
+    #: extra JSON merged into the rendered ``properties`` by generic PATCHes
+    overlay: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ServerState(Placed):
+    administrator_login: str = "sqladmin"
+    databases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GroupState:
+    name: str
+    primary: str
+    secondary: str
+    databases: list[str]
+    lag: float
+    configured_state: ReplicationState
+    failover_policy: str
+    grace_minutes: int
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def partner_of(self, server: str) -> str:
+        return self.secondary if server.lower() == self.primary.lower() else self.primary
+
+    def has(self, server: str) -> bool:
+        return server.lower() in (self.primary.lower(), self.secondary.lower())
+
+
+@dataclass
+class SiteState(Placed):
+    state: WebAppState = WebAppState.RUNNING
+
+
+@dataclass
+class ScaleSetState(Placed):
+    #: the capacity the region really runs (what the app endpoint sees)
+    capacity: int = 0
+    sku: str = "Standard_D2s_v5"
+    provisioning: str = "Succeeded"
+    #: the capacity an update in progress is converging to (ARM already shows it in ``sku.capacity``)
+    pending_capacity: int | None = None
+
+
+@dataclass
+class AccountState(Placed):
+    secondary_region: str | None = None
+    sku: str = "Standard_RAGRS"
+    lag: float = 300.0
+    failover_in_progress: bool = False
+    last_failover: float | None = None
+
+
+@dataclass
+class GenericState:
+    id: str
+    type: str
+    name: str
+    resource_group: str
+    region: str
+    kind: str | None
+    properties: dict[str, Any]
+    sku: dict[str, Any] | None
+    tags: dict[str, str]
+
+
+@dataclass
+class AppState:
+    region: str
+    hosts: list[str]
+    health_path: str
+    replication_path: str | None
+    group: str | None
+    web_apps: list[str]
+    scale_sets: list[str]
+
+
+class World:
+    def __init__(self, estate: est.Estate, *, clock: Callable[[], float] = time.time) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.estate = estate
+        #: set by the server once the identity is known (the estate may leave it to be generated)
+        self.tenant_id = estate.identity.tenant_id or ""
+        self._build()
+
+    def reset(self) -> None:
+        """Back to the estate's initial state (faults, logs and captures cleared); the lock stays the same."""
+        with self.lock:
+            self._build()
+
+    def _build(self) -> None:
+        estate, clock = self.estate, self.clock
+        self.faults = FaultBook(self.lock)
+        self.operations = Operations()
+        self.requests: deque[dict[str, Any]] = deque(maxlen=estate.settings.request_log_size)
+        self.webhooks: list[dict[str, Any]] = []
+        self.emails: list[dict[str, Any]] = []
+        self.data_loss: list[dict[str, Any]] = []
+        self.dns_delay = 0.0
+        now = clock()
+        self.regions = {
+            k: RegionState(k, r.location, r.status, r.control_plane, now if r.status is RegionStatus.DOWN else None)
+            for k, r in estate.regions.items()
+        }
+        self.groups_rg: dict[str, est.ResourceGroup] = {}
+        for group in estate.resource_groups:
+            self.groups_rg[group.name.lower()] = group
+        self.servers = {s.name.lower(): ServerState(s.name, s.resource_group, s.region, dict(s.tags),
+                                                    administrator_login=s.administrator_login,
+                                                    databases=list(s.databases)) for s in estate.sql.servers}
+        self.groups = {
+            f.name.lower(): GroupState(f.name, self.servers[f.primary.lower()].name,
+                                       self.servers[f.secondary.lower()].name, list(f.databases),
+                                       f.replication_lag_seconds, f.replication_state, f.failover_policy,
+                                       f.grace_period_minutes)
+            for f in estate.sql.failover_groups
+        }
+        self.sites = {w.name.lower(): SiteState(w.name, w.resource_group, w.region, dict(w.tags), state=w.state)
+                      for w in estate.web_apps}
+        self.scale_sets = {s.name.lower(): ScaleSetState(s.name, s.resource_group, s.region, dict(s.tags),
+                                                         capacity=s.capacity, sku=s.sku)
+                           for s in estate.scale_sets}
+        self.accounts = {a.name.lower(): AccountState(a.name, a.resource_group, a.region, dict(a.tags),
+                                                      secondary_region=a.secondary_region, sku=a.sku,
+                                                      lag=a.replication_lag_seconds)
+                         for a in estate.storage_accounts}
+        self.zones: dict[str, Zone] = {}
+        for z in estate.dns.zones:
+            zone = Zone(z.name.lower().rstrip("."), z.resource_group, dict(z.tags))
+            for record in z.records:
+                zone.put(record.name, record.type, ttl=record.ttl, values=tuple(record.values), metadata=None,
+                         now=now - 1, delay=0)
+            zone.serial = 1
+            self.zones[zone.name] = zone
+        self.generics: dict[str, GenericState] = {}
+        for g in estate.generic_resources:
+            rid = (f"/subscriptions/{estate.subscription_id}/resourceGroups/{g.resource_group}"
+                   f"/providers/{g.type.split('/', 1)[0]}/{_type_path(g.type, g.name)}")
+            self.generics[rid.lower()] = GenericState(rid, g.type, g.name.rsplit("/", 1)[-1], g.resource_group,
+                                                      g.region, g.kind, dict(g.properties),
+                                                      dict(g.sku) if g.sku else None, dict(g.tags))
+        self.apps = {k: _app_state(k, r.app, estate) for k, r in estate.regions.items() if r.app is not None}
+
+    # ---- resource groups -------------------------------------------------------------------------------
+    def resource_groups(self) -> dict[str, tuple[str, str, dict[str, str]]]:
+        """name lower -> (name, location, tags): explicit groups, then every group a resource lives in."""
+        out: dict[str, tuple[str, str, dict[str, str]]] = {}
+        for group in self.groups_rg.values():
+            out[group.name.lower()] = (group.name, self.regions[group.region].location, dict(group.tags))
+        placed: list[Placed] = [*self.servers.values(), *self.sites.values(), *self.scale_sets.values(),
+                                *self.accounts.values()]
+        for resource in placed:
+            out.setdefault(resource.resource_group.lower(),
+                           (resource.resource_group, self.regions[resource.region].location, {}))
+        for generic in self.generics.values():
+            out.setdefault(generic.resource_group.lower(),
+                           (generic.resource_group, self.regions[generic.region].location, {}))
+        first = next(iter(self.regions.values())).location
+        for zone in self.zones.values():
+            out.setdefault(zone.resource_group.lower(), (zone.resource_group, first, {}))
+        return out
+
+    # ---- time and regions ------------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.clock()
+
+    def advance(self) -> float:
+        """Finish every due long-running operation; call with the lock held before reading."""
+        now = self.clock()
+        self.operations.advance(now)
+        return now
+
+    def set_region(self, key: str, status: RegionStatus, control_plane: ControlPlane | None = None) -> None:
+        region = self.regions[key]
+        if status is RegionStatus.DOWN and region.up:
+            region.down_since = self.clock()
+        if status is RegionStatus.UP:
+            region.down_since = None
+        region.status = status
+        if control_plane is not None:
+            region.control_plane = control_plane
+
+    def region_of_server(self, server: str) -> RegionState:
+        return self.regions[self.servers[server.lower()].region]
+
+    def log_request(self, entry: dict[str, Any]) -> None:
+        self.requests.append(entry)
+
+    def request_log(self, service: Service | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.requests if service is None or e["service"] == service.value]
+
+
+def _type_path(rtype: str, name: str) -> str:
+    """``Microsoft.Web/serverfarms`` + ``plan`` -> ``serverfarms/plan``; nested types pair up with names."""
+    types = rtype.split("/")[1:]
+    names = name.split("/")
+    return "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=False))
+
+
+def _app_state(key: str, app: est.AppEndpoint, estate: est.Estate) -> AppState:
+    group = app.failover_group
+    if group is None:
+        servers = {s.name.lower() for s in estate.sql.servers if s.region == key}
+        for fg in estate.sql.failover_groups:
+            if fg.primary.lower() in servers or fg.secondary.lower() in servers:
+                group = fg.name
+                break
+    web_apps = app.web_apps if app.web_apps is not None else [w.name for w in estate.web_apps if w.region == key]
+    scale_sets = (app.scale_sets if app.scale_sets is not None
+                  else [s.name for s in estate.scale_sets if s.region == key])
+    return AppState(key, [h.lower() for h in app.hosts], app.health_path, app.replication_path, group,
+                    list(web_apps), list(scale_sets))
