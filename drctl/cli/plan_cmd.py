@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from drctl.playbook.model import Mode
+from drctl.playbook.enums import Mode
 
 
 class PlanFormat(StrEnum):

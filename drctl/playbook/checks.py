@@ -16,7 +16,8 @@ from drctl.durations import format_duration
 from drctl.engine import schedule
 from drctl.playbook import graph
 from drctl.playbook.diagnostics import Collector, Severity, add_validation_errors
-from drctl.playbook.model import Mode, OnFailure, Playbook, RecordType
+from drctl.playbook.enums import Mode, OnFailure, RecordType
+from drctl.playbook.model import Playbook
 from drctl.playbook.refs import ReferenceError_, lookup, parse_reference, references_in, resolve
 
 #: which direction each mode runs in: failback (and a drill's second half) reverses the playbook

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from drctl.actions import registry
 from drctl.engine.schedule import Node
-from drctl.playbook.model import Mode, Playbook, Step
+from drctl.playbook.enums import Mode
+from drctl.playbook.model import Playbook, Step
 
 
 def declared_needs(playbook: Playbook) -> dict[str, tuple[str, ...]]:

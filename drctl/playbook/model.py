@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
 from drctl.durations import format_duration, parse_duration
+from drctl.playbook.enums import Audience, Mode, OnFailure, RecordType, Weekday
 from drctl.playbook.refs import ENV_WHOLE
 
 
@@ -43,33 +43,6 @@ Secret = Annotated[str, BeforeValidator(_secret)]
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 Identifier = Annotated[str, Field(pattern=ID_PATTERN)]
 Name = Annotated[str, Field(min_length=1, max_length=260)]
-
-
-class Mode(StrEnum):
-    FAILOVER = "failover"
-    DRILL = "drill"
-    FAILBACK = "failback"
-
-
-class OnFailure(StrEnum):
-    ABORT = "abort"
-    CONTINUE = "continue"
-    PAUSE = "pause"
-
-
-class Audience(StrEnum):
-    PRODUCTION = "production"
-    DRILL = "drill"
-
-
-class Weekday(StrEnum):
-    MON = "mon"
-    TUE = "tue"
-    WED = "wed"
-    THU = "thu"
-    FRI = "fri"
-    SAT = "sat"
-    SUN = "sun"
 
 
 class Model(BaseModel):
@@ -118,12 +91,6 @@ class RegionEstate(Model):
     replication_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
     #: this region's value for each record named in ``dns.records``
     dns: dict[Name, Name] = {}
-
-
-class RecordType(StrEnum):
-    A = "A"
-    AAAA = "AAAA"
-    CNAME = "CNAME"
 
 
 class DnsRecord(Model):

@@ -10,8 +10,8 @@ from drctl.actions.base import Scope
 from drctl.durations import format_duration
 from drctl.engine import schedule
 from drctl.playbook import graph
+from drctl.playbook.enums import Mode
 from drctl.playbook.load import LoadedPlaybook
-from drctl.playbook.model import Mode
 
 PLAN_SCHEMA = "drctl.plan/v1"
 
