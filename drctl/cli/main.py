@@ -1,8 +1,19 @@
-"""The drctl command line: the only place that prints or picks an exit code."""
+"""The drctl command line: the only place that prints or picks an exit code.
+
+Command modules stay thin: they call the core and render what it returns. Heavy imports (Azure SDK, Rich live
+views, the sandbox) happen inside the commands that need them, so ``drctl --help`` and ``drctl validate``
+start fast and never import ``azure``.
+"""
 
 from __future__ import annotations
 
+import sys
+import traceback
+
 import typer
+
+from drctl import __version__
+from drctl.errors import DrctlError, ExitCode
 
 app = typer.Typer(
     name="drctl",
@@ -10,8 +21,57 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 
-def main() -> None:
-    app()
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"drctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Disaster-recovery orchestration for Azure: validate, plan, fail over, drill and fail back.
+
+    Exit codes: 0 ok, 1 step failed, 2 usage, 3 invalid playbook, 4 objective breached, 5 aborted,
+    6 locked, 7 journal, 8 Azure, 9 not found, 10 paused, 11 sandbox, 70 internal (docs/exit-codes.md).
+    """
+
+
+def _register() -> None:
+    from drctl.cli import plan_cmd, validate_cmd
+
+    validate_cmd.register(app)
+    plan_cmd.register(app)
+
+
+_register()
+
+
+def report_error(exc: DrctlError) -> None:
+    print(f"error: {exc.message}", file=sys.stderr)
+    for item in getattr(exc, "diagnostics", []) or []:
+        print(str(item), file=sys.stderr)
+    if exc.hint:
+        print(f"hint: {exc.hint}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, prog_name="drctl")
+    except DrctlError as exc:
+        report_error(exc)
+        sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except Exception:  # a bug: say so plainly, with what a maintainer needs
+        print("internal error: this is a bug in drctl; please report it with the output below", file=sys.stderr)
+        traceback.print_exc()
+        sys.exit(int(ExitCode.INTERNAL))

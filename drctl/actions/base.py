@@ -1,0 +1,102 @@
+"""What every action declares: its parameter model, whether it mutates, its defaults, and how a plan reads it.
+
+This module and the action modules' top level import no Azure SDK: ``validate`` and ``plan`` read the
+parameter models and ``describe`` functions offline. What an action does at run time lives in functions that
+import ``drctl.azure`` lazily.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from drctl.playbook.model import Playbook, RegionEstate
+
+Role = Literal["source", "target"]
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+
+
+P = TypeVar("P", bound=Params)
+
+
+class SafetyRole(StrEnum):
+    """What a step means to safety rule 1 (DNS moves only after promotion and a passing target check)."""
+
+    MOVES_DNS = "moves-dns"
+    PROMOTES_TARGET_DATABASE = "promotes-target-database"
+    CHECKS_TARGET_HEALTH = "checks-target-health"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A playbook seen in one direction: which region is the source and which the target."""
+
+    playbook: Playbook
+    source_name: str
+    target_name: str
+
+    @property
+    def source(self) -> RegionEstate:
+        return self.playbook.regions[self.source_name]
+
+    @property
+    def target(self) -> RegionEstate:
+        return self.playbook.regions[self.target_name]
+
+    def region(self, role: Role) -> RegionEstate:
+        return self.source if role == "source" else self.target
+
+    def region_name(self, role: Role) -> str:
+        return self.source_name if role == "source" else self.target_name
+
+    def reference_data(self) -> dict[str, Any]:
+        """The plain data that ``${{ ... }}`` references read."""
+        pb = self.playbook
+        return {
+            "source": self.source.model_dump(mode="json", by_alias=True) | {"name": self.source_name},
+            "target": self.target.model_dump(mode="json", by_alias=True) | {"name": self.target_name},
+            "dns": pb.dns.model_dump(mode="json", by_alias=True) if pb.dns else None,
+            "objectives": pb.objectives.model_dump(mode="json", by_alias=True),
+        }
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A finding about one step's parameters; ``field`` is a path inside ``with``."""
+
+    message: str
+    field: tuple[str | int, ...] = ()
+    severity: Literal["error", "warning"] = "error"
+
+
+@dataclass(frozen=True)
+class ActionSpec(Generic[P]):
+    name: str
+    summary: str
+    params: type[P]
+    mutating: bool
+    default_timeout: timedelta
+    default_budget: timedelta
+    #: human lines for ``plan``: the change a mutating step intends, or what a read-only step checks
+    describe: Callable[[P, Scope], list[str]]
+    #: cross-checks against the playbook that a field-level schema cannot express (unknown channel names...)
+    check: Callable[[P, Scope], list[Problem]] = field(default=lambda _p, _s: [])
+    #: what the step means for safety rule 1; gets the raw ``with`` too, to see which region a URL refers to
+    safety: Callable[[P, Mapping[str, Any]], set[SafetyRole]] = field(default=lambda _p, _w: set())
+    #: steps of this action keep running in the background (periodic messages) and hold nothing up; decided
+    #: from the raw ``with`` so that the graph can be built before references are resolved
+    background: Callable[[Mapping[str, Any]], bool] = field(default=lambda _w: False)
+
+
+def at_least(ratio: float, capacity: int) -> int:
+    """The capacity that keeps degradation under ``1 - ratio``: 80 % of 6 instances is 5, never 4."""
+    return math.ceil(ratio * capacity - 1e-9)

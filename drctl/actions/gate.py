@@ -1,0 +1,34 @@
+"""gate.approval: a human decision, recorded with who, when and why."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field
+
+from drctl.actions.base import ActionSpec, Params, Scope
+
+
+class ApprovalParams(Params):
+    message: str = Field(min_length=1)
+    #: who may approve (OS user names or Azure principals); anyone running drctl when empty
+    approvers: list[str] = []
+    #: the approver must give a reason
+    require_reason: bool = False
+
+
+def _describe(p: ApprovalParams, _scope: Scope) -> list[str]:
+    who = ", ".join(p.approvers) if p.approvers else "any operator"
+    reason = ", with a reason" if p.require_reason else ""
+    return [f"wait for approval by {who}{reason}: {p.message!r} (prompt, `drctl approve`, or --yes)"]
+
+
+APPROVAL = ActionSpec(
+    name="gate.approval",
+    summary="Wait for a named approver; record who approved, when and why",
+    params=ApprovalParams,
+    mutating=False,
+    default_timeout=timedelta(minutes=30),
+    default_budget=timedelta(minutes=5),
+    describe=_describe,
+)

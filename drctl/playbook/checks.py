@@ -1,0 +1,304 @@
+"""Checks a schema cannot express: references, the step graph, action parameters, and safety rule 1."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from pydantic import ValidationError
+
+from drctl.actions import registry
+from drctl.actions.base import ActionSpec, Params, SafetyRole, Scope
+from drctl.durations import format_duration
+from drctl.engine import schedule
+from drctl.playbook import graph
+from drctl.playbook.diagnostics import Collector, Severity, add_validation_errors
+from drctl.playbook.enums import Mode, OnFailure, RecordType
+from drctl.playbook.model import Playbook
+from drctl.playbook.refs import ReferenceError_, lookup, parse_reference, references_in, resolve
+
+#: which direction each mode runs in: failback (and a drill's second half) reverses the playbook
+_REVERSED = {Mode.FAILOVER: False, Mode.DRILL: False, Mode.FAILBACK: True}
+
+
+def check_playbook(
+    pb: Playbook,
+    out: Collector,
+    *,
+    step_index: dict[str, int],
+    known_ids: Iterable[str] = (),
+    vocabulary: Iterable[str] = (),
+) -> dict[tuple[str, str], Params]:
+    """Run every check; return each step's parameters validated per direction ((step id, 'forward'|'reverse'))."""
+    _check_direction(pb, out)
+    _check_dns_values(pb, out)
+    _check_windows(pb, out)
+    known = set(known_ids)
+    graph_ok = _check_graph(pb, out, step_index, known)
+    params: dict[tuple[str, str], Params] = {}
+    if (
+        pb.direction.source in pb.regions
+        and pb.direction.target in pb.regions
+        and pb.direction.source != pb.direction.target
+    ):
+        params = _check_actions(pb, out, step_index, list(vocabulary))
+        # with a step that failed its schema, the graph is incomplete: safety findings would be noise
+        if graph_ok and not known:
+            _check_safety(pb, out, step_index, params)
+            _check_budgets(pb, out, step_index)
+            _check_drill_audiences(pb, out, step_index, params)
+    return params
+
+
+def _check_direction(pb: Playbook, out: Collector) -> None:
+    for role in ("source", "target"):
+        name = getattr(pb.direction, role)
+        if name not in pb.regions:
+            out.add(("direction", role), f"unknown region {name!r}; regions are: {', '.join(sorted(pb.regions))}")
+    if pb.direction.source == pb.direction.target:
+        out.add(("direction", "target"), "source and target must be different regions")
+
+
+def _check_dns_values(pb: Playbook, out: Collector) -> None:
+    records = {r.name: r for r in pb.dns.records} if pb.dns else {}
+    if pb.dns:
+        seen: set[str] = set()
+        for i, record in enumerate(pb.dns.records):
+            if record.name in seen:
+                out.add(("dns", "records", i, "name"), f"record {record.name!r} is listed twice")
+            seen.add(record.name)
+    for region_name, region in pb.regions.items():
+        for name in records:
+            if name not in region.dns:
+                out.add(
+                    ("regions", region_name, "dns"),
+                    f"region {region_name!r} has no value for DNS record {name!r} (needed to move it here)",
+                )
+        for name, value in region.dns.items():
+            known = records.get(name)
+            path = ("regions", region_name, "dns", name)
+            if known is None:
+                out.add(path, f"{name!r} is not a record in dns.records")
+                continue
+            problem = _record_value_problem(known.type, value)
+            if problem:
+                out.add(path, problem)
+
+
+def _record_value_problem(kind: RecordType, value: str) -> str | None:
+    if kind in (RecordType.A, RecordType.AAAA):
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            return f"{value!r} is not an IP address, which an {kind.value} record needs"
+        if (kind is RecordType.A) != (address.version == 4):
+            wanted = 6 if kind is RecordType.AAAA else 4
+            return f"{value!r} is an IPv{address.version} address; an {kind.value} record needs IPv{wanted}"
+    elif kind is RecordType.CNAME and (" " in value or "." not in value.strip(".")):
+        return f"{value!r} is not a host name, which a CNAME record needs"
+    return None
+
+
+def _check_windows(pb: Playbook, out: Collector) -> None:
+    for i, window in enumerate(pb.change_windows):
+        if window.start == window.end:
+            out.add(("change_windows", i, "end"), "a change window must not start and end at the same time")
+
+
+def _check_graph(pb: Playbook, out: Collector, index: dict[str, int], known: set[str]) -> bool:
+    ok = True
+    ids = {s.id for s in pb.steps} | known
+    for step in pb.steps:
+        i = index[step.id]
+        for j, dep in enumerate(step.needs or []):
+            if dep == step.id:
+                out.add(("steps", i, "needs", j), f"step {step.id!r} cannot need itself")
+                ok = False
+            elif dep not in ids:
+                close = difflib.get_close_matches(dep, sorted(ids), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                out.add(("steps", i, "needs", j), f"unknown step {dep!r}{hint}")
+                ok = False
+    cycle = schedule.find_cycle(
+        schedule.Node(s, tuple(d for d in deps if d in ids), 0.0) for s, deps in graph.declared_needs(pb).items()
+    )
+    if cycle:
+        first = cycle[0]
+        out.add(("steps", index[first], "needs"), "dependency cycle: " + " -> ".join(cycle))
+        ok = False
+    return ok
+
+
+def _check_actions(
+    pb: Playbook, out: Collector, index: dict[str, int], vocabulary: list[str]
+) -> dict[tuple[str, str], Params]:
+    """Each step's ``with`` resolved and validated in both directions; a problem found in both is said once."""
+    validated: dict[tuple[str, str], Params] = {}
+    scopes = {
+        "forward": Scope(pb, pb.direction.source, pb.direction.target),
+        "reverse": Scope(pb, pb.direction.target, pb.direction.source),
+    }
+    found: dict[str, Collector] = {label: Collector(out.file, out.document) for label in scopes}
+    for step in pb.steps:
+        i = index[step.id]
+        spec = registry.get(step.uses)
+        if spec is None:
+            close = difflib.get_close_matches(step.uses, registry.names(), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else f"; known actions: {', '.join(registry.names())}"
+            out.add(("steps", i, "uses"), f"unknown action {step.uses!r}{hint}")
+            continue
+        for label, scope in scopes.items():
+            if not any(_REVERSED[m] == (label == "reverse") for m in step.when):
+                continue
+            params = _validate_with(
+                spec, raw=step.with_, scope=scope, out=found[label], prefix=("steps", i, "with"), vocabulary=vocabulary
+            )
+            if params is not None:
+                validated[(step.id, label)] = params
+    forward = {(d.path, d.message) for d in found["forward"].items}
+    for d in found["forward"].items:
+        out.items.append(d)
+    reverse_note = f" (in failback, with {pb.direction.target} as source)"
+    for d in found["reverse"].items:
+        if (d.path, d.message) not in forward:
+            out.items.append(replace(d, message=d.message + reverse_note))
+    return validated
+
+
+def _validate_with(
+    spec: ActionSpec[Any],
+    *,
+    raw: dict[str, Any],
+    scope: Scope,
+    out: Collector,
+    prefix: tuple[str | int, ...],
+    vocabulary: list[str],
+) -> Params | None:
+    data = scope.reference_data()
+    broken = False
+    for path, text in references_in(raw):
+        try:
+            lookup(data, parse_reference(text))
+        except ReferenceError_ as exc:
+            out.add((*prefix, *path), f"unresolved reference '${{{{ {text.strip()} }}}}': {exc}")
+            broken = True
+    if broken:
+        return None
+    try:
+        resolved = resolve(raw, data)
+    except ReferenceError_ as exc:
+        out.add(prefix, str(exc))
+        return None
+    try:
+        params: Params = spec.params.model_validate(resolved)
+    except ValidationError as exc:
+        add_validation_errors(out, exc, raw, prefix=prefix, vocabulary=vocabulary)
+        return None
+    for problem in spec.check(params, scope):
+        out.add((*prefix, *problem.field), problem.message, severity=Severity(problem.severity))
+    return params
+
+
+def _check_safety(pb: Playbook, out: Collector, index: dict[str, int], params: dict[tuple[str, str], Params]) -> None:
+    """Safety rule 1: in every mode, DNS moves only after promotion and a passing target health check.
+
+    A guard that continues on failure guards nothing, so it does not count.
+    """
+    missing: dict[tuple[str, str], list[str]] = {}
+    for mode in Mode:
+        label = "reverse" if _REVERSED[mode] else "forward"
+        _, target = graph.direction_for(pb, reverse=_REVERSED[mode])
+        needs = graph.needs_for(pb, mode)
+        roles: dict[str, set[SafetyRole]] = {}
+        for step in graph.steps_for(pb, mode):
+            spec = registry.get(step.uses)
+            validated = params.get((step.id, label))
+            if spec is None or validated is None:
+                return  # a step that failed its own checks: its role is unknown, and was reported already
+            if pb.step(step.id).on_failure is not OnFailure.CONTINUE:
+                roles[step.id] = spec.safety(validated, step.with_)
+        for step in graph.steps_for(pb, mode):
+            if SafetyRole.MOVES_DNS not in spec_roles(pb, step.id, label, params):
+                continue
+            has_sql = pb.regions[target].sql is not None
+            before = graph.ancestors(needs, step.id)
+            promotions = {s for s in before if SafetyRole.PROMOTES_TARGET_DATABASE in roles.get(s, set())}
+            checks = {s for s in before if SafetyRole.CHECKS_TARGET_HEALTH in roles.get(s, set())}
+            if has_sql:
+                checks = {c for c in checks if graph.ancestors(needs, c) & promotions}
+            if has_sql and not promotions:
+                missing.setdefault((step.id, "promote"), []).append(mode.value)
+            if not checks:
+                missing.setdefault((step.id, "health" + ("-after-sql" if has_sql else "")), []).append(mode.value)
+    texts = {
+        "promote": "DNS could move before the target database is promoted ({modes}): make this step need a "
+        "sql.failover step, directly or through others, that does not continue on failure",
+        "health-after-sql": "DNS could move before the target passes a health check after its database is "
+        "promoted ({modes}): make this step need a target health check (health.http on a ${{{{ target.* }}}} URL, "
+        "or health.azure with region: target and require_running) that itself follows the sql.failover and "
+        "does not continue on failure",
+        "health": "DNS could move before the target passes a health check ({modes}): make this step need a target "
+        "health check (health.http on a ${{{{ target.* }}}} URL, or health.azure with region: target and "
+        "require_running) that does not continue on failure",
+    }
+    for (step_id, kind), modes in missing.items():
+        out.add(("steps", index[step_id], "needs"), texts[kind].format(modes=_modes(modes)))
+
+
+def spec_roles(pb: Playbook, step_id: str, label: str, params: dict[tuple[str, str], Params]) -> set[SafetyRole]:
+    step = pb.step(step_id)
+    spec = registry.get(step.uses)
+    validated = params.get((step_id, label))
+    return spec.safety(validated, step.with_) if spec and validated is not None else set()
+
+
+def _modes(modes: list[str]) -> str:
+    words = modes if len(modes) < 2 else [", ".join(modes[:-1]), modes[-1]]
+    return " and ".join(words) + (" modes" if len(modes) > 1 else " mode")
+
+
+def _check_budgets(pb: Playbook, out: Collector, index: dict[str, int]) -> None:
+    for step in pb.steps:
+        budget, timeout = graph.budget_of(step), graph.timeout_of(step)
+        if budget > timeout:
+            out.add(
+                ("steps", index[step.id], "budget"),
+                f"budget {format_duration(budget)} is longer than the timeout {format_duration(timeout)}",
+                severity=Severity.WARNING,
+            )
+    rto = pb.objectives.rto.total_seconds()
+    over: dict[tuple[float, tuple[str, ...]], list[str]] = {}
+    for mode in (Mode.FAILOVER, Mode.FAILBACK):
+        nodes = graph.nodes_for(pb, mode)
+        if nodes:
+            plan = schedule.build(nodes)
+            if plan.length > rto:
+                over.setdefault((plan.length, plan.critical_path), []).append(mode.value)
+    for (length, path), modes in over.items():
+        out.add(
+            ("objectives", "rto"),
+            f"the critical path ({_modes(modes)}) takes {format_duration(length)} of budgets, longer than "
+            f"the RTO {format_duration(rto)}: {' -> '.join(path)}",
+            severity=Severity.WARNING,
+        )
+
+
+def _check_drill_audiences(
+    pb: Playbook, out: Collector, index: dict[str, int], params: dict[tuple[str, str], Params]
+) -> None:
+    from drctl.actions.notify import NotifyParams
+
+    channels = pb.notifications.channels if pb.notifications else {}
+    for step in graph.steps_for(pb, Mode.DRILL):
+        found = params.get((step.id, "forward"))
+        if not isinstance(found, NotifyParams):
+            continue
+        if not any("drill" in channels[c].audiences for c in found.channels if c in channels):
+            out.add(
+                ("steps", index[step.id], "with", "channels"),
+                "in a drill this step messages nobody: none of its channels lists the 'drill' audience",
+                severity=Severity.WARNING,
+            )

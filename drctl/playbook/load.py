@@ -1,0 +1,169 @@
+"""Read a playbook file into a validated model, or into every located problem it has."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from drctl.actions.base import Params
+from drctl.errors import PlaybookError
+from drctl.playbook import checks
+from drctl.playbook.diagnostics import Collector, Diagnostic, add_validation_errors
+from drctl.playbook.model import Playbook
+from drctl.playbook.yamlpos import LocatedDocument, YamlSyntaxError, load_located
+
+#: a playbook is a reviewed document, not a data dump; a file this large is a mistake
+MAX_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LoadedPlaybook:
+    path: Path
+    #: the name the user gave, used in every diagnostic
+    display: str
+    sha256: str
+    playbook: Playbook
+    document: LocatedDocument
+    warnings: list[Diagnostic] = field(default_factory=list)
+    #: each step's parameters, validated with references resolved, per direction ('forward' | 'reverse')
+    params: dict[tuple[str, str], Params] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    display: str
+    diagnostics: list[Diagnostic]
+    loaded: LoadedPlaybook | None
+
+    @property
+    def ok(self) -> bool:
+        return self.loaded is not None
+
+
+@cache
+def vocabulary() -> tuple[str, ...]:
+    """Every field name of every model, for 'did you mean' on unknown keys."""
+    from drctl.actions import registry
+    from drctl.playbook import model
+
+    words: set[str] = set()
+    classes: list[type[BaseModel]] = [
+        obj for obj in vars(model).values() if isinstance(obj, type) and issubclass(obj, BaseModel)
+    ]
+    classes += [spec.params for spec in registry.ACTIONS.values()]
+    for cls in classes:
+        for name, info in cls.model_fields.items():
+            words.add(info.alias or name)
+    return tuple(sorted(words))
+
+
+def check_file(path: str | Path) -> CheckResult:
+    """Validate one playbook; never raises for a problem in the file itself."""
+    display = str(path)
+    file = Path(path)
+    out = Collector(display, None)
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        out.add((), "no such file")
+        return CheckResult(display, out.items, None)
+    except IsADirectoryError:
+        out.add((), "is a directory, not a playbook file")
+        return CheckResult(display, out.items, None)
+    except OSError as exc:
+        out.add((), f"cannot read: {exc.strerror or exc}")
+        return CheckResult(display, out.items, None)
+    if len(raw) > MAX_BYTES:
+        out.add((), f"file is {len(raw)} bytes; a playbook is at most {MAX_BYTES}")
+        return CheckResult(display, out.items, None)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        out.items.append(Diagnostic(display, line, 1, "", "file is not UTF-8 text"))
+        return CheckResult(display, out.items, None)
+    try:
+        document = load_located(text)
+    except YamlSyntaxError as exc:
+        out.items.append(Diagnostic(display, exc.position.line, exc.position.column, "", exc.message))
+        return CheckResult(display, out.items, None)
+    out.document = document
+    if not isinstance(document.data, dict):
+        kind = "empty" if document.data is None else f"a {type(document.data).__name__}"
+        out.add(
+            (),
+            f"a playbook is a mapping with version, name, objectives, regions and steps; this file is {kind}",
+        )
+        return CheckResult(display, out.items, None)
+    playbook, step_index, known = _validate_model(document.data, out)
+    params: dict[tuple[str, str], Params] = {}
+    if playbook is not None:
+        params = checks.check_playbook(playbook, out, step_index=step_index, known_ids=known, vocabulary=vocabulary())
+    diagnostics = out.sorted()
+    if out.errors or playbook is None:
+        return CheckResult(display, diagnostics, None)
+    loaded = LoadedPlaybook(
+        path=file,
+        display=display,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        playbook=playbook,
+        document=document,
+        warnings=out.warnings,
+        params=params,
+    )
+    return CheckResult(display, diagnostics, loaded)
+
+
+def load_playbook(path: str | Path) -> LoadedPlaybook:
+    """Validate and return the playbook, or raise ``PlaybookError`` carrying every diagnostic."""
+    result = check_file(path)
+    if result.loaded is None:
+        count = sum(1 for d in result.diagnostics if d.severity == "error")
+        raise PlaybookError(f"{result.display}: {count} error(s); nothing was run", list(result.diagnostics))
+    return result.loaded
+
+
+def _validate_model(data: dict[str, Any], out: Collector) -> tuple[Playbook | None, dict[str, int], set[str]]:
+    """The model, each step id's index in the file, and ids of steps that failed their own schema.
+
+    When only some steps are malformed, the rest are still checked (graph, references, safety), so one run of
+    ``validate`` reports everything at once.
+    """
+    raw_steps = data.get("steps")
+    step_index: dict[str, int] = {}
+    seen_at: dict[str, int] = {}
+    if isinstance(raw_steps, list):
+        for i, item in enumerate(raw_steps):
+            sid = item.get("id") if isinstance(item, dict) else None
+            if isinstance(sid, str):
+                if sid in seen_at:
+                    out.add(("steps", i, "id"), f"duplicate step id {sid!r} (first at steps[{seen_at[sid]}])")
+                else:
+                    seen_at[sid] = i
+                    step_index[sid] = i
+    try:
+        playbook = Playbook.model_validate(data)
+    except ValidationError as exc:
+        failed = add_validation_errors(out, exc, data, vocabulary=vocabulary())
+        bad_steps = {p[1] for p in failed if len(p) >= 2 and p[0] == "steps" and isinstance(p[1], int)}
+        only_steps = all(len(p) >= 2 and p[0] == "steps" and isinstance(p[1], int) for p in failed)
+        if not (only_steps and isinstance(raw_steps, list)):
+            return None, step_index, set()
+        keep = [s for i, s in enumerate(raw_steps) if i not in bad_steps]
+        known = {sid for sid, i in step_index.items() if i in bad_steps}
+        if not keep:
+            return None, step_index, known
+        try:
+            playbook = Playbook.model_validate({**data, "steps": keep})
+        except ValidationError:
+            return None, step_index, known
+        return playbook, step_index, known
+    if len(seen_at) != len(playbook.steps):
+        # duplicates were reported above; the graph checks would only repeat them
+        return None, step_index, set()
+    return playbook, step_index, set()
