@@ -45,10 +45,11 @@ def _root(
 
 
 def _register() -> None:
-    from drctl.cli import plan_cmd, validate_cmd
+    from drctl.cli import plan_cmd, sandbox_cmd, validate_cmd
 
     validate_cmd.register(app)
     plan_cmd.register(app)
+    app.add_typer(sandbox_cmd.app, name="sandbox")
 
 
 _register()

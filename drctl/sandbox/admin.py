@@ -77,16 +77,19 @@ class AdminApi:
         return path == PREFIX or path.startswith(PREFIX + "/")
 
     async def handle(self, req: Request) -> Response:
-        parts = [p for p in req.path[len(PREFIX):].split("/") if p]
+        parts = [p for p in req.path[len(PREFIX) :].split("/") if p]
         if parts == ["ping"] and req.method == "GET":
             return json_response(200, {"ok": True, "name": self.host.world.estate.name})
         if not self._authorized(req.headers.get("authorization")):
-            return _error(401, "InvalidAdminToken",
-                          "The admin API needs 'Authorization: Bearer <DRCTL_SANDBOX_TOKEN>'.")
+            return _error(
+                401, "InvalidAdminToken", "The admin API needs 'Authorization: Bearer <DRCTL_SANDBOX_TOKEN>'."
+            )
         try:
             for method, shape, action in self._routes:
-                if method == req.method and len(shape) == len(parts) and all(
-                    s in ("*", p) for s, p in zip(shape, parts, strict=True)
+                if (
+                    method == req.method
+                    and len(shape) == len(parts)
+                    and all(s in ("*", p) for s, p in zip(shape, parts, strict=True))
                 ):
                     return await action(req, parts)
             raise _Bad(404, "NotFound", f"no admin route {req.method} {req.path}")
@@ -116,8 +119,9 @@ class AdminApi:
         return json_response(200, self.host.endpoints())
 
     async def _faults(self, req: Request, parts: list[str]) -> Response:
-        return json_response(200, {"active": self.world.faults.snapshot(), "dns_propagation_delay_seconds":
-                                   self.world.dns_delay})
+        return json_response(
+            200, {"active": self.world.faults.snapshot(), "dns_propagation_delay_seconds": self.world.dns_delay}
+        )
 
     async def _requests(self, req: Request, parts: list[str]) -> Response:
         with self.world.lock:
@@ -182,20 +186,25 @@ class AdminApi:
             status = RegionStatus(str(body.get("status", "")).lower())
             plane = ControlPlane(body["control_plane"]) if body.get("control_plane") else None
         except ValueError:
-            raise _Bad(400, "InvalidRequest", "body: {\"status\": \"up\"|\"down\", \"control_plane\"?: "
-                                              "\"read_only\"|\"unavailable\"|\"available\"}") from None
+            raise _Bad(
+                400,
+                "InvalidRequest",
+                'body: {"status": "up"|"down", "control_plane"?: "read_only"|"unavailable"|"available"}',
+            ) from None
         control.set_region(self.world, parts[1], status, plane)
         await self.host.reconcile()
         region = self.world.regions[parts[1]]
-        return json_response(200, {"region": region.key, "status": region.status.value,
-                                   "control_plane": region.control_plane.value})
+        return json_response(
+            200, {"region": region.key, "status": region.status.value, "control_plane": region.control_plane.value}
+        )
 
     async def _lag(self, req: Request, parts: list[str]) -> Response:
         body = _json(req) or {}
         seconds = _number(body, "seconds")
         target = body.get("target")
-        return json_response(200, {"targets": control.set_lag(self.world, seconds, str(target) if target else None),
-                                   "seconds": seconds})
+        return json_response(
+            200, {"targets": control.set_lag(self.world, seconds, str(target) if target else None), "seconds": seconds}
+        )
 
     async def _dns_delay(self, req: Request, parts: list[str]) -> Response:
         seconds = _number(_json(req) or {}, "seconds")
@@ -207,12 +216,12 @@ class AdminApi:
         body = _json(req) or {}
         values = body.get("values")
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise _Bad(400, "InvalidRequest", "body: {\"ttl\": int, \"values\": [str, ...]}")
+            raise _Bad(400, "InvalidRequest", 'body: {"ttl": int, "values": [str, ...]}')
         ttl = body.get("ttl", 300)
         if not isinstance(ttl, int) or ttl < 0:
             raise _Bad(400, "InvalidRequest", "ttl must be a non-negative integer")
         _, zone, rtype, name = parts
-        return json_response(200, control.set_dns_record(self.world, zone, rtype, name, ttl, values))
+        return json_response(200, control.set_dns_record(self.world, zone, rtype, name, ttl=ttl, values=values))
 
     async def _dns_delete(self, req: Request, parts: list[str]) -> Response:
         _, zone, rtype, name = parts
@@ -224,21 +233,21 @@ class AdminApi:
         try:
             state = WebAppState(str((_json(req) or {}).get("state", "")))
         except ValueError:
-            raise _Bad(400, "InvalidRequest", "body: {\"state\": \"Running\"|\"Stopped\"}") from None
+            raise _Bad(400, "InvalidRequest", 'body: {"state": "Running"|"Stopped"}') from None
         control.set_web_app(self.world, parts[1], state)
         return json_response(200, {"name": parts[1], "state": state.value})
 
     async def _capacity(self, req: Request, parts: list[str]) -> Response:
         capacity = (_json(req) or {}).get("capacity")
         if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
-            raise _Bad(400, "InvalidRequest", "body: {\"capacity\": int >= 0}")
+            raise _Bad(400, "InvalidRequest", 'body: {"capacity": int >= 0}')
         control.set_capacity(self.world, parts[1], capacity)
         return json_response(200, {"name": parts[1], "capacity": capacity})
 
     async def _primary(self, req: Request, parts: list[str]) -> Response:
         server = (_json(req) or {}).get("server")
         if not isinstance(server, str):
-            raise _Bad(400, "InvalidRequest", "body: {\"server\": \"<server that becomes primary>\"}")
+            raise _Bad(400, "InvalidRequest", 'body: {"server": "<server that becomes primary>"}')
         control.set_primary(self.world, parts[1], server)
         return json_response(200, {"failover_group": parts[1], "primary": server})
 
@@ -253,7 +262,7 @@ def _json(req: Request) -> Any:
 def _number(body: Any, key: str) -> float:
     value = body.get(key) if isinstance(body, dict) else None
     if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-        raise _Bad(400, "InvalidRequest", f"body: {{\"{key}\": number >= 0}}")
+        raise _Bad(400, "InvalidRequest", f'body: {{"{key}": number >= 0}}')
     return float(value)
 
 

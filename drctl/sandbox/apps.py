@@ -15,7 +15,7 @@ import ssl
 import time
 from typing import Any
 
-from drctl.sandbox.http import HttpServer, Request, Response, json_response
+from drctl.sandbox.http import Handler, HttpServer, Request, Response, json_response
 from drctl.sandbox.ops import OpKind, Service, WebAppState
 from drctl.sandbox.sqlsim import iso, last_commit, role
 from drctl.sandbox.state import AppState, World
@@ -31,7 +31,7 @@ class AppEndpoints:
 
     async def start(self, ports: dict[str, int]) -> None:
         for key in self.world.apps:
-            server = HttpServer(lambda req, key=key: self._handle(key, req), self._ssl, f"app:{key}")
+            server = HttpServer(self._handler_for(key), self._ssl, f"app:{key}")
             self.ports[key] = await server.start(self._host, ports.get(key, 0))
             self.servers[key] = server
         await self.reconcile()
@@ -49,15 +49,29 @@ class AppEndpoints:
         for server in self.servers.values():
             await server.stop()
 
+    def _handler_for(self, key: str) -> Handler:
+        async def handle(req: Request) -> Response:
+            return await self._handle(key, req)
+
+        return handle
+
     async def _handle(self, key: str, req: Request) -> Response:
         started = time.perf_counter()
+        op = _op(self.world.apps[key], req.path)
         response = await self._answer(key, req)
-        self.world.log_request({
-            "service": Service.APP.value, "method": req.method, "path": req.raw_path, "status": response.status,
-            "time": iso(req.received_at), "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            "region": key, "host": req.host, "op": _op(self.world.apps[key], req.path).value
-            if _op(self.world.apps[key], req.path) else None,
-        })
+        self.world.log_request(
+            {
+                "service": Service.APP.value,
+                "method": req.method,
+                "path": req.raw_path,
+                "status": response.status,
+                "time": iso(req.received_at),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "region": key,
+                "host": req.host,
+                "op": op.value if op is not None else None,
+            }
+        )
         return response
 
     async def _answer(self, key: str, req: Request) -> Response:
@@ -69,8 +83,9 @@ class AppEndpoints:
         if fault is not None:
             status = getattr(fault, "status", 429)
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            return json_response(status, {"status": "error", "region": key, "code": getattr(fault, "code", "Throttled")},
-                                 headers)
+            return json_response(
+                status, {"status": "error", "region": key, "code": getattr(fault, "code", "Throttled")}, headers
+            )
         delay = self.world.faults.latency(op)
         if delay > 0:
             await asyncio.sleep(delay)
@@ -110,14 +125,18 @@ def _health(world: World, app: AppState, now: float) -> Response:
     scale = {n: world.scale_sets[n.lower()].capacity for n in app.scale_sets}
     database = _database(world, app, now)
     checks: dict[str, Any] = {
-        "web_apps": {"status": "ok" if all(s == WebAppState.RUNNING.value for s in sites.values()) else "stopped",
-                     "detail": sites},
+        "web_apps": {
+            "status": "ok" if all(s == WebAppState.RUNNING.value for s in sites.values()) else "stopped",
+            "detail": sites,
+        },
         "scale_sets": {"status": "ok" if all(c > 0 for c in scale.values()) else "no_instances", "detail": scale},
     }
     if database:
-        checks["database"] = {"status": "ok" if database["reachable"] else "unreachable",
-                              "failover_group": database["failover_group"],
-                              "primary_region": database["primary_region"]}
+        checks["database"] = {
+            "status": "ok" if database["reachable"] else "unreachable",
+            "failover_group": database["failover_group"],
+            "primary_region": database["primary_region"],
+        }
     healthy = all(c["status"] == "ok" for c in checks.values())
     body: dict[str, Any] = {
         "status": "healthy" if healthy else "unhealthy",
@@ -136,14 +155,18 @@ def _replication(world: World, app: AppState, now: float) -> Response:
     database = _database(world, app, now)
     if not database:
         return json_response(404, {"error": "no database in this region", "region": app.region})
-    return json_response(200, {
-        "region": app.region,
-        "server": database["server"],
-        "role": database["role"],
-        "last_committed_write": database["last_committed_write"],
-        "failover_group": database["failover_group"],
-        "time": iso(now),
-    }, {"Cache-Control": "no-store"})
+    return json_response(
+        200,
+        {
+            "region": app.region,
+            "server": database["server"],
+            "role": database["role"],
+            "last_committed_write": database["last_committed_write"],
+            "failover_group": database["failover_group"],
+            "time": iso(now),
+        },
+        {"Cache-Control": "no-store"},
+    )
 
 
 async def _start_again(server: HttpServer, host: str, port: int) -> None:

@@ -78,8 +78,9 @@ class SandboxClient:
     def faults(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/faults")["active"])
 
-    def requests(self, *, service: str | None = None, method: str | None = None,
-                 op: str | None = None) -> list[dict[str, Any]]:
+    def requests(
+        self, *, service: str | None = None, method: str | None = None, op: str | None = None
+    ) -> list[dict[str, Any]]:
         params = {k: v for k, v in (("service", service), ("method", method), ("op", op)) if v}
         return list(self._call("GET", "/requests", params=params)["requests"])
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from drctl.errors import SandboxError
-from drctl.sandbox.estate import record_values_problem
+from drctl.sandbox.arm.storage import last_sync
+from drctl.sandbox.dnsdata import Zone
+from drctl.sandbox.estate_checks import record_values_problem
 from drctl.sandbox.faults import (
     DnsPropagationDelayFault,
     FaultRule,
@@ -18,7 +20,6 @@ from drctl.sandbox.faults import (
 )
 from drctl.sandbox.ops import ControlPlane, RegionStatus, WebAppState
 from drctl.sandbox.sqlsim import iso, last_commit, replication_state
-from drctl.sandbox.arm.storage import last_sync
 from drctl.sandbox.state import World
 
 
@@ -61,7 +62,9 @@ def set_lag(world: World, seconds: float, target: str | None) -> list[str]:
         return changed
 
 
-def set_dns_record(world: World, zone_name: str, rtype: str, name: str, ttl: int, values: list[str]) -> dict[str, Any]:
+def set_dns_record(
+    world: World, zone_name: str, rtype: str, name: str, *, ttl: int, values: list[str]
+) -> dict[str, Any]:
     """Change a record set as another actor would (a new ETag; visible after the propagation delay)."""
     rtype = rtype.upper()
     problem = record_values_problem(rtype, values) if values else "values must not be empty"
@@ -73,8 +76,14 @@ def set_dns_record(world: World, zone_name: str, rtype: str, name: str, ttl: int
         zone = _zone(world, zone_name)
         now = world.advance()
         record = zone.put(name, rtype, ttl=ttl, values=tuple(values), metadata=None, now=now, delay=world.dns_delay)
-        return {"zone": zone.name, "name": record.name, "type": record.type, "ttl": record.ttl,
-                "values": list(record.values), "etag": record.etag}
+        return {
+            "zone": zone.name,
+            "name": record.name,
+            "type": record.type,
+            "ttl": record.ttl,
+            "values": list(record.values),
+            "etag": record.etag,
+        }
 
 
 def delete_dns_record(world: World, zone_name: str, rtype: str, name: str) -> bool:
@@ -112,7 +121,7 @@ def set_primary(world: World, group_name: str, server: str) -> None:
             group.primary, group.secondary = group.secondary, group.primary
 
 
-def _zone(world: World, name: str) -> Any:
+def _zone(world: World, name: str) -> Zone:
     zone = world.zones.get(name.lower().rstrip("."))
     if zone is None:
         raise SandboxError(f"unknown DNS zone {name!r}")
@@ -128,34 +137,68 @@ def snapshot(world: World) -> dict[str, Any]:
             "time": iso(now),
             "subscription_id": world.estate.subscription_id,
             "tenant_id": world.tenant_id,
-            "regions": {k: {"location": r.location, "status": r.status.value,
-                            "control_plane": r.control_plane.value,
-                            "down_since": iso(r.down_since) if r.down_since is not None else None}
-                        for k, r in world.regions.items()},
-            "failover_groups": {g.name: {
-                "primary": g.primary, "secondary": g.secondary,
-                "primary_region": world.servers[g.primary.lower()].region,
-                "databases": list(g.databases), "replication_lag_seconds": g.lag,
-                "replication_state": replication_state(world, g).value,
-                "last_committed_write": {s: iso(last_commit(world, g, s, now)) for s in (g.primary, g.secondary)},
-            } for g in world.groups.values()},
-            "web_apps": {s.name: {"region": s.region, "resource_group": s.resource_group, "state": s.state.value}
-                         for s in world.sites.values()},
-            "scale_sets": {v.name: {"region": v.region, "resource_group": v.resource_group, "capacity": v.capacity,
-                                    "pending_capacity": v.pending_capacity, "provisioning_state": v.provisioning}
-                           for v in world.scale_sets.values()},
-            "storage_accounts": {a.name: {"primary_region": a.region, "secondary_region": a.secondary_region,
-                                          "sku": a.sku, "replication_lag_seconds": a.lag,
-                                          "last_sync_time": iso(last_sync(world, a, now)),
-                                          "failover_in_progress": a.failover_in_progress}
-                                 for a in world.accounts.values()},
-            "dns": {z.name: {
-                "resource_group": z.resource_group, "serial": z.serial, "propagation_delay_seconds": world.dns_delay,
-                "records": [{"name": r.name, "type": r.type, "ttl": r.ttl, "values": list(r.values), "etag": r.etag}
-                            for r in z.sets.values()],
-                "served": [{"name": n, "type": t, "ttl": v.ttl, "values": list(v.values or ())}
-                           for (n, t), v in z.served(now).items()],
-            } for z in world.zones.values()},
+            "regions": {
+                k: {
+                    "location": r.location,
+                    "status": r.status.value,
+                    "control_plane": r.control_plane.value,
+                    "down_since": iso(r.down_since) if r.down_since is not None else None,
+                }
+                for k, r in world.regions.items()
+            },
+            "failover_groups": {
+                g.name: {
+                    "primary": g.primary,
+                    "secondary": g.secondary,
+                    "primary_region": world.servers[g.primary.lower()].region,
+                    "databases": list(g.databases),
+                    "replication_lag_seconds": g.lag,
+                    "replication_state": replication_state(world, g).value,
+                    "last_committed_write": {s: iso(last_commit(world, g, s, now)) for s in (g.primary, g.secondary)},
+                }
+                for g in world.groups.values()
+            },
+            "web_apps": {
+                s.name: {"region": s.region, "resource_group": s.resource_group, "state": s.state.value}
+                for s in world.sites.values()
+            },
+            "scale_sets": {
+                v.name: {
+                    "region": v.region,
+                    "resource_group": v.resource_group,
+                    "capacity": v.capacity,
+                    "pending_capacity": v.pending_capacity,
+                    "provisioning_state": v.provisioning,
+                }
+                for v in world.scale_sets.values()
+            },
+            "storage_accounts": {
+                a.name: {
+                    "primary_region": a.region,
+                    "secondary_region": a.secondary_region,
+                    "sku": a.sku,
+                    "replication_lag_seconds": a.lag,
+                    "last_sync_time": iso(last_sync(world, a, now)),
+                    "failover_in_progress": a.failover_in_progress,
+                }
+                for a in world.accounts.values()
+            },
+            "dns": {
+                z.name: {
+                    "resource_group": z.resource_group,
+                    "serial": z.serial,
+                    "propagation_delay_seconds": world.dns_delay,
+                    "records": [
+                        {"name": r.name, "type": r.type, "ttl": r.ttl, "values": list(r.values), "etag": r.etag}
+                        for r in z.sets.values()
+                    ],
+                    "served": [
+                        {"name": n, "type": t, "ttl": v.ttl, "values": list(v.values or ())}
+                        for (n, t), v in z.served(now).items()
+                    ],
+                }
+                for z in world.zones.values()
+            },
             "faults": world.faults.snapshot(),
             "operations": world.operations.snapshot(),
             "data_loss": list(world.data_loss),

@@ -20,13 +20,19 @@ def demo_estate_data() -> dict[str, Any]:
         "regions": {
             "au-east": {
                 "location": "australiaeast",
-                "app": {"hosts": ["api-aue.wallet.example.com"], "health_path": "/healthz",
-                        "replication_path": "/replication"},
+                "app": {
+                    "hosts": ["api-aue.wallet.example.com"],
+                    "health_path": "/healthz",
+                    "replication_path": "/replication",
+                },
             },
             "au-southeast": {
                 "location": "australiasoutheast",
-                "app": {"hosts": ["api-ause.wallet.example.com"], "health_path": "/healthz",
-                        "replication_path": "/replication"},
+                "app": {
+                    "hosts": ["api-ause.wallet.example.com"],
+                    "health_path": "/healthz",
+                    "replication_path": "/replication",
+                },
             },
         },
         "resource_groups": [
@@ -39,36 +45,67 @@ def demo_estate_data() -> dict[str, Any]:
                 {"name": "sql-wallet-aue", "resource_group": "rg-wallet-aue", "region": "au-east"},
                 {"name": "sql-wallet-ause", "resource_group": "rg-wallet-ause", "region": "au-southeast"},
             ],
-            "failover_groups": [{
-                "name": "fg-wallet", "primary": "sql-wallet-aue", "secondary": "sql-wallet-ause",
-                "databases": ["walletdb", "ledgerdb", "identitydb"], "replication_lag_seconds": 5,
-            }],
+            "failover_groups": [
+                {
+                    "name": "fg-wallet",
+                    "primary": "sql-wallet-aue",
+                    "secondary": "sql-wallet-ause",
+                    "databases": ["walletdb", "ledgerdb", "identitydb"],
+                    "replication_lag_seconds": 5,
+                }
+            ],
         },
         "web_apps": [
             {"name": "app-wallet-api-aue", "resource_group": "rg-wallet-aue", "region": "au-east"},
             {"name": "app-wallet-portal-aue", "resource_group": "rg-wallet-aue", "region": "au-east"},
-            {"name": "app-wallet-api-ause", "resource_group": "rg-wallet-ause", "region": "au-southeast",
-             "state": "Stopped"},
-            {"name": "app-wallet-portal-ause", "resource_group": "rg-wallet-ause", "region": "au-southeast",
-             "state": "Stopped"},
+            {
+                "name": "app-wallet-api-ause",
+                "resource_group": "rg-wallet-ause",
+                "region": "au-southeast",
+                "state": "Stopped",
+            },
+            {
+                "name": "app-wallet-portal-ause",
+                "resource_group": "rg-wallet-ause",
+                "region": "au-southeast",
+                "state": "Stopped",
+            },
         ],
         "scale_sets": [
-            {"name": "vmss-wallet-workers-aue", "resource_group": "rg-wallet-aue", "region": "au-east",
-             "capacity": 6},
-            {"name": "vmss-wallet-workers-ause", "resource_group": "rg-wallet-ause", "region": "au-southeast",
-             "capacity": 1},
+            {"name": "vmss-wallet-workers-aue", "resource_group": "rg-wallet-aue", "region": "au-east", "capacity": 6},
+            {
+                "name": "vmss-wallet-workers-ause",
+                "resource_group": "rg-wallet-ause",
+                "region": "au-southeast",
+                "capacity": 1,
+            },
         ],
         "storage_accounts": [
-            {"name": "stwalletaue", "resource_group": "rg-wallet-aue", "region": "au-east",
-             "secondary_region": "au-southeast", "replication_lag_seconds": 120},
+            {
+                "name": "stwalletaue",
+                "resource_group": "rg-wallet-aue",
+                "region": "au-east",
+                "secondary_region": "au-southeast",
+                "replication_lag_seconds": 120,
+            },
         ],
-        "dns": {"zones": [{
-            "name": "wallet.example.com", "resource_group": "rg-wallet-dns",
-            "records": [
-                {"name": "api", "type": "A", "ttl": 3600, "values": ["20.1.1.1"]},
-                {"name": "portal", "type": "CNAME", "ttl": 3600, "values": ["app-wallet-portal-aue.azurewebsites.net"]},
-            ],
-        }]},
+        "dns": {
+            "zones": [
+                {
+                    "name": "wallet.example.com",
+                    "resource_group": "rg-wallet-dns",
+                    "records": [
+                        {"name": "api", "type": "A", "ttl": 3600, "values": ["20.1.1.1"]},
+                        {
+                            "name": "portal",
+                            "type": "CNAME",
+                            "ttl": 3600,
+                            "values": ["app-wallet-portal-aue.azurewebsites.net"],
+                        },
+                    ],
+                }
+            ]
+        },
         "smtp": {"hosts": ["smtp.wallet.example.com:587"], "username": "dr-notify"},
         "variables": {
             "SLACK_OPS_WEBHOOK": "{webhook_base}/ops-slack",

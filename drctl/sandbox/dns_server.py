@@ -44,7 +44,7 @@ class DnsServer:
         attempts = 20 if port == 0 else 1
         for attempt in range(attempts):
             transport, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=(host, port))
-            bound = transport.get_extra_info("sockname")[1]
+            bound = int(transport.get_extra_info("sockname")[1])
             try:
                 self._tcp = await asyncio.start_server(self._serve_tcp, host, bound, reuse_address=True)
             except OSError:
@@ -100,11 +100,17 @@ class DnsServer:
                 response.set_rcode(dns.rcode.REFUSED)
             else:
                 self._resolve(response, question.name, question.rdtype)
-        self.world.log_request({
-            "service": Service.DNS.value, "method": "QUERY", "path": f"{qname} {qtype}".strip(),
-            "status": dns.rcode.to_text(response.rcode()), "op": "dns.query", "time": iso(self.world.now()),
-            "transport": transport,
-        })
+        self.world.log_request(
+            {
+                "service": Service.DNS.value,
+                "method": "QUERY",
+                "path": f"{qname} {qtype}".strip(),
+                "status": dns.rcode.to_text(response.rcode()),
+                "op": "dns.query",
+                "time": iso(self.world.now()),
+                "transport": transport,
+            }
+        )
         limit = 65535 if transport == "tcp" else max(512, query.payload if query.edns >= 0 else 512)
         try:
             return response.to_wire(max_size=limit)
@@ -113,7 +119,7 @@ class DnsServer:
             truncated.flags |= dns.flags.TC | dns.flags.AA
             return truncated.to_wire()
 
-    def _resolve(self, response: dns.message.Message, qname: dns.name.Name, qtype: int) -> None:
+    def _resolve(self, response: dns.message.Message, qname: dns.name.Name, qtype: dns.rdatatype.RdataType) -> None:
         with self.world.lock:
             now = self.world.now()
             zone = self._zone_for(qname)
@@ -156,7 +162,9 @@ class DnsServer:
         text = qname.to_text().rstrip(".").lower()
         best: Zone | None = None
         for zone in self.world.zones.values():
-            if (text == zone.name or text.endswith("." + zone.name)) and (best is None or len(zone.name) > len(best.name)):
+            if (text == zone.name or text.endswith("." + zone.name)) and (
+                best is None or len(zone.name) > len(best.name)
+            ):
                 best = zone
         return best
 
@@ -168,14 +176,17 @@ def _relative(zone: Zone, name: dns.name.Name) -> str:
 
 def _nodes(zone: Zone, served: dict[tuple[str, str], Version]) -> dict[str, dict[str, dns.rrset.RRset]]:
     nodes: dict[str, dict[str, dns.rrset.RRset]] = {
-        "@": {"SOA": _soa(zone, negative=False),
-              "NS": dns.rrset.from_text_list(f"{zone.name}.", NS_TTL, "IN", "NS", list(NAME_SERVERS))},
+        "@": {
+            "SOA": _soa(zone, negative=False),
+            "NS": dns.rrset.from_text_list(f"{zone.name}.", NS_TTL, "IN", "NS", list(NAME_SERVERS)),
+        },
     }
     for (name, rtype), version in served.items():
         owner = zone.fqdn(name)
         assert version.values is not None
-        nodes.setdefault(name, {})[rtype] = dns.rrset.from_text_list(owner, version.ttl, "IN", rtype,
-                                                                      [_rdata(rtype, v) for v in version.values])
+        nodes.setdefault(name, {})[rtype] = dns.rrset.from_text_list(
+            owner, version.ttl, "IN", rtype, [_rdata(rtype, v) for v in version.values]
+        )
     return nodes
 
 
@@ -184,14 +195,16 @@ def _rdata(rtype: str, value: str) -> str:
         return value if value.endswith(".") else value + "."
     if rtype == "TXT":
         escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        return " ".join(f'"{escaped[i:i + 255]}"' for i in range(0, max(len(escaped), 1), 255))
+        return " ".join(f'"{escaped[i : i + 255]}"' for i in range(0, max(len(escaped), 1), 255))
     return value
 
 
 def _soa(zone: Zone, *, negative: bool) -> dns.rrset.RRset:
     timers = SOA_TIMERS
-    text = (f"{NAME_SERVERS[0]} {SOA_EMAIL} {zone.serial} {timers['refreshTime']} {timers['retryTime']} "
-            f"{timers['expireTime']} {timers['minimumTTL']}")
+    text = (
+        f"{NAME_SERVERS[0]} {SOA_EMAIL} {zone.serial} {timers['refreshTime']} {timers['retryTime']} "
+        f"{timers['expireTime']} {timers['minimumTTL']}"
+    )
     ttl = min(SOA_TTL, timers["minimumTTL"]) if negative else SOA_TTL
     return dns.rrset.from_text_list(f"{zone.name}.", ttl, "IN", "SOA", [text])
 

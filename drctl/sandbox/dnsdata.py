@@ -57,14 +57,21 @@ class Zone:
 
     def conflicting_cname(self, name: str, rtype: str) -> str | None:
         """The type already at ``name`` that a new ``rtype`` set would clash with (CNAME stands alone)."""
-        for (other_name, other_type) in self.sets:
+        for other_name, other_type in self.sets:
             if other_name == name.lower() and other_type != rtype and "CNAME" in (rtype, other_type):
                 return other_type
         return None
 
     def put(
-        self, name: str, rtype: str, *, ttl: int, values: tuple[str, ...], metadata: dict[str, str] | None,
-        now: float, delay: float,
+        self,
+        name: str,
+        rtype: str,
+        *,
+        ttl: int,
+        values: tuple[str, ...],
+        metadata: dict[str, str] | None,
+        now: float,
+        delay: float,
     ) -> RecordSet:
         key = (name.lower(), rtype.upper())
         current = self.sets.get(key)

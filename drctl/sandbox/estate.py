@@ -7,8 +7,6 @@ The format is documented in ``docs/sandbox.md``; ``check_estate`` holds the cros
 
 from __future__ import annotations
 
-import re
-import string
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -16,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from drctl.errors import SandboxError
+from drctl.sandbox.estate_checks import check_estate
 from drctl.sandbox.faults import FaultRule, clean_loc, dotted, error_message
 from drctl.sandbox.ops import ControlPlane, RegionStatus, ReplicationState, WebAppState
 
@@ -23,9 +22,15 @@ GUID = Annotated[
     str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ]
 ResourceName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,89}$")]
-RegionKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-HostName = Annotated[str, StringConstraints(max_length=253, pattern=r"^([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
-                                                                    r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")]
+RegionKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+HostName = Annotated[
+    str,
+    StringConstraints(
+        max_length=253,
+        pattern=r"^([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+        r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",
+    ),
+]
 UrlPath = Annotated[str, StringConstraints(pattern=r"^/[^\s?#]*$")]
 
 
@@ -37,6 +42,8 @@ class AppEndpoint(_Model):
     """The region's application, reached at ``hosts`` (TLS, port 443 in DRCTL_RESOLVE)."""
 
     hosts: list[HostName] = Field(min_length=1)
+    #: the port drctl connects to on those hosts (mapped to the region's listener in DRCTL_RESOLVE)
+    port: int = Field(default=443, ge=1, le=65535)
     health_path: UrlPath = "/healthz"
     replication_path: UrlPath | None = "/replication"
     #: the failover group whose local database this app uses (default: the one with a server in the region)
@@ -266,151 +273,3 @@ def _locate(node: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int, int] | N
             break
         node = child
     return best.line + 1, best.column + 1
-
-
-#: placeholders a ``variables`` value may use, filled in at start
-VARIABLE_FIELDS = ("webhook_base", "smtp_host", "smtp_port", "smtp_username", "smtp_password", "arm_endpoint",
-                   "subscription_id", "tenant_id", "client_id")
-
-_IPV4 = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
-
-
-def check_estate(estate: Estate) -> list[tuple[tuple[Any, ...], str]]:
-    """Cross-reference rules pydantic cannot express; returns (location, message) pairs."""
-    problems: list[tuple[tuple[Any, ...], str]] = []
-
-    def bad(loc: tuple[Any, ...], message: str) -> None:
-        problems.append((loc, message))
-
-    def region_ok(loc: tuple[Any, ...], region: str) -> None:
-        if region not in estate.regions:
-            bad(loc, f"unknown region {region!r} (regions: {', '.join(estate.regions)})")
-
-    def unique(section: tuple[Any, ...], names: list[str], what: str) -> None:
-        seen: set[str] = set()
-        for i, name in enumerate(names):
-            if name.lower() in seen:
-                bad((*section, i, "name"), f"duplicate {what} name {name!r}")
-            seen.add(name.lower())
-
-    for i, group in enumerate(estate.resource_groups):
-        region_ok(("resource_groups", i, "region"), group.region)
-    unique(("resource_groups",), [g.name for g in estate.resource_groups], "resource group")
-    placed: list[tuple[tuple[Any, ...], _Placed]] = [
-        *((("sql", "servers", i), s) for i, s in enumerate(estate.sql.servers)),
-        *((("web_apps", i), w) for i, w in enumerate(estate.web_apps)),
-        *((("scale_sets", i), s) for i, s in enumerate(estate.scale_sets)),
-        *((("storage_accounts", i), s) for i, s in enumerate(estate.storage_accounts)),
-    ]
-    for loc, resource in placed:
-        region_ok((*loc, "region"), resource.region)
-    for i, generic in enumerate(estate.generic_resources):
-        region_ok(("generic_resources", i, "region"), generic.region)
-    unique(("sql", "servers"), [s.name for s in estate.sql.servers], "SQL server")
-    unique(("sql", "failover_groups"), [f.name for f in estate.sql.failover_groups], "failover group")
-    unique(("web_apps",), [w.name for w in estate.web_apps], "web app")
-    unique(("scale_sets",), [s.name for s in estate.scale_sets], "scale set")
-    unique(("storage_accounts",), [s.name for s in estate.storage_accounts], "storage account")
-    unique(("dns", "zones"), [z.name for z in estate.dns.zones], "DNS zone")
-
-    servers = {s.name.lower(): s for s in estate.sql.servers}
-    in_group: dict[str, str] = {}
-    for i, fg in enumerate(estate.sql.failover_groups):
-        loc = ("sql", "failover_groups", i)
-        for role in ("primary", "secondary"):
-            name = getattr(fg, role)
-            if name.lower() not in servers:
-                bad((*loc, role), f"unknown SQL server {name!r}")
-        primary, secondary = servers.get(fg.primary.lower()), servers.get(fg.secondary.lower())
-        if primary and secondary:
-            if primary.name == secondary.name:
-                bad((*loc, "secondary"), "the secondary must be another server than the primary")
-            elif primary.region == secondary.region:
-                bad((*loc, "secondary"), "primary and secondary servers must be in different regions")
-        for j, db in enumerate(fg.databases):
-            for server in (fg.primary.lower(), fg.secondary.lower()):
-                key = f"{server}/{db.lower()}"
-                if key in in_group and in_group[key] != fg.name:
-                    bad((*loc, "databases", j), f"database {db!r} is already in failover group {in_group[key]!r}")
-                in_group[key] = fg.name
-
-    for i, account in enumerate(estate.storage_accounts):
-        if account.secondary_region is not None:
-            region_ok(("storage_accounts", i, "secondary_region"), account.secondary_region)
-            if account.secondary_region == account.region:
-                bad(("storage_accounts", i, "secondary_region"), "must differ from the account's region")
-
-    hosts: dict[str, str] = {}
-    for key, region in estate.regions.items():
-        if region.app is None:
-            continue
-        loc = ("regions", key, "app")
-        for j, host in enumerate(region.app.hosts):
-            if host.lower() in hosts:
-                bad((*loc, "hosts", j), f"host {host!r} is already the app of region {hosts[host.lower()]!r}")
-            hosts[host.lower()] = key
-        fg_name = region.app.failover_group
-        if fg_name is not None:
-            fg_match = [f for f in estate.sql.failover_groups if f.name.lower() == fg_name.lower()]
-            if not fg_match:
-                bad((*loc, "failover_group"), f"unknown failover group {fg_name!r}")
-            elif not any(
-                (s := servers.get(n.lower())) and s.region == key for n in (fg_match[0].primary, fg_match[0].secondary)
-            ):
-                bad((*loc, "failover_group"), f"failover group {fg_name!r} has no server in region {key!r}")
-        for field, items in (("web_apps", estate.web_apps), ("scale_sets", estate.scale_sets)):
-            names = getattr(region.app, field)
-            local = {r.name.lower() for r in items if r.region == key}
-            for j, name in enumerate(names or []):
-                if name.lower() not in local:
-                    bad((*loc, field, j), f"no {field[:-1].replace('_', ' ')} {name!r} in region {key!r}")
-
-    for name, value in estate.variables.items():
-        try:
-            fields = [f for _, f, _, _ in string.Formatter().parse(value) if f is not None]
-        except ValueError as exc:
-            bad(("variables", name), f"malformed template: {exc}")
-            continue
-        for field in fields:
-            if field not in VARIABLE_FIELDS:
-                bad(("variables", name), f"unknown placeholder {{{field}}} (known: {', '.join(VARIABLE_FIELDS)})")
-
-    for i, zone in enumerate(estate.dns.zones):
-        seen: dict[str, set[str]] = {}
-        for j, record in enumerate(zone.records):
-            loc = ("dns", "zones", i, "records", j)
-            types = seen.setdefault(record.name.lower(), set())
-            if record.type in types:
-                bad((*loc, "name"), f"duplicate {record.type} record set {record.name!r}")
-            elif types and "CNAME" in (types | {record.type}):
-                bad((*loc, "name"), f"a CNAME record set cannot share the name {record.name!r} with another type")
-            types.add(record.type)
-            problem = record_values_problem(record.type, record.values)
-            if problem:
-                bad((*loc, "values"), problem)
-    return problems
-
-
-def record_values_problem(rtype: str, values: list[str]) -> str | None:
-    """Why these values are not valid for a record set of ``rtype`` (None when they are)."""
-    import ipaddress
-
-    if rtype == "A":
-        bad = [v for v in values if not _IPV4.match(v)]
-        return f"not IPv4 addresses: {', '.join(bad)}" if bad else None
-    if rtype == "AAAA":
-        for value in values:
-            try:
-                ipaddress.IPv6Address(value)
-            except ValueError:
-                return f"not an IPv6 address: {value}"
-        return None
-    if rtype == "CNAME":
-        if len(values) != 1:
-            return "a CNAME record set holds exactly one value"
-        if not re.match(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?\.?$", values[0]):
-            return f"not a host name: {values[0]}"
-        return None
-    if any(len(v) > 1024 for v in values):
-        return "a TXT value is at most 1024 characters"
-    return None

@@ -190,8 +190,12 @@ class ActiveFault:
     hits: int = 0
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "rule": self.rule.model_dump(mode="json"), "remaining": self.remaining,
-                "hits": self.hits}
+        return {
+            "id": self.id,
+            "rule": self.rule.model_dump(mode="json"),
+            "remaining": self.remaining,
+            "hits": self.hits,
+        }
 
 
 class FaultBook:

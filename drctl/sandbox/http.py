@@ -122,8 +122,14 @@ class HttpServer:
 
     async def start(self, host: str, port: int) -> int:
         self._server = await asyncio.start_server(
-            self._serve, host, port, ssl=self._ssl, limit=MAX_HEADER_BYTES, backlog=512,
-            reuse_address=True, ssl_handshake_timeout=10,
+            self._serve,
+            host,
+            port,
+            ssl=self._ssl,
+            limit=MAX_HEADER_BYTES,
+            backlog=512,
+            reuse_address=True,
+            ssl_handshake_timeout=10,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port

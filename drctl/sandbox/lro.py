@@ -42,8 +42,14 @@ class Operation:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "op": self.op.value, "status": self.status.value, "started": self.started,
-            "due": self.due, "ended": self.ended, "error": self.error, "resource": self.result_path,
+            "id": self.id,
+            "op": self.op.value,
+            "status": self.status.value,
+            "started": self.started,
+            "due": self.due,
+            "ended": self.ended,
+            "error": self.error,
+            "resource": self.result_path,
             **self.detail,
         }
 
@@ -55,13 +61,30 @@ class Operations:
         self._ops: dict[str, Operation] = {}
 
     def create(
-        self, *, op: OpKind, namespace: str, location: str, now: float, duration: float,
-        complete: Callable[[float], Outcome], result_path: str | None, forced_error: Outcome = None,
-        abort: Callable[[float], None] | None = None, detail: dict[str, Any] | None = None,
+        self,
+        *,
+        op: OpKind,
+        namespace: str,
+        location: str,
+        now: float,
+        duration: float,
+        complete: Callable[[float], Outcome],
+        result_path: str | None,
+        forced_error: Outcome = None,
+        abort: Callable[[float], None] | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> Operation:
         operation = Operation(
-            id=str(uuid.uuid4()), op=op, namespace=namespace, location=location, started=now, due=now + duration,
-            complete=complete, result_path=result_path, forced_error=forced_error, abort=abort,
+            id=str(uuid.uuid4()),
+            op=op,
+            namespace=namespace,
+            location=location,
+            started=now,
+            due=now + duration,
+            complete=complete,
+            result_path=result_path,
+            forced_error=forced_error,
+            abort=abort,
             detail=dict(detail or {}),
         )
         self._ops[operation.id] = operation

@@ -6,12 +6,12 @@ faults are looked up, so a fault on ``web.start`` never touches ``web.stop`` or 
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class OpKind(str, Enum):
+class OpKind(StrEnum):
     #: a token request to the Entra ID endpoint (``POST /{tenant}/oauth2/v2.0/token``)
-    TOKEN = "token"
+    TOKEN = "token"  # noqa: S105 - an operation name, not a secret
     #: any ARM GET or HEAD of a resource or a list (not LRO polls)
     ARM_READ = "arm.read"
     #: a generic ARM PATCH of tags, properties or sku that has no dedicated kind below
@@ -42,12 +42,12 @@ class OpKind(str, Enum):
 LRO_KINDS = frozenset({OpKind.SQL_FAILOVER, OpKind.VMSS_UPDATE, OpKind.STORAGE_FAILOVER})
 
 
-class RegionStatus(str, Enum):
+class RegionStatus(StrEnum):
     UP = "up"
     DOWN = "down"
 
 
-class ControlPlane(str, Enum):
+class ControlPlane(StrEnum):
     """What ARM does for resources located in a region that is down."""
 
     #: reads answer the last known state, writes get 503 ServiceUnavailable (the default)
@@ -58,40 +58,40 @@ class ControlPlane(str, Enum):
     AVAILABLE = "available"
 
 
-class ReplicationRole(str, Enum):
+class ReplicationRole(StrEnum):
     PRIMARY = "Primary"
     SECONDARY = "Secondary"
 
 
-class ReplicationState(str, Enum):
+class ReplicationState(StrEnum):
     PENDING = "PENDING"
     SEEDING = "SEEDING"
     CATCH_UP = "CATCH_UP"
     SUSPENDED = "SUSPENDED"
 
 
-class WebAppState(str, Enum):
+class WebAppState(StrEnum):
     RUNNING = "Running"
     STOPPED = "Stopped"
 
 
-class FailoverMode(str, Enum):
+class FailoverMode(StrEnum):
     PLANNED = "planned"
     FORCED = "forced"
     PLANNED_THEN_FORCED = "planned-then-forced"
 
 
-class OperationStatus(str, Enum):
+class OperationStatus(StrEnum):
     IN_PROGRESS = "InProgress"
     SUCCEEDED = "Succeeded"
     FAILED = "Failed"
 
 
-class Service(str, Enum):
+class Service(StrEnum):
     """Which front of the sandbox answered a logged request."""
 
     ARM = "arm"
-    TOKEN = "token"
+    TOKEN = "token"  # noqa: S105 - a service name, not a secret
     APP = "app"
     WEBHOOK = "webhook"
     SMTP = "smtp"

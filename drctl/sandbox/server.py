@@ -52,8 +52,16 @@ _IDS = uuid.UUID("0d5c7a3e-9b51-4c1f-8f1b-3f2a6e9d4c20")
 class Sandbox:
     """A running sandbox. Build it with ``Sandbox.start``; every public method is safe from any thread."""
 
-    def __init__(self, estate: Estate, rules: list[FaultRule], workdir: Path, *, own_workdir: bool,
-                 host: str, port_base: int | None) -> None:
+    def __init__(
+        self,
+        estate: Estate,
+        rules: list[FaultRule],
+        workdir: Path,
+        *,
+        own_workdir: bool,
+        host: str,
+        port_base: int | None,
+    ) -> None:
         self.estate = estate
         self.host = host
         self.workdir = workdir
@@ -71,8 +79,7 @@ class Sandbox:
         self.tls: TlsFiles = make_tls(workdir, estate.hostnames())
         self.world = World(estate)
         self.world.tenant_id = self.identity.tenant_id
-        self.tokens = TokenIssuer(self.identity, lifetime=estate.settings.token_lifetime_seconds,
-                                  clock=self.world.now)
+        self.tokens = TokenIssuer(self.identity, lifetime=estate.settings.token_lifetime_seconds, clock=self.world.now)
         self._ssl = self.tls.server_context()
         self.arm = ArmRouter(self.world, self.tokens)
         self.admin = AdminApi(self, self.admin_token)
@@ -106,9 +113,9 @@ class Sandbox:
             estate = demo_estate()
         elif not isinstance(estate, Estate):
             estate = load_estate(estate)
-        rules = list(estate.faults) + _load_faults(faults)
+        rules = list(estate.faults) + load_faults(faults)
         own = workdir is None
-        path = Path(tempfile.mkdtemp(prefix="drctl-sandbox-")) if workdir is None else Path(workdir)
+        path = Path(tempfile.mkdtemp(prefix="drctl-sandbox-")) if workdir is None else Path(workdir).resolve()
         sandbox = cls(estate, rules, path, own_workdir=own, host=host, port_base=port_base)
         sandbox._launch()
         return sandbox
@@ -191,8 +198,9 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -219,20 +227,32 @@ class Sandbox:
             if fault is not None:
                 status = getattr(fault, "status", 429)
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                response = json_response(status, {"error": "temporarily_unavailable", "error_description":
-                                                  f"AADSTS90033: sandbox fault ({getattr(fault, 'code', 'throttled')}).",
-                                                  "error_codes": [90033]}, headers)
+                response = json_response(
+                    status,
+                    {
+                        "error": "temporarily_unavailable",
+                        "error_description": f"AADSTS90033: sandbox fault ({getattr(fault, 'code', 'throttled')}).",
+                        "error_codes": [90033],
+                    },
+                    headers,
+                )
             else:
                 delay = self.world.faults.latency(OpKind.TOKEN)
                 if delay > 0:
                     await asyncio.sleep(delay)
                 response = self.tokens.handle(req)
-        self.world.log_request({
-            "service": Service.TOKEN.value, "method": req.method, "path": req.raw_path,
-            "status": response.status if not response.drop else None, "op": OpKind.TOKEN.value,
-            "time": iso(req.received_at), "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            "client_request_id": req.headers.get("client-request-id"),
-        })
+        self.world.log_request(
+            {
+                "service": Service.TOKEN.value,
+                "method": req.method,
+                "path": req.raw_path,
+                "status": response.status if not response.drop else None,
+                "op": OpKind.TOKEN.value,
+                "time": iso(req.received_at),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "client_request_id": req.headers.get("client-request-id"),
+            }
+        )
         return response
 
     # ---- AdminHost ---------------------------------------------------------------------------------------
@@ -291,7 +311,7 @@ class Sandbox:
         out: dict[str, str] = {}
         for key, app in self.world.apps.items():
             for name in app.hosts:
-                out[f"{name}:443"] = f"{self.host}:{self._apps.ports[key]}"
+                out[f"{name}:{app.port}"] = f"{self.host}:{self._apps.ports[key]}"
         for entry in self.estate.smtp.hosts:
             name, _, port = entry.partition(":")
             out[f"{name.lower()}:{port or 587}"] = f"{self.host}:{self.smtp_port}"
@@ -299,10 +319,14 @@ class Sandbox:
 
     def env(self) -> dict[str, str]:
         fields = {
-            "webhook_base": f"{self.base_url}{WEBHOOK_PREFIX.rstrip('/')}", "smtp_host": self.host,
-            "smtp_port": str(self.smtp_port), "smtp_username": self.smtp_username,
-            "smtp_password": self.smtp_password, "arm_endpoint": self.arm_endpoint,
-            "subscription_id": self.subscription_id, "tenant_id": self.identity.tenant_id,
+            "webhook_base": f"{self.base_url}{WEBHOOK_PREFIX.rstrip('/')}",
+            "smtp_host": self.host,
+            "smtp_port": str(self.smtp_port),
+            "smtp_username": self.smtp_username,
+            "smtp_password": self.smtp_password,
+            "arm_endpoint": self.arm_endpoint,
+            "subscription_id": self.subscription_id,
+            "tenant_id": self.identity.tenant_id,
             "client_id": self.identity.client_id,
         }
         env = {
@@ -326,10 +350,16 @@ class Sandbox:
 
     def endpoints(self) -> dict[str, Any]:
         return {
-            "main": self.base_url, "arm": self.arm_endpoint, "authority": self.authority, "admin": self.admin_url,
-            "dns": f"{self.host}:{self.dns_port}", "smtp": f"{self.host}:{self.smtp_port}",
-            "apps": {k: self.app_url(k) for k in self._apps.ports}, "resolve": self.resolve_map(),
-            "ca": str(self.tls.ca), "ca_bundle": self.ca_bundle,
+            "main": self.base_url,
+            "arm": self.arm_endpoint,
+            "authority": self.authority,
+            "admin": self.admin_url,
+            "dns": f"{self.host}:{self.dns_port}",
+            "smtp": f"{self.host}:{self.smtp_port}",
+            "apps": {k: self.app_url(k) for k in self._apps.ports},
+            "resolve": self.resolve_map(),
+            "ca": str(self.tls.ca),
+            "ca_bundle": self.ca_bundle,
         }
 
     def client(self) -> SandboxClient:
@@ -342,8 +372,13 @@ class Sandbox:
         from azure.identity import ClientSecretCredential
 
         return ClientSecretCredential(
-            self.identity.tenant_id, self.identity.client_id, self.identity.client_secret,
-            authority=self.authority, disable_instance_discovery=True, connection_verify=self.ca_bundle, **kwargs,
+            self.identity.tenant_id,
+            self.identity.client_id,
+            self.identity.client_secret,
+            authority=self.authority,
+            disable_instance_discovery=True,
+            connection_verify=self.ca_bundle,
+            **kwargs,
         )
 
     # ---- in-process control (the same effects as the admin API) ---------------------------------------
@@ -351,9 +386,11 @@ class Sandbox:
         control.set_region(self.world, region, RegionStatus.UP if up else RegionStatus.DOWN)
         self._run_on_loop(self._apps.reconcile())
 
-    def add_faults(self, rules: Sequence[FaultRule] | dict[str, Any] | list[dict[str, Any]]) -> None:
-        parsed = parse_faults(rules) if isinstance(rules, dict) or (rules and isinstance(rules[0], dict)) \
-            else list(rules)  # type: ignore[arg-type]
+    def add_faults(self, rules: Sequence[FaultRule] | list[dict[str, Any]] | dict[str, Any]) -> None:
+        """Apply fault rules (models, or their JSON form as in a faults file) now."""
+        parsed: list[FaultRule] = []
+        for rule in [rules] if isinstance(rules, dict) else rules:
+            parsed += parse_faults(rule) if isinstance(rule, dict) else [rule]
         for rule in parsed:
             control.apply_fault(self.world, rule)
         self._run_on_loop(self._apps.reconcile())
@@ -368,7 +405,7 @@ class Sandbox:
         self._run_on_loop(self.reset_world())
 
 
-def _load_faults(faults: Sequence[FaultRule] | str | Path | None) -> list[FaultRule]:
+def load_faults(faults: Sequence[FaultRule] | str | Path | None) -> list[FaultRule]:
     if faults is None:
         return []
     if isinstance(faults, str | Path):

@@ -33,10 +33,16 @@ class WebhookSink:
 
     async def handle(self, req: Request) -> Response:
         response = await self._answer(req)
-        self.world.log_request({
-            "service": Service.WEBHOOK.value, "method": req.method, "path": req.raw_path, "status": response.status,
-            "time": iso(req.received_at), "op": OpKind.SINK_WEBHOOK.value,
-        })
+        self.world.log_request(
+            {
+                "service": Service.WEBHOOK.value,
+                "method": req.method,
+                "path": req.raw_path,
+                "status": response.status,
+                "time": iso(req.received_at),
+                "op": OpKind.SINK_WEBHOOK.value,
+            }
+        )
         return response
 
     async def _answer(self, req: Request) -> Response:
@@ -57,7 +63,7 @@ class WebhookSink:
         entry = {
             "id": str(uuid.uuid4()),
             "time": iso(req.received_at),
-            "channel": req.path[len(WEBHOOK_PREFIX):].split("/", 1)[0],
+            "channel": req.path[len(WEBHOOK_PREFIX) :].split("/", 1)[0],
             "method": req.method,
             "path": req.path,
             "query": dict(req.query),
@@ -116,7 +122,7 @@ class SmtpSink:
         )
         return AuthResult(success=ok, handled=False, auth_data=auth_data.login.decode("utf-8", "replace"))
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         fault = self.world.faults.take_error(OpKind.SINK_SMTP)
         if fault is not None:
             status = getattr(fault, "status", 451)
@@ -145,8 +151,14 @@ class SmtpSink:
         }
         with self.world.lock:
             self.world.emails.append(entry)
-            self.world.log_request({
-                "service": Service.SMTP.value, "method": "DATA", "path": ",".join(envelope.rcpt_tos), "status": 250,
-                "time": entry["time"], "op": OpKind.SINK_SMTP.value,
-            })
+            self.world.log_request(
+                {
+                    "service": Service.SMTP.value,
+                    "method": "DATA",
+                    "path": ",".join(envelope.rcpt_tos),
+                    "status": 250,
+                    "time": entry["time"],
+                    "op": OpKind.SINK_SMTP.value,
+                }
+            )
         return "250 Message accepted for delivery"

@@ -71,8 +71,7 @@ def last_commit(world: World, group: GroupState, server: str, now: float) -> flo
     if role(group, server) is ReplicationRole.PRIMARY:
         return primary
     region = world.region_of_server(server)
-    received = primary if region.down_since is None else min(primary, _primary_commit(world, group,
-                                                                                        region.down_since))
+    received = primary if region.down_since is None else min(primary, _primary_commit(world, group, region.down_since))
     return received - group.lag
 
 
@@ -91,10 +90,14 @@ def complete_failover(world: World, group: GroupState, target: str, mode: Failov
     if not world.region_of_server(target).up:
         return ("ServerUnavailable", f"The server '{target}' is unavailable: its region is down.")
     primary_up = world.region_of_server(source).up
-    if group.configured_state in (ReplicationState.SEEDING, ReplicationState.PENDING) and mode is not \
-            FailoverMode.FORCED:
-        return ("FailoverGroupNotReady",
-                f"Failover group '{group.name}' cannot fail over while its databases are {group.configured_state.value}.")
+    if (
+        group.configured_state in (ReplicationState.SEEDING, ReplicationState.PENDING)
+        and mode is not FailoverMode.FORCED
+    ):
+        return (
+            "FailoverGroupNotReady",
+            f"Failover group '{group.name}' cannot fail over while its databases are {group.configured_state.value}.",
+        )
     if mode is FailoverMode.PLANNED and not primary_up:
         return (
             "FailoverGroupPrimaryUnavailable",
@@ -107,17 +110,19 @@ def complete_failover(world: World, group: GroupState, target: str, mode: Failov
         before = _primary_commit(world, group, at)
         received = last_commit(world, group, target, at)
         lost = max(0.0, before - received)
-        world.data_loss.append({
-            "kind": "sql.failover",
-            "failover_group": group.name,
-            "mode": mode.value,
-            "at": iso(at),
-            "from_server": source,
-            "to_server": target,
-            "last_committed_write": iso(before),
-            "last_replicated_write": iso(received),
-            "lost_seconds": round(lost, 3),
-        })
+        world.data_loss.append(
+            {
+                "kind": "sql.failover",
+                "failover_group": group.name,
+                "mode": mode.value,
+                "at": iso(at),
+                "from_server": source,
+                "to_server": target,
+                "last_committed_write": iso(before),
+                "last_replicated_write": iso(received),
+                "lost_seconds": round(lost, 3),
+            }
+        )
     group.primary, group.secondary = target, source
     return None
 
@@ -148,7 +153,8 @@ def database_json(world: World, server_name: str, database: str, now: float, bas
         if role(group, server.name) is ReplicationRole.SECONDARY:
             props["secondaryType"] = "Geo"
     return {
-        "sku": {"name": "System", "tier": "System", "capacity": 0} if system
+        "sku": {"name": "System", "tier": "System", "capacity": 0}
+        if system
         else {"name": "Standard", "tier": "Standard", "capacity": 50},
         "kind": "v12.0,system" if system else "v12.0,user",
         "managedBy": None if not system else f"{base}/providers/Microsoft.Sql/servers/{server.name}",
@@ -161,7 +167,7 @@ def database_json(world: World, server_name: str, database: str, now: float, bas
     }
 
 
-def link_json(world: World, group: GroupState, server: str, database: str, base_for: Any, now: float) -> dict[str, Any]:
+def link_json(world: World, group: GroupState, server: str, database: str, *, base_for: Any) -> dict[str, Any]:
     partner = world.servers[group.partner_of(server).lower()]
     mine = role(group, server)
     state = replication_state(world, group)
@@ -172,8 +178,9 @@ def link_json(world: World, group: GroupState, server: str, database: str, base_
             "partnerDatabaseId": str(uuid.uuid5(_LINKS, f"{partner.name.lower()}/{database.lower()}")),
             "partnerLocation": world.regions[partner.region].location,
             "role": mine.value,
-            "partnerRole": (ReplicationRole.SECONDARY if mine is ReplicationRole.PRIMARY
-                            else ReplicationRole.PRIMARY).value,
+            "partnerRole": (
+                ReplicationRole.SECONDARY if mine is ReplicationRole.PRIMARY else ReplicationRole.PRIMARY
+            ).value,
             "replicationMode": "ASYNC",
             "startTime": "2024-01-15T03:10:00.000Z",
             "percentComplete": 100 if state is not ReplicationState.SEEDING else 42,
@@ -182,7 +189,7 @@ def link_json(world: World, group: GroupState, server: str, database: str, base_
             "linkType": "GEO",
         },
         "id": f"{base_for(server)}/providers/Microsoft.Sql/servers/{world.servers[server.lower()].name}"
-              f"/databases/{database}/replicationLinks/{link_id(group, database)}",
+        f"/databases/{database}/replicationLinks/{link_id(group, database)}",
         "name": link_id(group, database),
         "type": "Microsoft.Sql/servers/databases/replicationLinks",
     }

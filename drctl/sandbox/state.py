@@ -110,6 +110,7 @@ class GenericState:
 class AppState:
     region: str
     hosts: list[str]
+    port: int
     health_path: str
     replication_path: str | None
     group: str | None
@@ -148,40 +149,84 @@ class World:
         self.groups_rg: dict[str, est.ResourceGroup] = {}
         for group in estate.resource_groups:
             self.groups_rg[group.name.lower()] = group
-        self.servers = {s.name.lower(): ServerState(s.name, s.resource_group, s.region, dict(s.tags),
-                                                    administrator_login=s.administrator_login,
-                                                    databases=list(s.databases)) for s in estate.sql.servers}
+        self.servers = {
+            s.name.lower(): ServerState(
+                s.name,
+                s.resource_group,
+                s.region,
+                dict(s.tags),
+                administrator_login=s.administrator_login,
+                databases=list(s.databases),
+            )
+            for s in estate.sql.servers
+        }
         self.groups = {
-            f.name.lower(): GroupState(f.name, self.servers[f.primary.lower()].name,
-                                       self.servers[f.secondary.lower()].name, list(f.databases),
-                                       f.replication_lag_seconds, f.replication_state, f.failover_policy,
-                                       f.grace_period_minutes)
+            f.name.lower(): GroupState(
+                f.name,
+                self.servers[f.primary.lower()].name,
+                self.servers[f.secondary.lower()].name,
+                list(f.databases),
+                f.replication_lag_seconds,
+                f.replication_state,
+                f.failover_policy,
+                f.grace_period_minutes,
+            )
             for f in estate.sql.failover_groups
         }
-        self.sites = {w.name.lower(): SiteState(w.name, w.resource_group, w.region, dict(w.tags), state=w.state)
-                      for w in estate.web_apps}
-        self.scale_sets = {s.name.lower(): ScaleSetState(s.name, s.resource_group, s.region, dict(s.tags),
-                                                         capacity=s.capacity, sku=s.sku)
-                           for s in estate.scale_sets}
-        self.accounts = {a.name.lower(): AccountState(a.name, a.resource_group, a.region, dict(a.tags),
-                                                      secondary_region=a.secondary_region, sku=a.sku,
-                                                      lag=a.replication_lag_seconds)
-                         for a in estate.storage_accounts}
+        self.sites = {
+            w.name.lower(): SiteState(w.name, w.resource_group, w.region, dict(w.tags), state=w.state)
+            for w in estate.web_apps
+        }
+        self.scale_sets = {
+            s.name.lower(): ScaleSetState(
+                s.name, s.resource_group, s.region, dict(s.tags), capacity=s.capacity, sku=s.sku
+            )
+            for s in estate.scale_sets
+        }
+        self.accounts = {
+            a.name.lower(): AccountState(
+                a.name,
+                a.resource_group,
+                a.region,
+                dict(a.tags),
+                secondary_region=a.secondary_region,
+                sku=a.sku,
+                lag=a.replication_lag_seconds,
+            )
+            for a in estate.storage_accounts
+        }
         self.zones: dict[str, Zone] = {}
         for z in estate.dns.zones:
             zone = Zone(z.name.lower().rstrip("."), z.resource_group, dict(z.tags))
             for record in z.records:
-                zone.put(record.name, record.type, ttl=record.ttl, values=tuple(record.values), metadata=None,
-                         now=now - 1, delay=0)
+                zone.put(
+                    record.name,
+                    record.type,
+                    ttl=record.ttl,
+                    values=tuple(record.values),
+                    metadata=None,
+                    now=now - 1,
+                    delay=0,
+                )
             zone.serial = 1
             self.zones[zone.name] = zone
         self.generics: dict[str, GenericState] = {}
         for g in estate.generic_resources:
-            rid = (f"/subscriptions/{estate.subscription_id}/resourceGroups/{g.resource_group}"
-                   f"/providers/{g.type.split('/', 1)[0]}/{_type_path(g.type, g.name)}")
-            self.generics[rid.lower()] = GenericState(rid, g.type, g.name.rsplit("/", 1)[-1], g.resource_group,
-                                                      g.region, g.kind, dict(g.properties),
-                                                      dict(g.sku) if g.sku else None, dict(g.tags))
+            rid = (
+                f"/subscriptions/{estate.subscription_id}/resourceGroups/{g.resource_group}"
+                f"/providers/{g.type.split('/', 1)[0]}/{_type_path(g.type, g.name)}"
+            )
+            self.generics[rid.lower()] = GenericState(
+                rid,
+                g.type,
+                g.name.rsplit("/", 1)[-1],
+                g.resource_group,
+                g.region,
+                g.kind,
+                dict(g.properties),
+                dict(g.sku) if g.sku else None,
+                dict(g.tags),
+            )
         self.apps = {k: _app_state(k, r.app, estate) for k, r in estate.regions.items() if r.app is not None}
 
     # ---- resource groups -------------------------------------------------------------------------------
@@ -190,14 +235,20 @@ class World:
         out: dict[str, tuple[str, str, dict[str, str]]] = {}
         for group in self.groups_rg.values():
             out[group.name.lower()] = (group.name, self.regions[group.region].location, dict(group.tags))
-        placed: list[Placed] = [*self.servers.values(), *self.sites.values(), *self.scale_sets.values(),
-                                *self.accounts.values()]
+        placed: list[Placed] = [
+            *self.servers.values(),
+            *self.sites.values(),
+            *self.scale_sets.values(),
+            *self.accounts.values(),
+        ]
         for resource in placed:
-            out.setdefault(resource.resource_group.lower(),
-                           (resource.resource_group, self.regions[resource.region].location, {}))
+            out.setdefault(
+                resource.resource_group.lower(), (resource.resource_group, self.regions[resource.region].location, {})
+            )
         for generic in self.generics.values():
-            out.setdefault(generic.resource_group.lower(),
-                           (generic.resource_group, self.regions[generic.region].location, {}))
+            out.setdefault(
+                generic.resource_group.lower(), (generic.resource_group, self.regions[generic.region].location, {})
+            )
         first = next(iter(self.regions.values())).location
         for zone in self.zones.values():
             out.setdefault(zone.resource_group.lower(), (zone.resource_group, first, {}))
@@ -249,7 +300,16 @@ def _app_state(key: str, app: est.AppEndpoint, estate: est.Estate) -> AppState:
                 group = fg.name
                 break
     web_apps = app.web_apps if app.web_apps is not None else [w.name for w in estate.web_apps if w.region == key]
-    scale_sets = (app.scale_sets if app.scale_sets is not None
-                  else [s.name for s in estate.scale_sets if s.region == key])
-    return AppState(key, [h.lower() for h in app.hosts], app.health_path, app.replication_path, group,
-                    list(web_apps), list(scale_sets))
+    scale_sets = (
+        app.scale_sets if app.scale_sets is not None else [s.name for s in estate.scale_sets if s.region == key]
+    )
+    return AppState(
+        key,
+        [h.lower() for h in app.hosts],
+        app.port,
+        app.health_path,
+        app.replication_path,
+        group,
+        list(web_apps),
+        list(scale_sets),
+    )

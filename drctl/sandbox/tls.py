@@ -64,8 +64,15 @@ def make_tls(workdir: Path, hostnames: list[str]) -> TlsFiles:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -100,9 +107,7 @@ def make_tls(workdir: Path, hostnames: list[str]) -> TlsFiles:
     files.ca.write_bytes(ca_pem)
     files.bundle.write_bytes(ca_pem + b"\n" + _certifi_roots())
     files.cert.write_bytes(leaf_cert.public_bytes(pem) + ca_pem)
-    key_bytes = leaf_key.private_bytes(
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    key_bytes = leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     fd = os.open(files.key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(key_bytes)

@@ -63,9 +63,14 @@ class TokenIssuer:
         headers = {"x-ms-request-id": trace, "client-request-id": correlation, "Cache-Control": "no-store, no-cache"}
         if tenant.lower() != self.identity.tenant_id.lower():
             return self._error(
-                400, "invalid_tenant", 90002,
+                400,
+                "invalid_tenant",
+                90002,
                 f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing "
-                "into the correct cloud.", trace, correlation, headers,
+                "into the correct cloud.",
+                trace=trace,
+                correlation=correlation,
+                headers=headers,
             )
         if req.path.lower().endswith("/openid-configuration"):
             if req.method != "GET":
@@ -74,7 +79,7 @@ class TokenIssuer:
         if req.method != "POST":
             return json_response(405, {"error": "method_not_allowed"}, headers)
         form = dict(parse_qsl(req.body.decode("utf-8", "replace")))
-        return self._token(form, trace, correlation, headers)
+        return self._token(form, trace=trace, correlation=correlation, headers=headers)
 
     def _discovery(self, root: str, tenant: str) -> dict[str, Any]:
         base = f"{root}/{tenant}"
@@ -102,27 +107,42 @@ class TokenIssuer:
             "msgraph_host": "graph.microsoft.com",
         }
 
-    def _token(self, form: dict[str, str], trace: str, correlation: str, headers: dict[str, str]) -> Response:
+    def _token(self, form: dict[str, str], *, trace: str, correlation: str, headers: dict[str, str]) -> Response:
         grant = form.get("grant_type", "")
         if grant != "client_credentials":
-            return self._error(400, "unsupported_grant_type", 70003,
-                               f"The app requested an unsupported grant type '{grant}'.", trace, correlation, headers)
+            return self._error(
+                400,
+                "unsupported_grant_type",
+                70003,
+                f"The app requested an unsupported grant type '{grant}'.",
+                trace=trace,
+                correlation=correlation,
+                headers=headers,
+            )
         client_id = form.get("client_id", "")
         if client_id.lower() != self.identity.client_id.lower():
             return self._error(
-                400, "unauthorized_client", 700016,
+                400,
+                "unauthorized_client",
+                700016,
                 f"Application with identifier '{client_id}' was not found in the directory "
                 f"'{self.identity.tenant_id}'. This can happen if the application has not been installed by the "
                 "administrator of the tenant or consented to by any user in the tenant.",
-                trace, correlation, headers,
+                trace=trace,
+                correlation=correlation,
+                headers=headers,
             )
         secret = form.get("client_secret")
         if secret is None or not secrets.compare_digest(secret.encode(), self.identity.client_secret.encode()):
             return self._error(
-                401, "invalid_client", 7000215,
+                401,
+                "invalid_client",
+                7000215,
                 "Invalid client secret provided. Ensure the secret being sent in the request is the client secret "
                 f"value, not the client secret ID, for a secret added to app '{self.identity.client_id}'.",
-                trace, correlation, headers,
+                trace=trace,
+                correlation=correlation,
+                headers=headers,
             )
         scope = form.get("scope", f"{ARM_AUDIENCE}.default")
         token, lifetime = self.issue(scope.split(" ")[0].removesuffix(".default"))
@@ -133,30 +153,49 @@ class TokenIssuer:
         )
 
     def _error(
-        self, status: int, error: str, code: int, description: str, trace: str, correlation: str,
+        self,
+        status: int,
+        error: str,
+        code: int,
+        description: str,
+        *,
+        trace: str,
+        correlation: str,
         headers: dict[str, str],
     ) -> Response:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-        return json_response(status, {
-            "error": error,
-            "error_description": f"AADSTS{code}: {description} Trace ID: {trace} Correlation ID: {correlation} "
-                                 f"Timestamp: {stamp}",
-            "error_codes": [code],
-            "timestamp": stamp,
-            "trace_id": trace,
-            "correlation_id": correlation,
-            "error_uri": f"https://login.microsoftonline.com/error?code={code}",
-        }, headers)
+        return json_response(
+            status,
+            {
+                "error": error,
+                "error_description": f"AADSTS{code}: {description} Trace ID: {trace} Correlation ID: {correlation} "
+                f"Timestamp: {stamp}",
+                "error_codes": [code],
+                "timestamp": stamp,
+                "trace_id": trace,
+                "correlation_id": correlation,
+                "error_uri": f"https://login.microsoftonline.com/error?code={code}",
+            },
+            headers,
+        )
 
     # ---- tokens ----------------------------------------------------------------------------------------
     def issue(self, audience: str = ARM_AUDIENCE) -> tuple[str, int]:
         now = self._clock()
         expiry = now + self._lifetime
         claims = {
-            "aud": audience, "iss": f"https://sts.windows.net/{self.identity.tenant_id}/", "iat": int(now),
-            "nbf": int(now), "exp": int(expiry), "appid": self.identity.client_id, "tid": self.identity.tenant_id,
-            "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, self.identity.client_id)), "sub": self.identity.client_id,
-            "idtyp": "app", "ver": "1.0", "uti": secrets.token_urlsafe(16),
+            "aud": audience,
+            "iss": f"https://sts.windows.net/{self.identity.tenant_id}/",
+            "iat": int(now),
+            "nbf": int(now),
+            "exp": int(expiry),
+            "appid": self.identity.client_id,
+            "tid": self.identity.tenant_id,
+            "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, self.identity.client_id)),
+            "sub": self.identity.client_id,
+            "idtyp": "app",
+            "ver": "1.0",
+            "uti": secrets.token_urlsafe(16),
         }
         token = f"{_b64({'typ': 'JWT', 'alg': 'none'})}.{_b64(claims)}.{secrets.token_urlsafe(32)}"
         self._tokens[token] = expiry

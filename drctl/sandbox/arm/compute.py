@@ -24,8 +24,12 @@ def routes() -> list[Route]:
     read = OpKind.ARM_READ
     return [
         Route.of("GET", "subscriptions/{sub}/providers/microsoft.compute/virtualmachinescalesets", read, _all),
-        Route.of("GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.compute/virtualmachinescalesets",
-                 read, _by_group),
+        Route.of(
+            "GET",
+            "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.compute/virtualmachinescalesets",
+            read,
+            _by_group,
+        ),
         Route.of("GET", _VMSS, read, _get),
         Route.of("PATCH", _VMSS, OpKind.VMSS_UPDATE, _patch),
     ]
@@ -68,8 +72,9 @@ def _all(ctx: Ctx) -> Response:
 
 
 def _by_group(ctx: Ctx) -> Response:
-    return paged(ctx, [vmss_json(ctx, s) for s in ctx.world.scale_sets.values()
-                       if s.resource_group.lower() == ctx.rg.lower()])
+    return paged(
+        ctx, [vmss_json(ctx, s) for s in ctx.world.scale_sets.values() if s.resource_group.lower() == ctx.rg.lower()]
+    )
 
 
 def _get(ctx: Ctx) -> Response:
@@ -82,8 +87,12 @@ def _patch(ctx: Ctx) -> Response:
     sku = body.get("sku") or {}
     capacity = sku.get("capacity", vmss.pending_capacity if vmss.pending_capacity is not None else vmss.capacity)
     if not isinstance(capacity, int) or isinstance(capacity, bool) or not 0 <= capacity <= 1000:
-        raise ArmError(400, "InvalidParameter", f"The value '{capacity}' of parameter 'sku.capacity' is not valid: "
-                                                "an integer from 0 to 1000.", target="sku.capacity")
+        raise ArmError(
+            400,
+            "InvalidParameter",
+            f"The value '{capacity}' of parameter 'sku.capacity' is not valid: an integer from 0 to 1000.",
+            target="sku.capacity",
+        )
     if isinstance(body.get("tags"), dict):
         vmss.tags = {str(k): str(v) for k, v in body["tags"].items()}
     if isinstance(body.get("properties"), dict):
@@ -103,11 +112,16 @@ def _patch(ctx: Ctx) -> Response:
         vmss.pending_capacity, vmss.provisioning = None, "Failed"
 
     operation = world.operations.create(
-        op=OpKind.VMSS_UPDATE, namespace="Microsoft.Compute", location=world.regions[vmss.region].location,
-        now=ctx.now, duration=world.faults.latency(OpKind.VMSS_UPDATE), complete=complete,
+        op=OpKind.VMSS_UPDATE,
+        namespace="Microsoft.Compute",
+        location=world.regions[vmss.region].location,
+        now=ctx.now,
+        duration=world.faults.latency(OpKind.VMSS_UPDATE),
+        complete=complete,
         result_path=None,
         forced_error=(fault.code, fault.message or "The scale set update failed (sandbox fault).") if fault else None,
-        abort=abort, detail={"scale_set": vmss.name, "capacity": capacity},
+        abort=abort,
+        detail={"scale_set": vmss.name, "capacity": capacity},
     )
     headers = lro_urls(ctx, operation, "operations", None)
     return json_response(200, vmss_json(ctx, vmss), headers)

@@ -20,7 +20,12 @@ class ArmError(Exception):
     """Raised by handlers; becomes a CloudError body ``{"error": {"code", "message", "target"?}}``."""
 
     def __init__(
-        self, status: int, code: str, message: str, *, target: str | None = None,
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        target: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
@@ -39,7 +44,8 @@ class ArmError(Exception):
 
 def not_found(rtype: str, name: str, rg: str) -> ArmError:
     return ArmError(
-        404, "ResourceNotFound",
+        404,
+        "ResourceNotFound",
         f"The Resource '{rtype}/{name}' under resource group '{rg}' was not found. "
         "For more details please go to https://aka.ms/ARMResourceNotFoundFix",
     )
@@ -74,8 +80,11 @@ class Ctx:
         try:
             data = self.req.json()
         except ValueError:
-            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be "
-                                                         "deserialized: not valid JSON.") from None
+            raise ArmError(
+                400,
+                "InvalidRequestContent",
+                "The request content was invalid and could not be deserialized: not valid JSON.",
+            ) from None
         if data is None:
             return {}
         if not isinstance(data, dict):
@@ -89,7 +98,8 @@ class Ctx:
             return
         if write or region.control_plane is ControlPlane.UNAVAILABLE:
             raise ArmError(
-                503, "ServiceUnavailable",
+                503,
+                "ServiceUnavailable",
                 f"The resource provider is unavailable in region '{region.location}' (sandbox region outage).",
             )
 

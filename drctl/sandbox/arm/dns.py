@@ -22,7 +22,7 @@ from drctl.sandbox.dnsdata import (
     record_properties,
     values_from_properties,
 )
-from drctl.sandbox.estate import record_values_problem
+from drctl.sandbox.estate_checks import record_values_problem
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.ops import OpKind
 
@@ -34,8 +34,9 @@ def routes() -> list[Route]:
     read, write = OpKind.ARM_READ, OpKind.DNS_WRITE
     return [
         Route.of("GET", "subscriptions/{sub}/providers/microsoft.network/dnszones", read, _zones_all),
-        Route.of("GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.network/dnszones", read,
-                 _zones_rg),
+        Route.of(
+            "GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.network/dnszones", read, _zones_rg
+        ),
         Route.of("GET", _ZONE, read, _zone),
         Route.of("GET", f"{_ZONE}/recordsets", read, _list_all),
         Route.of("GET", f"{_ZONE}/all", read, _list_all),
@@ -50,11 +51,18 @@ def routes() -> list[Route]:
 def zone_json(ctx: Ctx, zone: Zone) -> dict[str, Any]:
     return {
         "id": f"{ctx.rg_id(zone.resource_group)}/providers/Microsoft.Network/dnszones/{zone.name}",
-        "name": zone.name, "type": "Microsoft.Network/dnszones", "etag": zone.etag, "location": "global",
+        "name": zone.name,
+        "type": "Microsoft.Network/dnszones",
+        "etag": zone.etag,
+        "location": "global",
         "tags": zone.tags,
-        "properties": {"maxNumberOfRecordSets": 10000, "maxNumberOfRecordsPerRecordSet": 20,
-                       "numberOfRecordSets": zone.arm_count(),
-                       "nameServers": [ns.rstrip(".") for ns in NAME_SERVERS], "zoneType": "Public"},
+        "properties": {
+            "maxNumberOfRecordSets": 10000,
+            "maxNumberOfRecordsPerRecordSet": 20,
+            "numberOfRecordSets": zone.arm_count(),
+            "nameServers": [ns.rstrip(".") for ns in NAME_SERVERS],
+            "zoneType": "Public",
+        },
     }
 
 
@@ -70,32 +78,41 @@ def _zones_all(ctx: Ctx) -> Response:
 
 
 def _zones_rg(ctx: Ctx) -> Response:
-    return paged(ctx, [zone_json(ctx, z) for z in ctx.world.zones.values()
-                       if z.resource_group.lower() == ctx.rg.lower()])
+    return paged(
+        ctx, [zone_json(ctx, z) for z in ctx.world.zones.values() if z.resource_group.lower() == ctx.rg.lower()]
+    )
 
 
 def _zone(ctx: Ctx) -> Response:
     return json_response(200, zone_json(ctx, _zone_of(ctx)))
 
 
-def _set_json(ctx: Ctx, zone: Zone, name: str, rtype: str, etag: str, props: dict[str, Any]) -> dict[str, Any]:
+def _set_json(ctx: Ctx, zone: Zone, name: str, rtype: str, *, etag: str, props: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": f"{ctx.rg_id(zone.resource_group)}/providers/Microsoft.Network/dnszones/{zone.name}/{rtype}/{name}",
-        "name": name, "type": f"Microsoft.Network/dnszones/{rtype}", "etag": etag,
+        "name": name,
+        "type": f"Microsoft.Network/dnszones/{rtype}",
+        "etag": etag,
         "properties": {"fqdn": zone.fqdn(name), "provisioningState": "Succeeded", "targetResource": {}, **props},
     }
 
 
 def record_json(ctx: Ctx, zone: Zone, record: RecordSet) -> dict[str, Any]:
     props = {"metadata": record.metadata, "TTL": record.ttl, **record_properties(record.type, record.values)}
-    return _set_json(ctx, zone, record.name, record.type, record.etag, props)
+    return _set_json(ctx, zone, record.name, record.type, etag=record.etag, props=props)
 
 
 def _apex(ctx: Ctx, zone: Zone) -> list[dict[str, Any]]:
     ns = {"metadata": {}, "TTL": NS_TTL, "NSRecords": [{"nsdname": n} for n in NAME_SERVERS]}
-    soa = {"metadata": {}, "TTL": SOA_TTL, "SOARecord": {"host": NAME_SERVERS[0], "email": SOA_EMAIL,
-                                                        "serialNumber": zone.serial, **SOA_TIMERS}}
-    return [_set_json(ctx, zone, "@", "NS", zone.etag, ns), _set_json(ctx, zone, "@", "SOA", zone.etag, soa)]
+    soa = {
+        "metadata": {},
+        "TTL": SOA_TTL,
+        "SOARecord": {"host": NAME_SERVERS[0], "email": SOA_EMAIL, "serialNumber": zone.serial, **SOA_TIMERS},
+    }
+    return [
+        _set_json(ctx, zone, "@", "NS", etag=zone.etag, props=ns),
+        _set_json(ctx, zone, "@", "SOA", etag=zone.etag, props=soa),
+    ]
 
 
 def _all_sets(ctx: Ctx, zone: Zone) -> list[dict[str, Any]]:
@@ -126,9 +143,12 @@ def _list_type(ctx: Ctx) -> Response:
 
 
 def _missing(ctx: Ctx) -> ArmError:
-    return ArmError(404, "NotFound",
-                    f"The resource record '{ctx.params['name']}' does not exist in resource group '{ctx.rg}' of "
-                    f"subscription '{ctx.sub}'.")
+    return ArmError(
+        404,
+        "NotFound",
+        f"The resource record '{ctx.params['name']}' does not exist in resource group '{ctx.rg}' of "
+        f"subscription '{ctx.sub}'.",
+    )
 
 
 def _get(ctx: Ctx) -> Response:
@@ -156,20 +176,29 @@ def _preconditions(ctx: Ctx, record: RecordSet | None) -> None:
         wanted = {_etag(v) for v in if_match.split(",")}
         if record is None or ("*" not in wanted and record.etag not in wanted):
             current = f" The current etag is '{record.etag}'." if record else " The record set does not exist."
-            raise ArmError(412, "PreconditionFailed",
-                           f"The Record set {ctx.params['name']} has been modified (etag mismatch).{current}")
+            raise ArmError(
+                412,
+                "PreconditionFailed",
+                f"The Record set {ctx.params['name']} has been modified (etag mismatch).{current}",
+            )
     if_none_match = ctx.req.headers.get("if-none-match")
     if if_none_match is not None and _etag(if_none_match) == "*" and record is not None:
-        raise ArmError(412, "PreconditionFailed",
-                       f"The Record set {ctx.params['name']} exists already and hence cannot be created again.")
+        raise ArmError(
+            412,
+            "PreconditionFailed",
+            f"The Record set {ctx.params['name']} exists already and hence cannot be created again.",
+        )
 
 
 def _writable(ctx: Ctx) -> tuple[Zone, str, RecordSet | None]:
     zone = _zone_of(ctx)
     rtype = _rtype(ctx)
     if rtype not in WRITABLE_TYPES:
-        raise ArmError(400, "BadRequest", f"The sandbox does not emulate writes of {rtype} record sets "
-                                          f"(writable: {', '.join(WRITABLE_TYPES)}).")
+        raise ArmError(
+            400,
+            "BadRequest",
+            f"The sandbox does not emulate writes of {rtype} record sets (writable: {', '.join(WRITABLE_TYPES)}).",
+        )
     return zone, rtype, zone.get(ctx.params["name"], rtype)
 
 
@@ -180,7 +209,7 @@ def _props(ctx: Ctx) -> dict[str, Any]:
     return props
 
 
-def _write(ctx: Ctx, zone: Zone, rtype: str, ttl: Any, values: tuple[str, ...], metadata: Any) -> RecordSet:
+def _write(ctx: Ctx, zone: Zone, rtype: str, *, ttl: Any, values: tuple[str, ...], metadata: Any) -> RecordSet:
     if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= 2147483647:
         raise ArmError(400, "BadRequest", f"The TTL '{ttl}' is not valid: an integer from 0 to 2147483647.")
     problem = record_values_problem(rtype, list(values)) if values else f"a {rtype} record set needs records"
@@ -188,13 +217,23 @@ def _write(ctx: Ctx, zone: Zone, rtype: str, ttl: Any, values: tuple[str, ...], 
         raise ArmError(400, "BadRequest", f"The record set is not valid: {problem}.")
     clash = zone.conflicting_cname(ctx.params["name"], rtype)
     if clash:
-        raise ArmError(409, "Conflict", f"The record set '{ctx.params['name']}' cannot be {rtype}: a {clash} record "
-                                        "set with the same name exists and CNAME records cannot share a name.")
+        raise ArmError(
+            409,
+            "Conflict",
+            f"The record set '{ctx.params['name']}' cannot be {rtype}: a {clash} record "
+            "set with the same name exists and CNAME records cannot share a name.",
+        )
     if metadata is not None and not isinstance(metadata, dict):
         raise ArmError(400, "BadRequest", "metadata must be an object of strings.")
-    return zone.put(ctx.params["name"], rtype, ttl=ttl, values=values,
-                    metadata={str(k): str(v) for k, v in metadata.items()} if metadata is not None else None,
-                    now=ctx.now, delay=ctx.world.dns_delay)
+    return zone.put(
+        ctx.params["name"],
+        rtype,
+        ttl=ttl,
+        values=values,
+        metadata={str(k): str(v) for k, v in metadata.items()} if metadata is not None else None,
+        now=ctx.now,
+        delay=ctx.world.dns_delay,
+    )
 
 
 def _values(rtype: str, props: dict[str, Any]) -> tuple[str, ...] | None:
@@ -210,7 +249,7 @@ def _put(ctx: Ctx) -> Response:
     props = _props(ctx)
     values = _values(rtype, props) or ()
     created = record is None
-    written = _write(ctx, zone, rtype, props.get("TTL", 3600), values, props.get("metadata"))
+    written = _write(ctx, zone, rtype, ttl=props.get("TTL", 3600), values=values, metadata=props.get("metadata"))
     return json_response(201 if created else 200, record_json(ctx, zone, written), {"ETag": written.etag})
 
 
@@ -222,7 +261,7 @@ def _patch(ctx: Ctx) -> Response:
     props = _props(ctx)
     values = _values(rtype, props) or record.values
     metadata = props.get("metadata", record.metadata)
-    written = _write(ctx, zone, rtype, props.get("TTL", record.ttl), values, metadata)
+    written = _write(ctx, zone, rtype, ttl=props.get("TTL", record.ttl), values=values, metadata=metadata)
     return json_response(200, record_json(ctx, zone, written), {"ETag": written.etag})
 
 

@@ -37,16 +37,18 @@ def _poll(ctx: Ctx, router: ArmRouter) -> Response:
     retry = {"Retry-After": str(ctx.world.estate.settings.lro_retry_after)}
     running = operation.status is OperationStatus.IN_PROGRESS
     if kind in STATUS_SEGMENTS:
-        body: dict[str, Any] = {"name": operation.id, "status": operation.status.value,
-                                "startTime": iso(operation.started)}
+        body: dict[str, Any] = {
+            "name": operation.id,
+            "status": operation.status.value,
+            "startTime": iso(operation.started),
+        }
         if operation.ended is not None:
             body["endTime"] = iso(operation.ended)
         if operation.error is not None:
             body["error"] = operation.error
         return json_response(200, body, retry if running else None)
     if running:
-        return Response(202, headers={**retry, "Location": f"{ctx.base_url}{ctx.req.raw_path}?"
-                                                            f"{_query(ctx)}"})
+        return Response(202, headers={**retry, "Location": f"{ctx.base_url}{ctx.req.raw_path}?{_query(ctx)}"})
     if operation.error is not None:
         raise ArmError(400, operation.error["code"], operation.error["message"])
     if operation.result_path is None:

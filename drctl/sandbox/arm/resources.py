@@ -9,8 +9,14 @@ from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.ops import OpKind
 from drctl.sandbox.state import GenericState, Placed
 
-_PROVIDERS = ("Microsoft.Sql", "Microsoft.Network", "Microsoft.Web", "Microsoft.Compute", "Microsoft.Storage",
-              "Microsoft.Resources")
+_PROVIDERS = (
+    "Microsoft.Sql",
+    "Microsoft.Network",
+    "Microsoft.Web",
+    "Microsoft.Compute",
+    "Microsoft.Storage",
+    "Microsoft.Resources",
+)
 
 
 def routes() -> list[Route]:
@@ -32,11 +38,18 @@ def routes() -> list[Route]:
 def _subscription_json(ctx: Ctx) -> dict[str, Any]:
     estate = ctx.world.estate
     return {
-        "id": f"/subscriptions/{ctx.sub}", "authorizationSource": "RoleBased", "managedByTenants": [],
-        "subscriptionId": ctx.sub, "tenantId": ctx.world.tenant_id, "displayName": estate.subscription_name,
+        "id": f"/subscriptions/{ctx.sub}",
+        "authorizationSource": "RoleBased",
+        "managedByTenants": [],
+        "subscriptionId": ctx.sub,
+        "tenantId": ctx.world.tenant_id,
+        "displayName": estate.subscription_name,
         "state": "Enabled",
-        "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01",
-                                 "spendingLimit": "Off"},
+        "subscriptionPolicies": {
+            "locationPlacementId": "Public_2014-09-01",
+            "quotaId": "PayAsYouGo_2014-09-01",
+            "spendingLimit": "Off",
+        },
     }
 
 
@@ -49,8 +62,14 @@ def _subscription(ctx: Ctx) -> Response:
 
 
 def _group_json(ctx: Ctx, name: str, location: str, tags: dict[str, str]) -> dict[str, Any]:
-    return {"id": ctx.rg_id(name), "name": name, "type": "Microsoft.Resources/resourceGroups",
-            "location": location, "tags": tags, "properties": {"provisioningState": "Succeeded"}}
+    return {
+        "id": ctx.rg_id(name),
+        "name": name,
+        "type": "Microsoft.Resources/resourceGroups",
+        "location": location,
+        "tags": tags,
+        "properties": {"provisioningState": "Succeeded"},
+    }
 
 
 def _groups(ctx: Ctx) -> Response:
@@ -73,8 +92,13 @@ def _provider(ctx: Ctx) -> Response:
 
 def _provider_json(ctx: Ctx, namespace: str) -> dict[str, Any]:
     # never MissingSubscriptionRegistration: every namespace is registered in the sandbox
-    return {"id": f"/subscriptions/{ctx.sub}/providers/{namespace}", "namespace": namespace,
-            "registrationState": "Registered", "registrationPolicy": "RegistrationRequired", "resourceTypes": []}
+    return {
+        "id": f"/subscriptions/{ctx.sub}/providers/{namespace}",
+        "namespace": namespace,
+        "registrationState": "Registered",
+        "registrationPolicy": "RegistrationRequired",
+        "resourceTypes": [],
+    }
 
 
 def summary(ctx: Ctx) -> list[dict[str, Any]]:
@@ -84,19 +108,40 @@ def summary(ctx: Ctx) -> list[dict[str, Any]]:
 
     def add(rg: str, rtype: str, name: str, region: str | None, tags: dict[str, str], **extra: Any) -> None:
         location = world.regions[region].location if region else "global"
-        out.append({"id": f"{ctx.rg_id(rg)}/providers/{rtype}/{name}", "name": name, "type": rtype,
-                    "location": location, "tags": tags, **extra})
+        out.append(
+            {
+                "id": f"{ctx.rg_id(rg)}/providers/{rtype}/{name}",
+                "name": name,
+                "type": rtype,
+                "location": location,
+                "tags": tags,
+                **extra,
+            }
+        )
 
     for server in world.servers.values():
         add(server.resource_group, "Microsoft.Sql/servers", server.name, server.region, server.tags, kind="v12.0")
     for site in world.sites.values():
         add(site.resource_group, "Microsoft.Web/sites", site.name, site.region, site.tags, kind="app")
     for vmss in world.scale_sets.values():
-        add(vmss.resource_group, "Microsoft.Compute/virtualMachineScaleSets", vmss.name, vmss.region, vmss.tags,
-            sku={"name": vmss.sku, "tier": "Standard", "capacity": vmss.capacity})
+        add(
+            vmss.resource_group,
+            "Microsoft.Compute/virtualMachineScaleSets",
+            vmss.name,
+            vmss.region,
+            vmss.tags,
+            sku={"name": vmss.sku, "tier": "Standard", "capacity": vmss.capacity},
+        )
     for account in world.accounts.values():
-        add(account.resource_group, "Microsoft.Storage/storageAccounts", account.name, account.region,
-            account.tags, kind="StorageV2", sku={"name": account.sku, "tier": "Standard"})
+        add(
+            account.resource_group,
+            "Microsoft.Storage/storageAccounts",
+            account.name,
+            account.region,
+            account.tags,
+            kind="StorageV2",
+            sku={"name": account.sku, "tier": "Standard"},
+        )
     for zone in world.zones.values():
         add(zone.resource_group, "Microsoft.Network/dnszones", zone.name, None, zone.tags)
     for generic in world.generics.values():
@@ -117,19 +162,26 @@ def _all_resources(ctx: Ctx) -> Response:
 def fallback(method: str, segments: list[str]) -> tuple[Route, dict[str, str], OpKind]:
     """Routes for ids no provider module knows: the estate's generic resources, else a proper 404."""
     lower = [s.lower() for s in segments]
-    is_resource = (len(lower) >= 8 and lower[0] == "subscriptions" and lower[2] == "resourcegroups"
-                   and lower[4] == "providers" and len(lower) % 2 == 0)
+    is_resource = (
+        len(lower) >= 8
+        and lower[0] == "subscriptions"
+        and lower[2] == "resourcegroups"
+        and lower[4] == "providers"
+        and len(lower) % 2 == 0
+    )
     if not is_resource:
-        raise ArmError(404, "InvalidResourceType",
-                       f"The resource type could not be found for the request path '/{'/'.join(segments)}'.")
+        raise ArmError(
+            404,
+            "InvalidResourceType",
+            f"The resource type could not be found for the request path '/{'/'.join(segments)}'.",
+        )
     key = "/" + "/".join(lower)
     params = {"key": key, "type": "/".join([segments[5], *segments[6::2]]), "name": segments[-1]}
     if method in ("GET", "HEAD"):
         return Route("GET", (), OpKind.ARM_READ, _generic_get), params, OpKind.ARM_READ
     if method == "PATCH":
         return Route("PATCH", (), OpKind.ARM_WRITE, _generic_patch), params, OpKind.ARM_WRITE
-    raise ArmError(405, "MethodNotAllowed",
-                   f"The sandbox does not support {method} on '{params['type']}' resources.")
+    raise ArmError(405, "MethodNotAllowed", f"The sandbox does not support {method} on '{params['type']}' resources.")
 
 
 def _generic(ctx: Ctx) -> GenericState:
@@ -140,8 +192,13 @@ def _generic(ctx: Ctx) -> GenericState:
 
 
 def _generic_json(ctx: Ctx, generic: GenericState) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": generic.id, "name": generic.name, "type": generic.type,
-                            "location": ctx.world.regions[generic.region].location, "tags": generic.tags}
+    body: dict[str, Any] = {
+        "id": generic.id,
+        "name": generic.name,
+        "type": generic.type,
+        "location": ctx.world.regions[generic.region].location,
+        "tags": generic.tags,
+    }
     if generic.kind:
         body["kind"] = generic.kind
     if generic.sku is not None:

@@ -26,8 +26,10 @@ from drctl.sandbox.tokens import TokenCheck, TokenIssuer
 _AUTH_MESSAGES = {
     TokenCheck.MISSING: ("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."),
     TokenCheck.INVALID: ("InvalidAuthenticationToken", "The access token is invalid."),
-    TokenCheck.EXPIRED: ("ExpiredAuthenticationToken",
-                         "The access token expiry UTC time is earlier than current UTC time."),
+    TokenCheck.EXPIRED: (
+        "ExpiredAuthenticationToken",
+        "The access token expiry UTC time is earlier than current UTC time.",
+    ),
 }
 
 
@@ -36,8 +38,13 @@ class ArmRouter:
         self.world = world
         self.tokens = tokens
         self.routes: list[Route] = [
-            *resources.routes(), *sql.routes(), *dns.routes(), *web.routes(), *compute.routes(),
-            *storage.routes(), *operations.routes(self),
+            *resources.routes(),
+            *sql.routes(),
+            *dns.routes(),
+            *web.routes(),
+            *compute.routes(),
+            *storage.routes(),
+            *operations.routes(self),
         ]
         self._by_shape: dict[tuple[str, int], list[Route]] = {}
         for route in self.routes:
@@ -68,33 +75,54 @@ class ArmRouter:
             headers["x-ms-ratelimit-remaining-subscription-reads"] = "11999"
         else:
             headers["x-ms-ratelimit-remaining-subscription-writes"] = "1199"
-        self.world.log_request({
-            "service": Service.ARM.value, "method": req.method, "path": req.raw_path,
-            "query": dict(req.query), "status": response.status, "op": op.value, "time": iso(req.received_at),
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2), "request_id": request_id,
-            "correlation_request_id": correlation, "client_request_id": client_id,
-        })
+        self.world.log_request(
+            {
+                "service": Service.ARM.value,
+                "method": req.method,
+                "path": req.raw_path,
+                "query": dict(req.query),
+                "status": response.status,
+                "op": op.value,
+                "time": iso(req.received_at),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "request_id": request_id,
+                "correlation_request_id": correlation,
+                "client_request_id": client_id,
+            }
+        )
         return response
 
     async def _handle(self, req: Request, op: OpKind) -> tuple[OpKind, Response]:
         auth = self.tokens.check(req.headers.get("authorization"))
         if auth is not TokenCheck.VALID:
             code, message = _AUTH_MESSAGES[auth]
-            raise ArmError(401, code, message, headers={
-                "WWW-Authenticate": f'Bearer authorization_uri="https://{req.host}/", error="invalid_token", '
-                                    f'error_description="{message}"'})
+            raise ArmError(
+                401,
+                code,
+                message,
+                headers={
+                    "WWW-Authenticate": f'Bearer authorization_uri="https://{req.host}/", error="invalid_token", '
+                    f'error_description="{message}"'
+                },
+            )
         segments = [unquote(s) for s in req.raw_path.split("/") if s]
         route, params = self._match(req.method, segments)
         if route is not None:
             op = route.op
         version = req.param("api-version")
         if version is None:
-            raise ArmError(400, "MissingApiVersionParameter",
-                           "The api-version query parameter (?api-version=) is required for all requests.")
+            raise ArmError(
+                400,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )
         if not API_VERSION.match(version):
-            raise ArmError(400, "InvalidApiVersionParameter",
-                           f"The api-version '{version}' is invalid. The supported versions are those of the "
-                           "Azure REST API specifications (yyyy-mm-dd[-preview]).")
+            raise ArmError(
+                400,
+                "InvalidApiVersionParameter",
+                f"The api-version '{version}' is invalid. The supported versions are those of the "
+                "Azure REST API specifications (yyyy-mm-dd[-preview]).",
+            )
         rg = self._check_scope(segments)
         if route is None:
             route, params, op = resources.fallback(req.method, segments)
@@ -129,13 +157,18 @@ class ArmRouter:
     async def _faults(self, op: OpKind) -> None:
         fault = self.world.faults.take_error(op)
         if isinstance(fault, ThrottleFault):
-            raise ArmError(429, "TooManyRequests",
-                           "The request is being throttled as the limit has been reached for operation type "
-                           f"'{op.value}' (sandbox fault).", headers={"Retry-After": str(fault.retry_after)})
+            raise ArmError(
+                429,
+                "TooManyRequests",
+                "The request is being throttled as the limit has been reached for operation type "
+                f"'{op.value}' (sandbox fault).",
+                headers={"Retry-After": str(fault.retry_after)},
+            )
         if fault is not None:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            raise ArmError(fault.status, fault.code, fault.message or f"Injected {fault.status} for {op.value}.",
-                           headers=headers)
+            raise ArmError(
+                fault.status, fault.code, fault.message or f"Injected {fault.status} for {op.value}.", headers=headers
+            )
         if op not in LRO_KINDS:
             delay = self.world.faults.latency(op)
             if delay > 0:
@@ -143,7 +176,7 @@ class ArmRouter:
 
     def render_get(self, ctx: Ctx, path: str) -> Response:
         """Answer a GET of ``path`` as if the client had asked it (the final result of an LRO)."""
-        segments = [unquote(s) for s in path.split("?")[0].split("/") if s]
+        segments = [unquote(s) for s in path.split("?", maxsplit=1)[0].split("/") if s]
         route, params = self._match("GET", segments)
         if route is None:
             raise ArmError(404, "ResourceNotFound", f"The resource '{path}' was not found.")

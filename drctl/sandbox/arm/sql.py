@@ -44,12 +44,24 @@ def routes() -> list[Route]:
         Route.of("GET", f"{_SERVER}/replicationlinks", read, _server_links),
         Route.of("GET", f"{_SERVER}/failovergroups", read, _groups),
         Route.of("GET", f"{_SERVER}/failovergroups/{{fg}}", read, _group),
-        Route.of("POST", f"{_SERVER}/failovergroups/{{fg}}/failover", OpKind.SQL_FAILOVER,
-                 lambda ctx: _failover(ctx, FailoverMode.PLANNED)),
-        Route.of("POST", f"{_SERVER}/failovergroups/{{fg}}/forcefailoverallowdataloss", OpKind.SQL_FAILOVER,
-                 lambda ctx: _failover(ctx, FailoverMode.FORCED)),
-        Route.of("POST", f"{_SERVER}/failovergroups/{{fg}}/tryplannedbeforeforcedfailover", OpKind.SQL_FAILOVER,
-                 lambda ctx: _failover(ctx, FailoverMode.PLANNED_THEN_FORCED)),
+        Route.of(
+            "POST",
+            f"{_SERVER}/failovergroups/{{fg}}/failover",
+            OpKind.SQL_FAILOVER,
+            lambda ctx: _failover(ctx, FailoverMode.PLANNED),
+        ),
+        Route.of(
+            "POST",
+            f"{_SERVER}/failovergroups/{{fg}}/forcefailoverallowdataloss",
+            OpKind.SQL_FAILOVER,
+            lambda ctx: _failover(ctx, FailoverMode.FORCED),
+        ),
+        Route.of(
+            "POST",
+            f"{_SERVER}/failovergroups/{{fg}}/tryplannedbeforeforcedfailover",
+            OpKind.SQL_FAILOVER,
+            lambda ctx: _failover(ctx, FailoverMode.PLANNED_THEN_FORCED),
+        ),
     ]
 
 
@@ -69,10 +81,15 @@ def server_json(ctx: Ctx, server: ServerState) -> dict[str, Any]:
     return {
         "kind": "v12.0",
         "properties": {
-            "administratorLogin": server.administrator_login, "version": "12.0", "state": "Ready",
+            "administratorLogin": server.administrator_login,
+            "version": "12.0",
+            "state": "Ready",
             "fullyQualifiedDomainName": f"{server.name.lower()}.database.windows.net",
-            "privateEndpointConnections": [], "minimalTlsVersion": "1.2", "publicNetworkAccess": "Enabled",
-            "restrictOutboundNetworkAccess": "Disabled", **server.overlay,
+            "privateEndpointConnections": [],
+            "minimalTlsVersion": "1.2",
+            "publicNetworkAccess": "Enabled",
+            "restrictOutboundNetworkAccess": "Disabled",
+            **server.overlay,
         },
         "location": ctx.world.regions[server.region].location,
         "tags": server.tags,
@@ -137,7 +154,7 @@ def _links(ctx: Ctx) -> Response:
     server = _server_of(ctx)
     name = _db_name(ctx, server)
     group = group_of_database(ctx.world, server.name, name)
-    links = [] if group is None else [link_json(ctx.world, group, server.name, name, _base_for(ctx), ctx.now)]
+    links = [] if group is None else [link_json(ctx.world, group, server.name, name, base_for=_base_for(ctx))]
     return paged(ctx, links)
 
 
@@ -146,15 +163,19 @@ def _link(ctx: Ctx) -> Response:
     name = _db_name(ctx, server)
     group = group_of_database(ctx.world, server.name, name)
     if group is None or link_id(group, name) != ctx.params["link"].lower():
-        raise not_found("Microsoft.Sql/servers/databases/replicationLinks",
-                        f"{server.name}/{name}/{ctx.params['link']}", ctx.rg)
-    return json_response(200, link_json(ctx.world, group, server.name, name, _base_for(ctx), ctx.now))
+        raise not_found(
+            "Microsoft.Sql/servers/databases/replicationLinks", f"{server.name}/{name}/{ctx.params['link']}", ctx.rg
+        )
+    return json_response(200, link_json(ctx.world, group, server.name, name, base_for=_base_for(ctx)))
 
 
 def _server_links(ctx: Ctx) -> Response:
     server = _server_of(ctx)
-    links = [link_json(ctx.world, g, server.name, db, _base_for(ctx), ctx.now)
-             for g in groups_of_server(ctx.world, server.name) for db in g.databases]
+    links = [
+        link_json(ctx.world, g, server.name, db, base_for=_base_for(ctx))
+        for g in groups_of_server(ctx.world, server.name)
+        for db in g.databases
+    ]
     return paged(ctx, links)
 
 
@@ -173,13 +194,16 @@ def group_json(ctx: Ctx, group: GroupState, server: ServerState) -> dict[str, An
             "readOnlyEndpoint": {"failoverPolicy": "Disabled"},
             "replicationRole": role(group, server.name).value,
             "replicationState": replication_state(world, group).value,
-            "partnerServers": [{
-                "id": _server_id(ctx, partner),
-                "location": display_name(world.regions[partner.region].location),
-                "replicationRole": role(group, partner.name).value,
-            }],
-            "databases": [f"{base}/providers/Microsoft.Sql/servers/{server.name}/databases/{db}"
-                          for db in group.databases],
+            "partnerServers": [
+                {
+                    "id": _server_id(ctx, partner),
+                    "location": display_name(world.regions[partner.region].location),
+                    "replicationRole": role(group, partner.name).value,
+                }
+            ],
+            "databases": [
+                f"{base}/providers/Microsoft.Sql/servers/{server.name}/databases/{db}" for db in group.databases
+            ],
             "secondaryType": "Geo",
         },
         "id": f"{base}/providers/Microsoft.Sql/servers/{server.name}/failoverGroups/{group.name}",
@@ -214,17 +238,23 @@ def _failover(ctx: Ctx, mode: FailoverMode) -> Response:
     duration = 0.0 if noop else world.faults.latency(OpKind.SQL_FAILOVER)
     forced_error = None
     if fault is not None:
-        forced_error = (fault.code, fault.message or f"The failover of failover group '{group.name}' failed "
-                                                     "(sandbox fault).")
+        forced_error = (
+            fault.code,
+            fault.message or f"The failover of failover group '{group.name}' failed (sandbox fault).",
+        )
     target = server.name
     operation = world.operations.create(
-        op=OpKind.SQL_FAILOVER, namespace="Microsoft.Sql", location=world.regions[server.region].location,
-        now=ctx.now, duration=duration,
+        op=OpKind.SQL_FAILOVER,
+        namespace="Microsoft.Sql",
+        location=world.regions[server.region].location,
+        now=ctx.now,
+        duration=duration,
         complete=lambda at: complete_failover(world, group, target, mode, at),
         result_path=f"{ctx.rg_id(server.resource_group)}/providers/Microsoft.Sql/servers/{server.name}"
-                    f"/failoverGroups/{group.name}",
+        f"/failoverGroups/{group.name}",
         forced_error=forced_error,
         detail={"failover_group": group.name, "target": server.name, "mode": mode.value, "noop": noop},
     )
-    return Response(202, headers=lro_urls(ctx, operation, "failoverGroupAzureAsyncOperation",
-                                          "failoverGroupOperationResults"))
+    return Response(
+        202, headers=lro_urls(ctx, operation, "failoverGroupAzureAsyncOperation", "failoverGroupOperationResults")
+    )

@@ -19,16 +19,24 @@ from drctl.sandbox.sqlsim import iso
 from drctl.sandbox.state import AccountState, World
 
 _ACCOUNT = "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.storage/storageaccounts/{name}"
-_LOCAL = {"Standard_RAGRS": "Standard_LRS", "Standard_GRS": "Standard_LRS", "Standard_RAGZRS": "Standard_ZRS",
-          "Standard_GZRS": "Standard_ZRS"}
+_LOCAL = {
+    "Standard_RAGRS": "Standard_LRS",
+    "Standard_GRS": "Standard_LRS",
+    "Standard_RAGZRS": "Standard_ZRS",
+    "Standard_GZRS": "Standard_ZRS",
+}
 
 
 def routes() -> list[Route]:
     read = OpKind.ARM_READ
     return [
         Route.of("GET", "subscriptions/{sub}/providers/microsoft.storage/storageaccounts", read, _all),
-        Route.of("GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.storage/storageaccounts", read,
-                 _by_group),
+        Route.of(
+            "GET",
+            "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.storage/storageaccounts",
+            read,
+            _by_group,
+        ),
         Route.of("GET", _ACCOUNT, read, _get),
         Route.of("PATCH", _ACCOUNT, OpKind.ARM_WRITE, _patch),
         Route.of("POST", f"{_ACCOUNT}/failover", OpKind.STORAGE_FAILOVER, _failover),
@@ -69,8 +77,9 @@ def account_json(ctx: Ctx, account: AccountState, *, expand: bool) -> dict[str, 
         props["secondaryLocation"] = secondary.location
         props["statusOfSecondary"] = "available" if secondary.up else "unavailable"
         if account.sku.startswith("Standard_RA"):
-            props["secondaryEndpoints"] = {k: f"https://{name}-secondary.{k}.core.windows.net/"
-                                           for k in ("blob", "queue", "table", "dfs")}
+            props["secondaryEndpoints"] = {
+                k: f"https://{name}-secondary.{k}.core.windows.net/" for k in ("blob", "queue", "table", "dfs")
+            }
         if expand:
             both = primary.up and secondary.up
             props["geoReplicationStats"] = {
@@ -115,8 +124,14 @@ def _all(ctx: Ctx) -> Response:
 
 
 def _by_group(ctx: Ctx) -> Response:
-    return paged(ctx, [account_json(ctx, a, expand=False) for a in ctx.world.accounts.values()
-                       if a.resource_group.lower() == ctx.rg.lower()])
+    return paged(
+        ctx,
+        [
+            account_json(ctx, a, expand=False)
+            for a in ctx.world.accounts.values()
+            if a.resource_group.lower() == ctx.rg.lower()
+        ],
+    )
 
 
 def _get(ctx: Ctx) -> Response:
@@ -135,8 +150,11 @@ def _failover(ctx: Ctx) -> Response:
     if account is None or account.resource_group.lower() != ctx.rg.lower():
         raise not_found("Microsoft.Storage/storageAccounts", ctx.params["name"], ctx.rg)
     if account.secondary_region is None:
-        raise ArmError(400, "FailoverNotSupported",
-                       f"The storage account '{account.name}' is not geo-redundant: there is nothing to fail over to.")
+        raise ArmError(
+            400,
+            "FailoverNotSupported",
+            f"The storage account '{account.name}' is not geo-redundant: there is nothing to fail over to.",
+        )
     if account.failover_in_progress:
         raise ArmError(409, "FailoverInProgress", f"A failover of '{account.name}' is already in progress.")
     planned = (ctx.req.param("failoverType") or "").lower() == "planned"
@@ -153,18 +171,30 @@ def _failover(ctx: Ctx) -> Response:
             return ("FailoverFailed", f"The secondary region of '{account.name}' is unavailable.")
         if planned:
             if not world.regions[primary].up:
-                return ("PlannedFailoverNotPossible",
-                        f"Planned failover of '{account.name}' needs both regions available; the primary is not. "
-                        "Use an unplanned (customer-managed) failover.")
+                return (
+                    "PlannedFailoverNotPossible",
+                    f"Planned failover of '{account.name}' needs both regions available; the primary is not. "
+                    "Use an unplanned (customer-managed) failover.",
+                )
             account.region, account.secondary_region = secondary, primary
         else:
             synced = last_sync(world, account, at)
-            written = at if world.regions[primary].down_since is None else min(at, world.regions[primary].down_since or at)
-            world.data_loss.append({
-                "kind": "storage.failover", "storage_account": account.name, "mode": "unplanned", "at": iso(at),
-                "from_region": primary, "to_region": secondary, "last_committed_write": iso(written),
-                "last_replicated_write": iso(synced), "lost_seconds": round(max(0.0, written - synced), 3),
-            })
+            written = (
+                at if world.regions[primary].down_since is None else min(at, world.regions[primary].down_since or at)
+            )
+            world.data_loss.append(
+                {
+                    "kind": "storage.failover",
+                    "storage_account": account.name,
+                    "mode": "unplanned",
+                    "at": iso(at),
+                    "from_region": primary,
+                    "to_region": secondary,
+                    "last_committed_write": iso(written),
+                    "last_replicated_write": iso(synced),
+                    "lost_seconds": round(max(0.0, written - synced), 3),
+                }
+            )
             account.region, account.secondary_region = secondary, None
             account.sku = _LOCAL.get(account.sku, "Standard_LRS")
         account.last_failover = at
@@ -174,12 +204,18 @@ def _failover(ctx: Ctx) -> Response:
         account.failover_in_progress = False
 
     operation = world.operations.create(
-        op=OpKind.STORAGE_FAILOVER, namespace="Microsoft.Storage",
-        location=world.regions[account.secondary_region].location, now=ctx.now,
-        duration=world.faults.latency(OpKind.STORAGE_FAILOVER), complete=complete, result_path=None,
+        op=OpKind.STORAGE_FAILOVER,
+        namespace="Microsoft.Storage",
+        location=world.regions[account.secondary_region].location,
+        now=ctx.now,
+        duration=world.faults.latency(OpKind.STORAGE_FAILOVER),
+        complete=complete,
+        result_path=None,
         forced_error=(fault.code, fault.message or "The storage account failover failed (sandbox fault).")
-        if fault else None,
-        abort=abort, detail={"storage_account": account.name, "planned": planned},
+        if fault
+        else None,
+        abort=abort,
+        detail={"storage_account": account.name, "planned": planned},
     )
     headers = lro_urls(ctx, operation, "asyncoperations", "asyncoperations")
     # Storage answers with Location only; its URL asks for the monitor view

@@ -84,8 +84,9 @@ def _all(ctx: Ctx) -> Response:
 
 
 def _by_group(ctx: Ctx) -> Response:
-    return paged(ctx, [site_json(ctx, s) for s in ctx.world.sites.values()
-                       if s.resource_group.lower() == ctx.rg.lower()])
+    return paged(
+        ctx, [site_json(ctx, s) for s in ctx.world.sites.values() if s.resource_group.lower() == ctx.rg.lower()]
+    )
 
 
 def _get(ctx: Ctx) -> Response:

@@ -1,0 +1,188 @@
+"""Cross-reference rules of the estate file that pydantic cannot express.
+
+Each rule appends ``(location, message)``; the loader turns locations into ``file:line:col: field`` text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import string
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from drctl.sandbox.estate import Estate
+
+#: placeholders a ``variables`` value may use, filled in at start
+VARIABLE_FIELDS = (
+    "webhook_base",
+    "smtp_host",
+    "smtp_port",
+    "smtp_username",
+    "smtp_password",
+    "arm_endpoint",
+    "subscription_id",
+    "tenant_id",
+    "client_id",
+)
+
+_IPV4 = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
+
+Problems = list[tuple[tuple[Any, ...], str]]
+
+
+def check_estate(estate: Estate) -> Problems:
+    problems: Problems = []
+    _regions_and_names(estate, problems)
+    _failover_groups(estate, problems)
+    _apps(estate, problems)
+    _variables(estate, problems)
+    _dns(estate, problems)
+    return problems
+
+
+def _region(estate: Estate, problems: Problems, loc: tuple[Any, ...], region: str) -> None:
+    if region not in estate.regions:
+        problems.append((loc, f"unknown region {region!r} (regions: {', '.join(estate.regions)})"))
+
+
+def _unique(problems: Problems, section: tuple[Any, ...], names: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name.lower() in seen:
+            problems.append(((*section, i, "name"), f"duplicate {what} name {name!r}"))
+        seen.add(name.lower())
+
+
+def _regions_and_names(estate: Estate, problems: Problems) -> None:
+    sections: list[tuple[tuple[Any, ...], list[Any], str]] = [
+        (("resource_groups",), estate.resource_groups, "resource group"),
+        (("sql", "servers"), estate.sql.servers, "SQL server"),
+        (("web_apps",), estate.web_apps, "web app"),
+        (("scale_sets",), estate.scale_sets, "scale set"),
+        (("storage_accounts",), estate.storage_accounts, "storage account"),
+        (("generic_resources",), estate.generic_resources, ""),
+    ]
+    for section, items, what in sections:
+        for i, item in enumerate(items):
+            _region(estate, problems, (*section, i, "region"), item.region)
+        if what:
+            _unique(problems, section, [item.name for item in items], what)
+    _unique(problems, ("sql", "failover_groups"), [f.name for f in estate.sql.failover_groups], "failover group")
+    _unique(problems, ("dns", "zones"), [z.name for z in estate.dns.zones], "DNS zone")
+    for i, account in enumerate(estate.storage_accounts):
+        if account.secondary_region is not None:
+            loc = ("storage_accounts", i, "secondary_region")
+            _region(estate, problems, loc, account.secondary_region)
+            if account.secondary_region == account.region:
+                problems.append((loc, "must differ from the account's region"))
+
+
+def _failover_groups(estate: Estate, problems: Problems) -> None:
+    servers = {s.name.lower(): s for s in estate.sql.servers}
+    in_group: dict[str, str] = {}
+    for i, fg in enumerate(estate.sql.failover_groups):
+        loc = ("sql", "failover_groups", i)
+        for role in ("primary", "secondary"):
+            name = getattr(fg, role)
+            if name.lower() not in servers:
+                problems.append(((*loc, role), f"unknown SQL server {name!r}"))
+        primary, secondary = servers.get(fg.primary.lower()), servers.get(fg.secondary.lower())
+        if primary and secondary:
+            if primary.name.lower() == secondary.name.lower():
+                problems.append(((*loc, "secondary"), "the secondary must be another server than the primary"))
+            elif primary.region == secondary.region:
+                problems.append(((*loc, "secondary"), "primary and secondary servers must be in different regions"))
+        for j, db in enumerate(fg.databases):
+            for server in (fg.primary.lower(), fg.secondary.lower()):
+                key = f"{server}/{db.lower()}"
+                if key in in_group and in_group[key] != fg.name:
+                    problems.append(
+                        ((*loc, "databases", j), f"database {db!r} is already in failover group {in_group[key]!r}")
+                    )
+                in_group[key] = fg.name
+
+
+def _apps(estate: Estate, problems: Problems) -> None:
+    servers = {s.name.lower(): s for s in estate.sql.servers}
+    hosts: dict[str, str] = {}
+    for key, region in estate.regions.items():
+        if region.app is None:
+            continue
+        loc = ("regions", key, "app")
+        for j, host in enumerate(region.app.hosts):
+            if host.lower() in hosts:
+                problems.append(
+                    ((*loc, "hosts", j), f"host {host!r} is already the app of region {hosts[host.lower()]!r}")
+                )
+            hosts[host.lower()] = key
+        fg_name = region.app.failover_group
+        if fg_name is not None:
+            match = [f for f in estate.sql.failover_groups if f.name.lower() == fg_name.lower()]
+            members = [servers.get(n.lower()) for n in (match[0].primary, match[0].secondary)] if match else []
+            if not match:
+                problems.append(((*loc, "failover_group"), f"unknown failover group {fg_name!r}"))
+            elif not any(s is not None and s.region == key for s in members):
+                problems.append(
+                    ((*loc, "failover_group"), f"failover group {fg_name!r} has no server in region {key!r}")
+                )
+        for field, items in (("web_apps", estate.web_apps), ("scale_sets", estate.scale_sets)):
+            local = {r.name.lower() for r in items if r.region == key}
+            for j, name in enumerate(getattr(region.app, field) or []):
+                if name.lower() not in local:
+                    problems.append(((*loc, field, j), f"no {field[:-1].replace('_', ' ')} {name!r} in region {key!r}"))
+
+
+def _variables(estate: Estate, problems: Problems) -> None:
+    for name, value in estate.variables.items():
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(value) if f is not None]
+        except ValueError as exc:
+            problems.append((("variables", name), f"malformed template: {exc}"))
+            continue
+        for field in fields:
+            if field not in VARIABLE_FIELDS:
+                problems.append(
+                    (("variables", name), f"unknown placeholder {{{field}}} (known: {', '.join(VARIABLE_FIELDS)})")
+                )
+
+
+def _dns(estate: Estate, problems: Problems) -> None:
+    for i, zone in enumerate(estate.dns.zones):
+        seen: dict[str, set[str]] = {}
+        for j, record in enumerate(zone.records):
+            loc = ("dns", "zones", i, "records", j)
+            types = seen.setdefault(record.name.lower(), set())
+            if record.type in types:
+                problems.append(((*loc, "name"), f"duplicate {record.type} record set {record.name!r}"))
+            elif types and "CNAME" in (types | {record.type}):
+                problems.append(
+                    ((*loc, "name"), f"a CNAME record set cannot share the name {record.name!r} with another type")
+                )
+            types.add(record.type)
+            problem = record_values_problem(record.type, record.values)
+            if problem:
+                problems.append(((*loc, "values"), problem))
+
+
+def record_values_problem(rtype: str, values: list[str]) -> str | None:
+    """Why these values are not valid for a record set of ``rtype`` (None when they are)."""
+    if rtype == "A":
+        wrong = [v for v in values if not _IPV4.match(v)]
+        return f"not IPv4 addresses: {', '.join(wrong)}" if wrong else None
+    if rtype == "AAAA":
+        for value in values:
+            try:
+                ipaddress.IPv6Address(value)
+            except ValueError:
+                return f"not an IPv6 address: {value}"
+        return None
+    if rtype == "CNAME":
+        if len(values) != 1:
+            return "a CNAME record set holds exactly one value"
+        if not re.match(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?\.?$", values[0]):
+            return f"not a host name: {values[0]}"
+        return None
+    if any(len(v) > 1024 for v in values):
+        return "a TXT value is at most 1024 characters"
+    return None

@@ -1,0 +1,196 @@
+"""``estate_from_playbook``: the estate a playbook references, seeded as it stands before an incident.
+
+* the direction's source region holds the primary: failover-group primary, web apps running, scale sets at the
+  playbook's capacity, DNS records at the source's values with a pre-incident TTL of 3600 s (so drctl's TTL
+  lead-time warning has something to say);
+* the target is a warm standby: failover-group secondary (CATCH_UP), web apps stopped, scale sets at 1;
+* other regions' resources exist, stopped;
+* every ``${VAR}`` a notification channel uses gets a value pointing at the sandbox (webhook URLs at the
+  webhook sink, SMTP user and password at the SMTP sink's), printed with the environment; a ``${VAR}``
+  subscription or tenant gets the sandbox's.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from drctl.errors import SandboxError
+from drctl.sandbox.estate import Estate, estate_from_dict
+
+if TYPE_CHECKING:
+    from drctl.playbook.model import Playbook, RegionEstate
+
+PRE_INCIDENT_TTL = 3600
+STANDBY_CAPACITY = 1
+_ENV = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_SEED = uuid.UUID("a1d3c0e2-57f4-4b8e-9c3a-4e0f6b2d8a17")
+
+
+def estate_from_playbook(source: str | Path | Playbook) -> Estate:
+    """Build the estate for a playbook file (validated first: an invalid one is ``PlaybookError``) or model."""
+    if isinstance(source, str | Path):
+        from drctl.playbook.load import load_playbook
+
+        playbook = load_playbook(source).playbook
+        where = str(source)
+    else:
+        playbook = source
+        where = f"<playbook {playbook.name}>"
+    return estate_from_dict(estate_data_from_playbook(playbook), source=f"estate seeded from {where}")
+
+
+def _var(value: str | None) -> str | None:
+    match = _ENV.match(value.strip()) if value else None
+    return match.group(1) if match else None
+
+
+def estate_data_from_playbook(playbook: Playbook) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": playbook.name,
+        "regions": {},
+        "resource_groups": [],
+        "sql": {"servers": [], "failover_groups": []},
+        "web_apps": [],
+        "scale_sets": [],
+        "storage_accounts": [],
+        "dns": {"zones": []},
+        "smtp": {"hosts": []},
+        "variables": {},
+    }
+    _identity(playbook, data)
+    _regions(playbook, data)
+    _failover_group(playbook, data)
+    _dns(playbook, data)
+    if playbook.notifications is not None:
+        _channels(playbook, data)
+    return data
+
+
+def _identity(playbook: Playbook, data: dict[str, Any]) -> None:
+    variables: dict[str, str] = data["variables"]
+    subscription = playbook.azure.subscription.strip()
+    sub_var = _var(subscription)
+    if sub_var:
+        subscription = str(uuid.uuid5(_SEED, f"subscription/{playbook.name}"))
+        if sub_var != "AZURE_SUBSCRIPTION_ID":
+            variables[sub_var] = "{subscription_id}"
+    elif not _GUID.match(subscription):
+        raise SandboxError(f"playbook azure.subscription {subscription!r} is neither a GUID nor a ${{VAR}}")
+    data["subscription_id"] = subscription
+    data["identity"] = {}
+    tenant = (playbook.azure.tenant or "").strip()
+    tenant_var = _var(tenant)
+    if tenant_var and tenant_var != "AZURE_TENANT_ID":
+        variables[tenant_var] = "{tenant_id}"
+    elif not tenant_var and _GUID.match(tenant):
+        data["identity"]["tenant_id"] = tenant
+
+
+def _regions(playbook: Playbook, data: dict[str, Any]) -> None:
+    source, target = playbook.direction.source, playbook.direction.target
+    groups: set[str] = set()
+    accounts: set[str] = set()
+    for key, region in playbook.regions.items():
+        data["regions"][key] = {"location": region.location, **_app(key, region)}
+        if region.resource_group.lower() not in groups:
+            groups.add(region.resource_group.lower())
+            data["resource_groups"].append({"name": region.resource_group, "region": key})
+        primary = key == source
+        placed = {"resource_group": region.resource_group, "region": key}
+        if region.sql is not None:
+            data["sql"]["servers"].append({"name": region.sql.server, **placed})
+        for name in region.web_apps:
+            data["web_apps"].append({"name": name, **placed, "state": "Running" if primary else "Stopped"})
+        for scale_set in region.scale_sets:
+            capacity = scale_set.capacity if primary else min(STANDBY_CAPACITY, scale_set.capacity)
+            data["scale_sets"].append({"name": scale_set.name, **placed, "capacity": capacity})
+        partner = target if key == source else source if key == target else None
+        for account in region.storage_accounts:
+            if account.lower() not in accounts:
+                accounts.add(account.lower())
+                data["storage_accounts"].append({"name": account, **placed, "secondary_region": partner})
+
+
+def _failover_group(playbook: Playbook, data: dict[str, Any]) -> None:
+    source_sql = playbook.regions[playbook.direction.source].sql
+    target_sql = playbook.regions[playbook.direction.target].sql
+    if source_sql is not None and target_sql is not None:
+        data["sql"]["failover_groups"].append(
+            {
+                "name": source_sql.failover_group,
+                "primary": source_sql.server,
+                "secondary": target_sql.server,
+                "databases": list(source_sql.databases),
+            }
+        )
+
+
+def _dns(playbook: Playbook, data: dict[str, Any]) -> None:
+    dns = playbook.dns
+    if dns is None:
+        return
+    source = playbook.direction.source
+    if all(g["name"].lower() != dns.resource_group.lower() for g in data["resource_groups"]):
+        data["resource_groups"].append({"name": dns.resource_group, "region": source})
+    values = playbook.regions[source].dns
+    records = []
+    for record in dns.records:
+        value = values.get(record.name)
+        if value is None:
+            raise SandboxError(f"playbook regions.{source}.dns has no value for record {record.name!r}")
+        records.append({"name": record.name, "type": str(record.type), "ttl": PRE_INCIDENT_TTL, "values": [value]})
+    data["dns"]["zones"].append({"name": dns.zone, "resource_group": dns.resource_group, "records": records})
+
+
+def _app(key: str, region: RegionEstate) -> dict[str, Any]:
+    urls = [u for u in (region.health_url, region.replication_url) if u]
+    if not urls:
+        return {}
+    hosts: list[str] = []
+    port = 443
+    for url in urls:
+        parsed = urlparse(url)
+        if parsed.scheme != "https":
+            raise SandboxError(f"playbook regions.{key}: the sandbox serves app endpoints over HTTPS only ({url})")
+        if parsed.hostname and parsed.hostname.lower() not in hosts:
+            hosts.append(parsed.hostname.lower())
+        port = parsed.port or port
+    health = (urlparse(region.health_url).path or "/") if region.health_url else "/healthz"
+    replication = (urlparse(region.replication_url).path or "/") if region.replication_url else None
+    return {"app": {"hosts": hosts, "port": port, "health_path": health, "replication_path": replication}}
+
+
+def _channels(playbook: Playbook, data: dict[str, Any]) -> None:
+    from drctl.playbook.model import EmailChannel, SlackChannel, TeamsChannel, WebhookChannel
+
+    assert playbook.notifications is not None
+    variables: dict[str, str] = data["variables"]
+    for name, channel in playbook.notifications.channels.items():
+        if isinstance(channel, SlackChannel | TeamsChannel):
+            _set(variables, channel.webhook, f"{{webhook_base}}/{name}")
+        elif isinstance(channel, WebhookChannel):
+            _set(variables, channel.url, f"{{webhook_base}}/{name}")
+            for header in channel.headers.values():
+                _set(variables, header, f"sandbox-{name}-header")
+        elif isinstance(channel, EmailChannel):
+            smtp = channel.smtp
+            host_var = _var(smtp.host)
+            if host_var:
+                _set(variables, smtp.host, "{smtp_host}")
+            else:
+                entry = f"{smtp.host.lower()}:{smtp.port}"
+                if entry not in data["smtp"]["hosts"]:
+                    data["smtp"]["hosts"].append(entry)
+            _set(variables, smtp.username, "{smtp_username}")
+            _set(variables, smtp.password, "{smtp_password}")
+
+
+def _set(variables: dict[str, str], reference: str | None, value: str) -> None:
+    name = _var(reference)
+    if name:
+        variables.setdefault(name, value)
