@@ -228,10 +228,18 @@ class World:
                 dict(g.tags),
             )
         self.apps = {k: _app_state(k, r.app, estate) for k, r in estate.regions.items() if r.app is not None}
+        self._rg_index: dict[str, tuple[str, str, dict[str, str]]] | None = None
 
     # ---- resource groups -------------------------------------------------------------------------------
     def resource_groups(self) -> dict[str, tuple[str, str, dict[str, str]]]:
-        """name lower -> (name, location, tags): explicit groups, then every group a resource lives in."""
+        """name lower -> (name, location, tags): explicit groups, then every group a resource lives in.
+
+        Resources are never created or moved at run time, so the index is built once per (re)build."""
+        if self._rg_index is None:
+            self._rg_index = self._index_groups()
+        return self._rg_index
+
+    def _index_groups(self) -> dict[str, tuple[str, str, dict[str, str]]]:
         out: dict[str, tuple[str, str, dict[str, str]]] = {}
         for group in self.groups_rg.values():
             out[group.name.lower()] = (group.name, self.regions[group.region].location, dict(group.tags))
