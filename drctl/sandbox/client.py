@@ -12,6 +12,7 @@ reached.
 from __future__ import annotations
 
 import os
+import ssl
 from typing import Any
 
 import httpx
@@ -21,9 +22,11 @@ from drctl.errors import SandboxError
 
 class SandboxClient:
     def __init__(self, admin_url: str, token: str, *, verify: str | bool = True, timeout: float = 10.0) -> None:
+        """``verify``: the sandbox CA file (``DRCTL_SANDBOX_CA``), or a bool."""
         self.admin_url = admin_url.rstrip("/")
+        context: ssl.SSLContext | bool = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
         self._client = httpx.Client(
-            base_url=self.admin_url, headers={"Authorization": f"Bearer {token}"}, verify=verify, timeout=timeout
+            base_url=self.admin_url, headers={"Authorization": f"Bearer {token}"}, verify=context, timeout=timeout
         )
 
     @classmethod

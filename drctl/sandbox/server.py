@@ -17,6 +17,7 @@ import contextlib
 import logging
 import secrets
 import shutil
+import ssl
 import tempfile
 import threading
 import time
@@ -361,6 +362,10 @@ class Sandbox:
             "ca": str(self.tls.ca),
             "ca_bundle": self.ca_bundle,
         }
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client TLS context trusting the sandbox CA (for httpx, smtplib, http.client)."""
+        return self.tls.client_context()
 
     def client(self) -> SandboxClient:
         from drctl.sandbox.client import SandboxClient
