@@ -223,25 +223,11 @@ class Sandbox:
         started = time.perf_counter()
         if self.world.faults.token_endpoint_down():
             response = Response(0, drop=True)
+        elif req.method == "POST":
+            # error and latency faults act on token requests; the discovery document stays plain
+            response = await self._token_with_faults(req)
         else:
-            fault = self.world.faults.take_error(OpKind.TOKEN)
-            if fault is not None:
-                status = getattr(fault, "status", 429)
-                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                response = json_response(
-                    status,
-                    {
-                        "error": "temporarily_unavailable",
-                        "error_description": f"AADSTS90033: sandbox fault ({getattr(fault, 'code', 'throttled')}).",
-                        "error_codes": [90033],
-                    },
-                    headers,
-                )
-            else:
-                delay = self.world.faults.latency(OpKind.TOKEN)
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                response = self.tokens.handle(req)
+            response = self.tokens.handle(req)
         self.world.log_request(
             {
                 "service": Service.TOKEN.value,
@@ -255,6 +241,22 @@ class Sandbox:
             }
         )
         return response
+
+    async def _token_with_faults(self, req: Request) -> Response:
+        fault = self.world.faults.take_error(OpKind.TOKEN)
+        if fault is not None:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            code = getattr(fault, "code", "throttled")
+            body = {
+                "error": "temporarily_unavailable",
+                "error_description": f"AADSTS90033: A transient error has occurred (sandbox fault {code}).",
+                "error_codes": [90033],
+            }
+            return json_response(getattr(fault, "status", 429), body, headers)
+        delay = self.world.faults.latency(OpKind.TOKEN)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return self.tokens.handle(req)
 
     # ---- AdminHost ---------------------------------------------------------------------------------------
     async def reconcile(self) -> None:

@@ -126,11 +126,14 @@ class ArmRouter:
         rg = self._check_scope(segments)
         if route is None:
             route, params, op = resources.fallback(req.method, segments)
-        await self._faults(op)
-        with self.world.lock:
-            now = self.world.advance()
-            ctx = Ctx(self.world, req, params, op, now, rg=rg)
-            return op, route.handler(ctx)
+        try:
+            await self._faults(op)
+            with self.world.lock:
+                now = self.world.advance()
+                return op, route.handler(Ctx(self.world, req, params, op, now, rg=rg))
+        except ArmError as exc:
+            # keep the operation kind for the request log (faults and handler errors alike)
+            return op, exc.response()
 
     def _match(self, method: str, segments: list[str]) -> tuple[Route | None, dict[str, str]]:
         lookups = ("HEAD", "GET") if method == "HEAD" else (method,)

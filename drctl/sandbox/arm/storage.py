@@ -158,8 +158,8 @@ def _failover(ctx: Ctx) -> Response:
     if account.failover_in_progress:
         raise ArmError(409, "FailoverInProgress", f"A failover of '{account.name}' is already in progress.")
     planned = (ctx.req.param("failoverType") or "").lower() == "planned"
-    # the request reaches the secondary's region: the primary's may be down for an unplanned failover
-    ctx.check_region(account.secondary_region if not planned else account.region, write=True)
+    # the failover is run from the secondary's region: a primary outage fails a planned one later, as an LRO
+    ctx.check_region(account.secondary_region, write=True)
     fault = world.faults.take_lro_failure(OpKind.STORAGE_FAILOVER)
     account.failover_in_progress = True
 
