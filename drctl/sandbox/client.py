@@ -24,7 +24,9 @@ class SandboxClient:
     def __init__(self, admin_url: str, token: str, *, verify: str | bool = True, timeout: float = 10.0) -> None:
         """``verify``: the sandbox CA file (``DRCTL_SANDBOX_CA``), or a bool."""
         self.admin_url = admin_url.rstrip("/")
-        context: ssl.SSLContext | bool = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+        context: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+        )
         self._client = httpx.Client(
             base_url=self.admin_url, headers={"Authorization": f"Bearer {token}"}, verify=context, timeout=timeout
         )

@@ -286,10 +286,12 @@ class World:
         return self.regions[self.servers[server.lower()].region]
 
     def log_request(self, entry: dict[str, Any]) -> None:
-        self.requests.append(entry)
+        with self.lock:
+            self.requests.append(entry)
 
     def request_log(self, service: Service | None = None) -> list[dict[str, Any]]:
-        return [e for e in self.requests if service is None or e["service"] == service.value]
+        with self.lock:
+            return [e for e in self.requests if service is None or e["service"] == service.value]
 
 
 def _type_path(rtype: str, name: str) -> str:

@@ -21,8 +21,9 @@ def _get(sb: Sandbox, host: str, path: str) -> httpx.Response:
     transport = httpx.HTTPTransport(verify=sb.ssl_context())
     with httpx.Client(transport=transport) as client:
         # connect to 127.0.0.1:P but present the real name: the certificate must verify for it
-        request = client.build_request("GET", f"https://{address}:{port}{path}", headers={"Host": host},
-                                       extensions={"sni_hostname": host})
+        request = client.build_request(
+            "GET", f"https://{address}:{port}{path}", headers={"Host": host}, extensions={"sni_hostname": host}
+        )
         return client.send(request)
 
 
@@ -35,7 +36,11 @@ def test_the_primary_region_is_healthy_and_the_standby_is_not(sandbox: Sandbox) 
     assert healthy.status_code == 200
     body = healthy.json()
     assert (body["status"], body["region"], body["role"], body["server"]) == (
-        "healthy", "au-east", "Primary", "sql-wallet-aue")
+        "healthy",
+        "au-east",
+        "Primary",
+        "sql-wallet-aue",
+    )
     assert abs(_ts(body["last_committed_write"]) - time.time()) < 2
     standby = _get(sandbox, "api-ause.wallet.example.com", "/healthz")
     assert standby.status_code == 503
@@ -83,8 +88,9 @@ def test_scale_sets_at_zero_make_the_region_unhealthy(fresh_sandbox: Sandbox) ->
 def test_the_standby_is_healthy_after_failover_and_start(fresh_sandbox: Sandbox, sdk: Callable[..., Any]) -> None:
     fresh_sandbox.set_region("au-east", up=False)
     clients = sdk(fresh_sandbox)
-    clients.sql.failover_groups.begin_force_failover_allow_data_loss("rg-wallet-ause", "sql-wallet-ause",
-                                                                     "fg-wallet").result()
+    clients.sql.failover_groups.begin_force_failover_allow_data_loss(
+        "rg-wallet-ause", "sql-wallet-ause", "fg-wallet"
+    ).result()
     for name in ("app-wallet-api-ause", "app-wallet-portal-ause"):
         clients.web.web_apps.start("rg-wallet-ause", name)
     answer = _get(fresh_sandbox, "api-ause.wallet.example.com", "/healthz")
@@ -109,9 +115,10 @@ def test_the_certificate_names_every_estate_host(sandbox: Sandbox) -> None:
     address, port = resolve(sandbox, "api-ause.wallet.example.com")
     import socket
 
-    with socket.create_connection((address, port)) as raw, context.wrap_socket(
-        raw, server_hostname="api-ause.wallet.example.com"
-    ) as tls:
+    with (
+        socket.create_connection((address, port)) as raw,
+        context.wrap_socket(raw, server_hostname="api-ause.wallet.example.com") as tls,
+    ):
         assert tls.version() in ("TLSv1.2", "TLSv1.3")
     with socket.create_connection((address, port)) as raw, pytest.raises(ssl.SSLCertVerificationError):
         context.wrap_socket(raw, server_hostname="evil.example.com")

@@ -16,7 +16,9 @@ def test_web_apps_get_start_and_stop(fresh_sandbox: Sandbox, sdk: Callable[..., 
     web = sdk(fresh_sandbox).web
     site = web.web_apps.get("rg-wallet-ause", "app-wallet-api-ause")
     assert (site.properties.state, site.properties.default_host_name) == (
-        "Stopped", "app-wallet-api-ause.azurewebsites.net")
+        "Stopped",
+        "app-wallet-api-ause.azurewebsites.net",
+    )
     assert site.location == "Australia Southeast"
     assert web.web_apps.start("rg-wallet-ause", "app-wallet-api-ause") is None
     assert web.web_apps.get("rg-wallet-ause", "app-wallet-api-ause").properties.state == "Running"
@@ -43,7 +45,8 @@ def test_scale_set_get_and_capacity_update_lro(fresh_sandbox: Sandbox, sdk: Call
     assert (vmss.sku.capacity, vmss.properties.provisioning_state) == (1, "Succeeded")
     fresh_sandbox.add_faults({"kind": "latency", "op": "vmss.update", "seconds": 0.5})
     poller = compute.virtual_machine_scale_sets.begin_update(
-        "rg-wallet-ause", "vmss-wallet-workers-ause", VirtualMachineScaleSetUpdate(sku=Sku(capacity=5)))
+        "rg-wallet-ause", "vmss-wallet-workers-ause", VirtualMachineScaleSetUpdate(sku=Sku(capacity=5))
+    )
     during = compute.virtual_machine_scale_sets.get("rg-wallet-ause", "vmss-wallet-workers-ause")
     assert (during.sku.capacity, during.properties.provisioning_state) == (5, "Updating")
     assert fresh_sandbox.snapshot()["scale_sets"]["vmss-wallet-workers-ause"]["capacity"] == 1
@@ -59,7 +62,8 @@ def test_a_failed_scale_out_leaves_capacity_and_says_failed(fresh_sandbox: Sandb
     compute = sdk(fresh_sandbox).compute
     with pytest.raises(HttpResponseError, match="AllocationFailed"):
         compute.virtual_machine_scale_sets.begin_update(
-            "rg-wallet-ause", "vmss-wallet-workers-ause", VirtualMachineScaleSetUpdate(sku=Sku(capacity=5))).result()
+            "rg-wallet-ause", "vmss-wallet-workers-ause", VirtualMachineScaleSetUpdate(sku=Sku(capacity=5))
+        ).result()
     vmss = compute.virtual_machine_scale_sets.get("rg-wallet-ause", "vmss-wallet-workers-ause")
     assert (vmss.sku.capacity, vmss.properties.provisioning_state) == (1, "Failed")
 
@@ -74,7 +78,9 @@ def test_storage_geo_replication_stats_are_given_on_expand(sandbox: Sandbox, sdk
     lag = time.time() - stats.last_sync_time.timestamp()
     assert 119 <= lag <= 125  # the demo estate's 120 s
     assert (account.properties.primary_location, account.properties.secondary_location) == (
-        "australiaeast", "australiasoutheast")
+        "australiaeast",
+        "australiasoutheast",
+    )
 
 
 def test_planned_storage_failover_swaps_locations(fresh_sandbox: Sandbox, sdk: Callable[..., Any]) -> None:
@@ -82,12 +88,16 @@ def test_planned_storage_failover_swaps_locations(fresh_sandbox: Sandbox, sdk: C
     storage.storage_accounts.begin_failover("rg-wallet-aue", "stwalletaue").result()
     account = storage.storage_accounts.get_properties("rg-wallet-aue", "stwalletaue")
     assert (account.location, account.properties.secondary_location, account.sku.name) == (
-        "australiasoutheast", "australiaeast", "Standard_RAGRS")
+        "australiasoutheast",
+        "australiaeast",
+        "Standard_RAGRS",
+    )
     assert fresh_sandbox.client().data_loss() == []
 
 
-def test_unplanned_storage_failover_in_an_outage_loses_the_unsynced_writes(fresh_sandbox: Sandbox,
-                                                                           sdk: Callable[..., Any]) -> None:
+def test_unplanned_storage_failover_in_an_outage_loses_the_unsynced_writes(
+    fresh_sandbox: Sandbox, sdk: Callable[..., Any]
+) -> None:
     fresh_sandbox.set_region("au-east", up=False)
     storage = sdk(fresh_sandbox).storage
     with pytest.raises(HttpResponseError, match="PlannedFailoverNotPossible"):
@@ -95,9 +105,13 @@ def test_unplanned_storage_failover_in_an_outage_loses_the_unsynced_writes(fresh
     storage.storage_accounts.begin_failover("rg-wallet-aue", "stwalletaue", failover_type=None).result()
     account = storage.storage_accounts.get_properties("rg-wallet-aue", "stwalletaue")
     assert (account.location, account.sku.name, account.properties.secondary_location) == (
-        "australiasoutheast", "Standard_LRS", None)
+        "australiasoutheast",
+        "Standard_LRS",
+        None,
+    )
     (loss,) = fresh_sandbox.client().data_loss()
-    assert loss["kind"] == "storage.failover" and loss["lost_seconds"] == pytest.approx(120, abs=0.01)
+    assert loss["kind"] == "storage.failover"
+    assert loss["lost_seconds"] == pytest.approx(120, abs=0.01)
 
 
 def test_writes_in_a_region_that_is_down_get_503(fresh_sandbox: Sandbox, sdk: Callable[..., Any]) -> None:

@@ -44,8 +44,12 @@ def _a(values: list[str], ttl: int = 300) -> Any:
 def test_zones_show_name_servers_and_counts(sandbox: Sandbox, sdk: Callable[..., Any]) -> None:
     client = sdk(sandbox).dns
     zone = client.zones.get(*ZONE)
-    assert zone.name_servers == ["ns1-01.azure-dns.com", "ns2-01.azure-dns.net", "ns3-01.azure-dns.org",
-                                 "ns4-01.azure-dns.info"]
+    assert zone.name_servers == [
+        "ns1-01.azure-dns.com",
+        "ns2-01.azure-dns.net",
+        "ns3-01.azure-dns.org",
+        "ns4-01.azure-dns.info",
+    ]
     assert zone.number_of_record_sets == 4  # SOA, NS, api, portal
     assert [z.name for z in client.zones.list()] == ["wallet.example.com"]
     assert [z.name for z in client.zones.list_by_resource_group("rg-wallet-dns")] == ["wallet.example.com"]
@@ -54,8 +58,11 @@ def test_zones_show_name_servers_and_counts(sandbox: Sandbox, sdk: Callable[...,
 def test_record_sets_get_and_list(sandbox: Sandbox, sdk: Callable[..., Any]) -> None:
     client = sdk(sandbox).dns
     api = client.record_sets.get(*ZONE, "api", "A")
-    assert (api.ttl, [r.ipv4_address for r in api.a_records], api.fqdn) == (3600, ["20.1.1.1"],
-                                                                             "api.wallet.example.com.")
+    assert (api.ttl, [r.ipv4_address for r in api.a_records], api.fqdn) == (
+        3600,
+        ["20.1.1.1"],
+        "api.wallet.example.com.",
+    )
     assert api.etag
     portal = client.record_sets.get(*ZONE, "portal", "CNAME")
     assert portal.cname_record.cname == "app-wallet-portal-aue.azurewebsites.net"
@@ -70,17 +77,20 @@ def test_each_write_changes_the_etag_and_if_match_guards_it(fresh_sandbox: Sandb
     client = sdk(fresh_sandbox).dns
     before = client.record_sets.get(*ZONE, "api", "A")
     after = client.record_sets.create_or_update(*ZONE, "api", "A", _a(["20.2.2.2"]), if_match=before.etag)
-    assert after.etag != before.etag and after.ttl == 300
+    assert after.etag != before.etag
+    assert after.ttl == 300
     with pytest.raises(HttpResponseError) as stale:
         client.record_sets.create_or_update(*ZONE, "api", "A", _a(["20.3.3.3"]), if_match=before.etag)
-    assert stale.value.status_code == 412 and stale.value.error.code == "PreconditionFailed"
+    assert stale.value.status_code == 412
+    assert stale.value.error.code == "PreconditionFailed"
     with pytest.raises(HttpResponseError) as exists:
         client.record_sets.create_or_update(*ZONE, "api", "A", _a(["20.3.3.3"]), if_none_match="*")
     assert exists.value.status_code == 412
     created = client.record_sets.create_or_update(*ZONE, "new", "A", _a(["10.0.0.1"]), if_none_match="*")
     assert created.name == "new"
     patched = client.record_sets.update(*ZONE, "api", "A", _a(["20.4.4.4"], ttl=60), if_match=after.etag)
-    assert patched.ttl == 60 and patched.etag != after.etag
+    assert patched.ttl == 60
+    assert patched.etag != after.etag
     client.record_sets.delete(*ZONE, "new", "A")
     with pytest.raises(ResourceNotFoundError):
         client.record_sets.get(*ZONE, "new", "A")
@@ -116,18 +126,23 @@ def test_the_dns_server_answers_authoritatively_over_udp_and_tcp(sandbox: Sandbo
 
 def test_unknown_names_are_nxdomain_with_the_soa_and_others_refused(sandbox: Sandbox) -> None:
     missing = _query(sandbox, "nope.wallet.example.com")
-    assert missing.rcode() == dns.rcode.NXDOMAIN and missing.flags & dns.flags.AA
+    assert missing.rcode() == dns.rcode.NXDOMAIN
+    assert missing.flags & dns.flags.AA
     assert missing.authority[0].rdtype == dns.rdatatype.SOA
     nodata = _query(sandbox, "api.wallet.example.com", "AAAA")
-    assert nodata.rcode() == dns.rcode.NOERROR and not nodata.answer and nodata.authority
+    assert nodata.rcode() == dns.rcode.NOERROR
+    assert not nodata.answer
+    assert nodata.authority
     outside = _query(sandbox, "www.example.org")
-    assert outside.rcode() == dns.rcode.REFUSED and not outside.flags & dns.flags.AA
+    assert outside.rcode() == dns.rcode.REFUSED
+    assert not outside.flags & dns.flags.AA
 
 
 def test_a_cname_is_answered_and_the_resolver_sees_it(sandbox: Sandbox) -> None:
     answer = _resolver(sandbox).resolve("portal.wallet.example.com", "CNAME")
     assert answer[0].target.to_text() == "app-wallet-portal-aue.azurewebsites.net."
-    assert answer.rrset is not None and answer.rrset.ttl == 3600
+    assert answer.rrset is not None
+    assert answer.rrset.ttl == 3600
 
 
 def test_a_record_change_through_arm_is_seen_by_a_resolver(fresh_sandbox: Sandbox, sdk: Callable[..., Any]) -> None:
@@ -136,7 +151,8 @@ def test_a_record_change_through_arm_is_seen_by_a_resolver(fresh_sandbox: Sandbo
     sdk(fresh_sandbox).dns.record_sets.create_or_update(*ZONE, "api", "A", _a(["20.70.20.20"]))
     answer = resolver.resolve("api.wallet.example.com", "A")
     assert [r.to_text() for r in answer] == ["20.70.20.20"]
-    assert answer.rrset is not None and answer.rrset.ttl == 300
+    assert answer.rrset is not None
+    assert answer.rrset.ttl == 300
 
 
 def test_a_propagation_delay_holds_the_old_answer(fresh_sandbox: Sandbox, sdk: Callable[..., Any]) -> None:
@@ -151,18 +167,41 @@ def test_a_propagation_delay_holds_the_old_answer(fresh_sandbox: Sandbox, sdk: C
     assert time.monotonic() - written >= 0.75
 
 
+def test_aaaa_and_txt_record_sets_round_trip_to_the_dns_server(fresh_sandbox: Sandbox, sdk: Callable[..., Any]) -> None:
+    from azure.mgmt.dns.models import AaaaRecord, RecordSet, TxtRecord
+
+    client = sdk(fresh_sandbox).dns
+    client.record_sets.create_or_update(
+        *ZONE, "api", "AAAA", RecordSet(ttl=120, aaaa_records=[AaaaRecord(ipv6_address="2001:db8::7")])
+    )
+    client.record_sets.create_or_update(
+        *ZONE, "_dr", "TXT", RecordSet(ttl=60, txt_records=[TxtRecord(value=["failover=au-southeast"])])
+    )
+    assert client.record_sets.get(*ZONE, "_dr", "TXT").txt_records[0].value == ["failover=au-southeast"]
+    resolver = _resolver(fresh_sandbox)
+    assert [r.to_text() for r in resolver.resolve("api.wallet.example.com", "AAAA")] == ["2001:db8::7"]
+    assert [r.to_text() for r in resolver.resolve("_dr.wallet.example.com", "TXT")] == ['"failover=au-southeast"']
+    with pytest.raises(HttpResponseError) as err:  # a CNAME cannot join the A and AAAA sets of "api"
+        client.record_sets.create_or_update(*ZONE, "api", "CNAME", RecordSet(ttl=60, cname_record={"cname": "x.y"}))
+    assert err.value.status_code == 409
+
+
 def test_a_deleted_record_becomes_nxdomain(fresh_sandbox: Sandbox, sdk: Callable[..., Any]) -> None:
     sdk(fresh_sandbox).dns.record_sets.delete(*ZONE, "api", "A")
     assert _query(fresh_sandbox, "api.wallet.example.com").rcode() == dns.rcode.NXDOMAIN
 
 
 _LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=20).filter(
-    lambda s: not s.startswith("-") and not s.endswith("-"))
+    lambda s: not s.startswith("-") and not s.endswith("-")
+)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(labels=st.lists(_LABEL, min_size=1, max_size=4), inside=st.booleans(),
-       rtype=st.sampled_from(["A", "AAAA", "CNAME", "TXT", "MX", "SOA", "NS", "ANY"]))
+@given(
+    labels=st.lists(_LABEL, min_size=1, max_size=4),
+    inside=st.booleans(),
+    rtype=st.sampled_from(["A", "AAAA", "CNAME", "TXT", "MX", "SOA", "NS", "ANY"]),
+)
 def test_any_name_gets_a_well_formed_answer(sandbox: Sandbox, labels: list[str], inside: bool, rtype: str) -> None:
     name = ".".join(labels) + (".wallet.example.com" if inside else ".example.net")
     answer = _query(sandbox, name, rtype)

@@ -25,7 +25,11 @@ def _write(tmp_path: Path, data: object) -> Path:
 def test_the_demo_estate_is_valid_and_round_trips_through_yaml(tmp_path: Path) -> None:
     estate = load_estate(_write(tmp_path, demo_estate_data()))
     assert estate == demo_estate()
-    assert estate.hostnames() == ["api-aue.wallet.example.com", "api-ause.wallet.example.com", "smtp.wallet.example.com"]
+    assert estate.hostnames() == [
+        "api-aue.wallet.example.com",
+        "api-ause.wallet.example.com",
+        "smtp.wallet.example.com",
+    ]
 
 
 def test_a_missing_estate_file_is_a_sandbox_error(tmp_path: Path) -> None:
@@ -48,7 +52,7 @@ def test_an_unknown_field_is_reported_with_its_line_and_path(tmp_path: Path) -> 
         load_estate(_write(tmp_path, data))
     text = str(err.value)
     assert "web_apps[1].sate: Extra inputs are not permitted" in text
-    line = next(i for i, l in enumerate((tmp_path / "estate.yaml").read_text().splitlines(), 1) if "sate:" in l)
+    line = next(i for i, text in enumerate((tmp_path / "estate.yaml").read_text().splitlines(), 1) if "sate:" in text)
     assert f"estate.yaml:{line}:" in text
 
 
@@ -74,19 +78,28 @@ def test_an_unknown_fault_kind_in_the_estate_names_the_known_kinds() -> None:
 
 
 def test_fault_rules_parse_and_reject_unknown_operations() -> None:
-    rules = parse_faults([{"kind": "latency", "op": "sql.failover", "seconds": 3},
-                          {"kind": "error", "op": "web.start", "times": 2, "status": 503}])
-    assert isinstance(rules[0], LatencyFault) and rules[0].seconds == 3
-    assert isinstance(rules[1], ErrorFault) and rules[1].times == 2
+    rules = parse_faults(
+        [
+            {"kind": "latency", "op": "sql.failover", "seconds": 3},
+            {"kind": "error", "op": "web.start", "times": 2, "status": 503},
+        ]
+    )
+    assert isinstance(rules[0], LatencyFault)
+    assert rules[0].seconds == 3
+    assert isinstance(rules[1], ErrorFault)
+    assert rules[1].times == 2
     with pytest.raises(SandboxError, match=r"\[0\]\.op: unknown value 'sql.explode'; expected"):
         parse_faults([{"kind": "latency", "op": "sql.explode", "seconds": 1}])
-    with pytest.raises(SandboxError, match="web.start is not a long-running operation"):
+    with pytest.raises(SandboxError, match=r"web\.start is not a long-running operation"):
         parse_faults({"kind": "lro_failure", "op": "web.start"})
 
 
 def test_the_cli_fault_flag_takes_json_or_key_value_pairs() -> None:
     assert parse_fault_flag("kind=latency,op=sql.failover,seconds=2.5") == {
-        "kind": "latency", "op": "sql.failover", "seconds": 2.5}
+        "kind": "latency",
+        "op": "sql.failover",
+        "seconds": 2.5,
+    }
     assert parse_fault_flag('{"kind": "token_endpoint_down"}') == {"kind": "token_endpoint_down"}
     with pytest.raises(SandboxError, match="key=value"):
         parse_fault_flag("latency")
@@ -104,11 +117,13 @@ def test_a_playbook_seeds_source_primary_and_target_warm_standby() -> None:
     group = estate.sql.failover_groups[0]
     assert (group.primary, group.secondary) == ("sql-wallet-aue", "sql-wallet-aus")
     states = {w.name: w.state.value for w in estate.web_apps}
-    assert states["app-wallet-api-aue"] == "Running" and states["app-wallet-api-aus"] == "Stopped"
+    assert states["app-wallet-api-aue"] == "Running"
+    assert states["app-wallet-api-aus"] == "Stopped"
     capacity = {s.name: s.capacity for s in estate.scale_sets}
     assert capacity == {"vmss-wallet-workers-aue": 6, "vmss-wallet-workers-aus": 1}
     records = {r.name: r for r in estate.dns.zones[0].records}
-    assert records["api"].values == ["20.53.10.10"] and records["api"].ttl == 3600
+    assert records["api"].values == ["20.53.10.10"]
+    assert records["api"].ttl == 3600
     assert estate.regions["au-east"].app is not None
     assert estate.regions["au-east"].app.hosts == ["api-aue.wallet.example.com"]
     assert estate.regions["au-east"].app.replication_path == "/replication"

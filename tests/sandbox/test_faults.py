@@ -14,10 +14,12 @@ from drctl.sandbox import Sandbox
 from drctl.sandbox.testing import running_sandbox
 
 
-def test_latency_applies_to_its_operation_and_a_default_to_the_rest(fresh_sandbox: Sandbox,
-                                                                    sdk: Callable[..., Any]) -> None:
-    fresh_sandbox.add_faults([{"kind": "latency", "seconds": 0.3}, {"kind": "latency", "op": "arm.read",
-                                                                      "seconds": 0.05}])
+def test_latency_applies_to_its_operation_and_a_default_to_the_rest(
+    fresh_sandbox: Sandbox, sdk: Callable[..., Any]
+) -> None:
+    fresh_sandbox.add_faults(
+        [{"kind": "latency", "seconds": 0.3}, {"kind": "latency", "op": "arm.read", "seconds": 0.05}]
+    )
     web = sdk(fresh_sandbox).web
     web.web_apps.get("rg-wallet-aue", "app-wallet-api-aue")  # token and connection outside the timing
     started = time.monotonic()
@@ -28,10 +30,12 @@ def test_latency_applies_to_its_operation_and_a_default_to_the_rest(fresh_sandbo
     assert time.monotonic() - started >= 0.3
 
 
-def test_an_error_n_times_then_success_is_absorbed_by_the_sdk_retry(fresh_sandbox: Sandbox,
-                                                                    sdk: Callable[..., Any]) -> None:
-    fresh_sandbox.add_faults({"kind": "error", "op": "web.start", "times": 2, "status": 503,
-                              "code": "ServiceUnavailable", "retry_after": 1})
+def test_an_error_n_times_then_success_is_absorbed_by_the_sdk_retry(
+    fresh_sandbox: Sandbox, sdk: Callable[..., Any]
+) -> None:
+    fresh_sandbox.add_faults(
+        {"kind": "error", "op": "web.start", "times": 2, "status": 503, "code": "ServiceUnavailable", "retry_after": 1}
+    )
     web = sdk(fresh_sandbox).web
     started = time.monotonic()
     web.web_apps.start("rg-wallet-ause", "app-wallet-api-ause")
@@ -41,20 +45,24 @@ def test_an_error_n_times_then_success_is_absorbed_by_the_sdk_retry(fresh_sandbo
     assert fresh_sandbox.client().faults() == []  # used up
 
 
-def test_an_error_without_retry_reaches_the_caller_with_its_code(fresh_sandbox: Sandbox,
-                                                                 sdk: Callable[..., Any]) -> None:
-    fresh_sandbox.add_faults({"kind": "error", "op": "dns.write", "status": 409, "code": "Conflict",
-                              "message": "busy"})
+def test_an_error_without_retry_reaches_the_caller_with_its_code(
+    fresh_sandbox: Sandbox, sdk: Callable[..., Any]
+) -> None:
+    fresh_sandbox.add_faults({"kind": "error", "op": "dns.write", "status": 409, "code": "Conflict", "message": "busy"})
     from azure.mgmt.dns.models import ARecord, RecordSet
 
     with pytest.raises(HttpResponseError) as err:
         sdk(fresh_sandbox).dns.record_sets.create_or_update(
-            "rg-wallet-dns", "wallet.example.com", "api", "A", RecordSet(ttl=60, a_records=[ARecord(ipv4_address="1.2.3.4")]))
+            "rg-wallet-dns",
+            "wallet.example.com",
+            "api",
+            "A",
+            RecordSet(ttl=60, a_records=[ARecord(ipv4_address="1.2.3.4")]),
+        )
     assert (err.value.status_code, err.value.error.code) == (409, "Conflict")
 
 
-def test_throttling_is_429_with_retry_after_and_the_sdk_waits(fresh_sandbox: Sandbox,
-                                                              sdk: Callable[..., Any]) -> None:
+def test_throttling_is_429_with_retry_after_and_the_sdk_waits(fresh_sandbox: Sandbox, sdk: Callable[..., Any]) -> None:
     fresh_sandbox.add_faults({"kind": "throttle", "op": "arm.read", "times": 1, "retry_after": 1})
     sql = sdk(fresh_sandbox).sql
     started = time.monotonic()
@@ -104,8 +112,9 @@ def test_replication_lag_moves_the_secondary_and_the_storage_sync_time(fresh_san
 
 
 def test_a_region_outage_fault_is_the_same_as_setting_the_region_down(fresh_sandbox: Sandbox) -> None:
-    fresh_sandbox.client().add_faults({"kind": "region_outage", "region": "au-southeast",
-                                       "control_plane": "unavailable"})
+    fresh_sandbox.client().add_faults(
+        {"kind": "region_outage", "region": "au-southeast", "control_plane": "unavailable"}
+    )
     state = fresh_sandbox.snapshot()
     assert state["regions"]["au-southeast"]["status"] == "down"
     assert state["regions"]["au-southeast"]["control_plane"] == "unavailable"
@@ -113,8 +122,9 @@ def test_a_region_outage_fault_is_the_same_as_setting_the_region_down(fresh_sand
 
 def test_faults_given_at_start_apply_from_the_first_request(tmp_path: Any, sdk: Callable[..., Any]) -> None:
     faults = tmp_path / "faults.yaml"
-    faults.write_text("faults:\n  - {kind: region_outage, region: au-east}\n"
-                      "  - {kind: dns_propagation_delay, seconds: 30}\n")
+    faults.write_text(
+        "faults:\n  - {kind: region_outage, region: au-east}\n  - {kind: dns_propagation_delay, seconds: 30}\n"
+    )
     with running_sandbox(faults=faults, workdir=tmp_path / "sb") as sb:
         state = sb.snapshot()
         assert state["regions"]["au-east"]["status"] == "down"
