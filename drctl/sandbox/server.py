@@ -33,12 +33,12 @@ from drctl.sandbox.admin import AdminApi
 from drctl.sandbox.apps import AppEndpoints
 from drctl.sandbox.arm.router import ArmRouter
 from drctl.sandbox.dns_server import DnsServer
+from drctl.sandbox.entra import EntraFront
 from drctl.sandbox.estate import Estate, load_estate
 from drctl.sandbox.faults import FaultRule, parse_faults
-from drctl.sandbox.http import HttpServer, Request, Response, json_response
-from drctl.sandbox.ops import OpKind, RegionStatus, Service
+from drctl.sandbox.http import HttpServer, Request, Response
+from drctl.sandbox.ops import RegionStatus
 from drctl.sandbox.sinks import WEBHOOK_PREFIX, SmtpSink, WebhookSink
-from drctl.sandbox.sqlsim import iso
 from drctl.sandbox.state import World
 from drctl.sandbox.tls import TlsFiles, make_tls
 from drctl.sandbox.tokens import Identity, TokenIssuer
@@ -83,6 +83,7 @@ class Sandbox:
         self.tokens = TokenIssuer(self.identity, lifetime=estate.settings.token_lifetime_seconds, clock=self.world.now)
         self._ssl = self.tls.server_context()
         self.arm = ArmRouter(self.world, self.tokens)
+        self.entra = EntraFront(self.world, self.tokens)
         self.admin = AdminApi(self, self.admin_token)
         self.webhooks = WebhookSink(self.world)
         self._main = HttpServer(self._handle_main, self._ssl, "main")
@@ -216,47 +217,8 @@ class Sandbox:
         if path.startswith(WEBHOOK_PREFIX):
             return await self.webhooks.handle(req)
         if TokenIssuer.matches(path):
-            return await self._handle_token(req)
+            return await self.entra.handle(req)
         return await self.arm.handle(req)
-
-    async def _handle_token(self, req: Request) -> Response:
-        started = time.perf_counter()
-        if self.world.faults.token_endpoint_down():
-            response = Response(0, drop=True)
-        elif req.method == "POST":
-            # error and latency faults act on token requests; the discovery document stays plain
-            response = await self._token_with_faults(req)
-        else:
-            response = self.tokens.handle(req)
-        self.world.log_request(
-            {
-                "service": Service.TOKEN.value,
-                "method": req.method,
-                "path": req.raw_path,
-                "status": response.status if not response.drop else None,
-                "op": OpKind.TOKEN.value,
-                "time": iso(req.received_at),
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "client_request_id": req.headers.get("client-request-id"),
-            }
-        )
-        return response
-
-    async def _token_with_faults(self, req: Request) -> Response:
-        fault = self.world.faults.take_error(OpKind.TOKEN)
-        if fault is not None:
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            code = getattr(fault, "code", "throttled")
-            body = {
-                "error": "temporarily_unavailable",
-                "error_description": f"AADSTS90033: A transient error has occurred (sandbox fault {code}).",
-                "error_codes": [90033],
-            }
-            return json_response(getattr(fault, "status", 429), body, headers)
-        delay = self.world.faults.latency(OpKind.TOKEN)
-        if delay > 0:
-            await asyncio.sleep(delay)
-        return self.tokens.handle(req)
 
     # ---- AdminHost ---------------------------------------------------------------------------------------
     async def reconcile(self) -> None:

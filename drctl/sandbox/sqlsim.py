@@ -14,7 +14,6 @@ the databases and every replication link agree at every instant.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import uuid
 from typing import Any
 
@@ -73,13 +72,6 @@ def last_commit(world: World, group: GroupState, server: str, now: float) -> flo
     region = world.region_of_server(server)
     received = primary if region.down_since is None else min(primary, _primary_commit(world, group, region.down_since))
     return received - group.lag
-
-
-def start_failover(world: World, group: GroupState, target: str, mode: FailoverMode) -> Outcome | str:
-    """Checks done when the request arrives: returns an immediate error, ``"noop"``, or ``"run"``."""
-    if role(group, target) is ReplicationRole.PRIMARY:
-        return "noop"
-    return "run"
 
 
 def complete_failover(world: World, group: GroupState, target: str, mode: FailoverMode, at: float) -> Outcome:
@@ -193,7 +185,3 @@ def link_json(world: World, group: GroupState, server: str, database: str, *, ba
         "name": link_id(group, database),
         "type": "Microsoft.Sql/servers/databases/replicationLinks",
     }
-
-
-def retry_after_for(remaining: float, default: int) -> int:
-    return max(1, min(default, math.ceil(remaining))) if remaining > 0 else default
