@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-FIRST_CALL = r'''
+FIRST_CALL = r"""
 def first_call(env):
     import http.client, json, ssl
     from urllib.parse import urlencode
@@ -43,9 +43,11 @@ def first_call(env):
     response = conn.getresponse()
     assert response.status == 200, response.read()
     response.read()
-'''
+"""
 
-IN_PROCESS = FIRST_CALL + r'''
+IN_PROCESS = (
+    FIRST_CALL
+    + r"""
 import json, sys, time
 t0 = time.perf_counter()
 from drctl.sandbox import Sandbox
@@ -63,9 +65,12 @@ if "--sdk" in sys.argv:
     sdk = time.perf_counter() - t3
 sandbox.stop()
 print(json.dumps({"import": t1 - t0, "start": t2 - t1, "first_call": t3 - t2, "total": t3 - t0, "sdk": sdk}))
-'''
+"""
+)
 
-AS_PROCESS = FIRST_CALL + r'''
+AS_PROCESS = (
+    FIRST_CALL
+    + r"""
 import json, subprocess, sys, time
 state = sys.argv[1]
 t0 = time.perf_counter()
@@ -77,15 +82,21 @@ t2 = time.perf_counter()
 subprocess.run([sys.executable, "-m", "drctl", "sandbox", "down", "--state-dir", state], check=False,
                capture_output=True)
 print(json.dumps({"up": t1 - t0, "first_call": t2 - t1, "total": t2 - t0}))
-'''
+"""
+)
 
 
 def _run(code: str, *args: str) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run([sys.executable, "-c", code, *args, tmp] if "state" in code else
-                             [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True,
-                             env=env, cwd=tmp)
+        out = subprocess.run(
+            [sys.executable, "-c", code, *args, tmp] if "state" in code else [sys.executable, "-c", code, *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp,
+        )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -109,8 +120,10 @@ def main() -> None:
     print(f"  first ARM call           {_median(process, 'first_call') * 1000:6.0f} ms")
     print(f"  total                    {_median(process, 'total') * 1000:6.0f} ms")
     sdk = _run(IN_PROCESS, "--sdk")
-    print(f"for information: first call through the real SDK after start (azure imports included): "
-          f"{sdk['sdk'] * 1000:.0f} ms")
+    print(
+        f"for information: first call through the real SDK after start (azure imports included): "
+        f"{sdk['sdk'] * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":
