@@ -107,6 +107,7 @@ def set_capacity(world: World, name: str, capacity: int) -> None:
         if vmss is None:
             raise SandboxError(f"unknown scale set {name!r}")
         vmss.capacity, vmss.pending_capacity, vmss.provisioning = capacity, None, "Succeeded"
+        vmss.updates += 1  # supersedes an update in progress
 
 
 def set_primary(world: World, group_name: str, server: str) -> None:

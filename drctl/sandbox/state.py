@@ -82,6 +82,8 @@ class ScaleSetState(Placed):
     provisioning: str = "Succeeded"
     #: the capacity an update in progress is converging to (ARM already shows it in ``sku.capacity``)
     pending_capacity: int | None = None
+    #: numbers updates so that only the newest one, when it completes, sets the capacity
+    updates: int = 0
 
 
 @dataclass

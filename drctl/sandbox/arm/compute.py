@@ -103,13 +103,17 @@ def _patch(ctx: Ctx) -> Response:
     fault = world.faults.take_lro_failure(OpKind.VMSS_UPDATE)
     vmss.pending_capacity = capacity
     vmss.provisioning = "Updating"
+    vmss.updates += 1
+    update = vmss.updates
 
     def complete(at: float) -> Outcome:
-        vmss.capacity, vmss.pending_capacity, vmss.provisioning = capacity, None, "Succeeded"
+        if update == vmss.updates:  # a newer PATCH supersedes this one, as ARM's latest model does
+            vmss.capacity, vmss.pending_capacity, vmss.provisioning = capacity, None, "Succeeded"
         return None
 
     def abort(at: float) -> None:
-        vmss.pending_capacity, vmss.provisioning = None, "Failed"
+        if update == vmss.updates:
+            vmss.pending_capacity, vmss.provisioning = None, "Failed"
 
     operation = world.operations.create(
         op=OpKind.VMSS_UPDATE,
