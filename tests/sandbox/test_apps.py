@@ -54,7 +54,8 @@ def test_the_replication_path_answers_even_with_web_apps_stopped(sandbox: Sandbo
     assert (primary["role"], secondary["role"]) == ("Primary", "Secondary")
     assert (primary["region"], primary["server"]) == ("au-east", "sql-wallet-aue")
     lag = _ts(primary["last_committed_write"]) - _ts(secondary["last_committed_write"])
-    assert lag == pytest.approx(5, abs=0.2)  # the demo estate's replication lag
+    # the demo estate's 5 s lag, less the time between the two requests
+    assert lag == pytest.approx(5, abs=1.0)
 
 
 def test_an_unknown_path_is_404(sandbox: Sandbox) -> None:

@@ -87,7 +87,7 @@ def test_failing_over_to_the_current_primary_is_a_no_op_success(
 
 
 def test_the_lro_answers_202_then_in_progress_then_succeeded(fresh_sandbox: Sandbox) -> None:
-    fresh_sandbox.add_faults({"kind": "latency", "op": "sql.failover", "seconds": 0.6})
+    fresh_sandbox.add_faults({"kind": "latency", "op": "sql.failover", "seconds": 1.5})
     token = fresh_sandbox.credential().get_token(f"{fresh_sandbox.arm_endpoint}/.default").token
     headers = {"Authorization": f"Bearer {token}"}
     verify = fresh_sandbox.ssl_context()
@@ -103,7 +103,7 @@ def test_the_lro_answers_202_then_in_progress_then_succeeded(fresh_sandbox: Sand
     first = httpx.get(status_url, headers=headers, verify=verify).json()
     assert first["status"] == "InProgress"
     assert httpx.get(location, headers=headers, verify=verify).status_code == 202
-    time.sleep(0.7)
+    time.sleep(1.6)
     done = httpx.get(status_url, headers=headers, verify=verify).json()
     assert done["status"] == "Succeeded"
     assert "endTime" in done

@@ -156,15 +156,15 @@ def test_a_record_change_through_arm_is_seen_by_a_resolver(fresh_sandbox: Sandbo
 
 
 def test_a_propagation_delay_holds_the_old_answer(fresh_sandbox: Sandbox, sdk: Callable[..., Any]) -> None:
-    fresh_sandbox.client().set_dns_propagation_delay(0.8)
+    fresh_sandbox.client().set_dns_propagation_delay(1.5)
     resolver = _resolver(fresh_sandbox)
     written = time.monotonic()
     sdk(fresh_sandbox).dns.record_sets.create_or_update(*ZONE, "api", "A", _a(["20.70.20.20"]))
     assert [r.to_text() for r in resolver.resolve("api.wallet.example.com", "A")] == ["20.1.1.1"]
     while [r.to_text() for r in resolver.resolve("api.wallet.example.com", "A")] != ["20.70.20.20"]:
-        assert time.monotonic() - written < 3
+        assert time.monotonic() - written < 5
         time.sleep(0.05)
-    assert time.monotonic() - written >= 0.75
+    assert time.monotonic() - written >= 1.45
 
 
 def test_aaaa_and_txt_record_sets_round_trip_to_the_dns_server(fresh_sandbox: Sandbox, sdk: Callable[..., Any]) -> None:
