@@ -52,3 +52,41 @@ def test_drctls_azure_wiring_runs_against_the_sandbox(sandbox: Sandbox) -> None:
     assert site.properties.state == "Running"
     dns = DnsManagementClient(credential, config.subscription_id, **options)
     assert dns.record_sets.get("rg-wallet-dns", "wallet.example.com", "api", "A").ttl == 3600
+
+
+def test_drctls_network_helpers_reach_the_estates_real_names(
+    fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drctl.net import dnsquery, smtp
+    from drctl.net.http import Client
+
+    env = fresh_sandbox.env()
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    client = Client()
+    try:
+        health = client.request("GET", "https://api-aue.wallet.example.com/healthz")
+        assert health.status == 200
+        replication = client.request("GET", "https://api-ause.wallet.example.com/replication")
+        assert '"role":"Secondary"' in replication.body
+        hook = client.post_json(env["SLACK_OPS_WEBHOOK"], {"text": "drill started"})
+        assert hook.status == 200
+    finally:
+        client.close()
+    smtp.send(
+        host="smtp.wallet.example.com",
+        port=587,
+        starttls=True,
+        username=env["SMTP_USER"],
+        password=env["SMTP_PASSWORD"],
+        sender="dr@wallet.example.com",
+        to=["ops@wallet.example.com"],
+        subject="drill",
+        body="drill started",
+    )
+    (server,) = dnsquery.override() or []
+    answer = dnsquery.query("api.wallet.example.com", "A", server)
+    assert (answer.values, answer.ttl) == (("20.1.1.1",), 3600)
+    admin = fresh_sandbox.client()
+    assert [m["subject"] for m in admin.emails()] == ["drill"]
+    assert [w["channel"] for w in admin.webhooks()] == ["ops-slack"]
