@@ -89,7 +89,7 @@ class AzureClients:
     def __init__(self, config: AzureConfig, calls: CallLog | None = None) -> None:
         self.config = config
         self.calls = calls or CallLog()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: a client factory asks for the credential
         self._made: dict[str, Any] = {}
 
     def _once(self, key: str, factory: Callable[[], Any]) -> Any:
