@@ -7,6 +7,7 @@ from datetime import timedelta
 from pydantic import Field
 
 from drctl.actions.base import ActionSpec, Params, Scope
+from drctl.actions.runtime import AbortRun, Implementation, Outcome, StepContext
 
 
 class ApprovalParams(Params):
@@ -31,4 +32,26 @@ APPROVAL = ActionSpec(
     default_timeout=timedelta(minutes=30),
     default_budget=timedelta(minutes=5),
     describe=_describe,
+    implementation="drctl.actions.gate:IMPLEMENTATION",
 )
+
+
+# --- run time ------------------------------------------------------------------------------------------------
+
+
+def _run(p: ApprovalParams, ctx: StepContext) -> Outcome:
+    approval = ctx.request_approval(p.message, require_reason=p.require_reason, approvers=p.approvers)
+    who = approval.approver.principal or approval.approver.os_user
+    because = f": {approval.reason}" if approval.reason else ""
+    if not approval.approved:
+        raise AbortRun(f"rejected by {who} ({approval.via}){because}")
+    facts = {"approver": approval.approver.os_user, "principal": approval.approver.principal, "via": approval.via}
+    return Outcome(f"approved by {who} ({approval.via}){because}", facts=facts)
+
+
+def _done(_p: ApprovalParams, ctx: StepContext) -> bool:
+    """Resume: an approval granted before the crash still stands; nobody is asked twice."""
+    return ctx.prior_approval() is not None
+
+
+IMPLEMENTATION = Implementation(run=_run, done=_done)
