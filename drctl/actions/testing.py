@@ -41,6 +41,8 @@ class RecordParams(Params):
     say: str | None = None
     #: sleep with time.sleep, deaf to timeouts (tests of abandoning a stuck action)
     stuck: Duration | None = None
+    #: a background step, repeated this often until the run ends (like notify's ``every``)
+    every: Duration | None = None
 
 
 def _append(path: str, entry: dict[str, Any]) -> None:
@@ -105,6 +107,7 @@ RECORD = ActionSpec(
     describe=_describe,
     implementation="drctl.actions.testing:IMPLEMENTATION",
     mutates=lambda p: p.mutating,
+    background=lambda raw: raw.get("every") is not None,
 )
 
 RECORD_UNCHECKED = ActionSpec(
