@@ -41,6 +41,8 @@ class RecordParams(Params):
     say: str | None = None
     #: sleep with time.sleep, deaf to timeouts (tests of abandoning a stuck action)
     stuck: Duration | None = None
+    #: sleep and hold only on attempts up to this one (a resumed run's second attempt goes fast)
+    slow_attempts: int | None = None
     #: a background step, repeated this often until the run ends (like notify's ``every``)
     every: Duration | None = None
 
@@ -68,7 +70,8 @@ def _run(p: RecordParams, ctx: StepContext) -> Outcome:
         ctx.progress(p.progress)
     if p.stuck is not None:
         time.sleep(p.stuck.total_seconds())
-    if p.sleep:
+    slow = p.slow_attempts is None or ctx.attempt <= p.slow_attempts
+    if p.sleep and slow:
         ctx.sleep(p.sleep.total_seconds())
     if ctx.attempt <= p.transient_failures:
         raise TransientError(f"transient failure {ctx.attempt} of {p.transient_failures}")
@@ -77,7 +80,7 @@ def _run(p: RecordParams, ctx: StepContext) -> Outcome:
     if p.fact is not None:
         ctx.record(str(p.fact["kind"]), dict(p.fact.get("data", {})))
     _append(p.file, {"event": "done", **entry})
-    if p.hold:
+    if p.hold and slow:
         ctx.sleep(p.hold.total_seconds())
     summary = ctx.secrets.expand(p.say) if p.say else f"recorded after {format_duration(p.sleep)}"
     return Outcome(str(summary), changed=p.mutating, facts={"pid": os.getpid()})
