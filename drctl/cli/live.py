@@ -102,17 +102,28 @@ def describe(event: ev.Event) -> str | None:  # noqa: PLR0912 - one line per eve
     return None
 
 
+def approve_hint(run_id: str, event: ev.ApprovalRequested) -> str:
+    reason = '--reason "..."' if event.require_reason else '[--reason "..."]'
+    return f"{event.step}: to answer from another terminal: drctl approve {run_id} {event.step} {reason} [--reject]"
+
+
 class PlainLines:
     """Timestamped lines, for logs and pipes (stdout is not a terminal)."""
 
-    def __init__(self, stream: IO[str] | None = None) -> None:
+    def __init__(self, stream: IO[str] | None = None, run_id: str = "RUN") -> None:
         self.stream = stream or sys.stdout
+        self.run_id = run_id
 
     def __call__(self, record: Record) -> None:
-        line = describe(record.event)
+        event = record.event
+        if isinstance(event, ev.RunStarted):
+            self.run_id = event.run_id
+        line = describe(event)
         if line is not None:
-            stamp = record.event.at.astimezone().strftime("%H:%M:%S")
+            stamp = event.at.astimezone().strftime("%H:%M:%S")
             print(f"{stamp}  {line}", file=self.stream, flush=True)
+        if isinstance(event, ev.ApprovalRequested):
+            print(f"{' ' * 8}  {approve_hint(self.run_id, event)}", file=self.stream, flush=True)
 
 
 class JsonLines:
@@ -153,15 +164,18 @@ class LiveTable:
         self._started = False
 
     def __call__(self, record: Record) -> None:
+        event = record.event
         with self._lock:
-            self.view.apply(record.event)
+            self.view.apply(event)
         if not self._started:
             self.live.start()
             self._started = True
-        if not isinstance(record.event, ev.StepStarted | ev.StepSucceeded | ev.StepProgress | ev.AttemptStarted):
-            line = describe(record.event)
+        if not isinstance(event, ev.StepStarted | ev.StepSucceeded | ev.StepProgress | ev.AttemptStarted):
+            line = describe(event)
             if line is not None:
-                self.console.print(f"{record.event.at.astimezone().strftime('%H:%M:%S')}  {line}", highlight=False)
+                self.console.print(f"{event.at.astimezone().strftime('%H:%M:%S')}  {line}", highlight=False)
+        if isinstance(event, ev.ApprovalRequested):
+            self.console.print(f"{' ' * 8}  {approve_hint(self.view.run_id, event)}", highlight=False)
 
     @contextmanager
     def suspended(self) -> Iterator[None]:

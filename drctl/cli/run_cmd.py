@@ -87,7 +87,7 @@ def _host(console: Console, seed: RunView | None) -> tuple[Host, Callable[[], No
         listeners.append(table)
         close, suspend = table.stop, table.suspended
     else:
-        listeners.append(PlainLines())
+        listeners.append(PlainLines(run_id=seed.run_id if seed else "RUN"))
     operator: Operator = (
         TerminalOperator(interrupts=interrupts, suspend=suspend) if console.interactive else Unattended()
     )

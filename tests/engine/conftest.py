@@ -185,7 +185,7 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 
 @pytest.fixture
 def clock() -> Iterator[FakeClock]:
-    yield FakeClock()
+    return FakeClock()
 
 
 def resume_run_in(

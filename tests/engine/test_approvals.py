@@ -52,7 +52,8 @@ def test_yes_approves_as_the_operator_and_journals_who(ws: Workspace) -> None:
     ran = run_plan(gate(ws), ws, yes=True)
     assert ran.exit_code == ExitCode.OK
     (granted,) = ran.of(ev.ApprovalGranted)
-    assert granted.via == "yes" and granted.approver.os_user  # the OS user running drctl
+    assert granted.via == "yes"
+    assert granted.approver.os_user
     assert ran.of(ev.StepSucceeded)[0].summary.startswith("approved by")
 
 
@@ -84,7 +85,8 @@ def test_no_answer_before_the_timeout_fails_the_step(ws: Workspace) -> None:
     assert ran.exit_code == ExitCode.STEP_FAILED
     assert len(ran.of(ev.ApprovalTimedOut)) == 1
     (failed,) = ran.of(ev.StepFailed)
-    assert failed.timed_out and failed.duration_seconds == 1200
+    assert failed.timed_out
+    assert failed.duration_seconds == 1200
 
 
 def test_an_answer_from_someone_not_named_is_refused_and_the_wait_goes_on(ws: Workspace) -> None:
@@ -103,7 +105,8 @@ def test_an_answer_from_someone_not_named_is_refused_and_the_wait_goes_on(ws: Wo
     ran = run_plan(gate(ws, approvers="[alice]"), ws, clock=clock)
     assert ran.exit_code == ExitCode.OK
     (refused,) = ran.of(ev.ApprovalRefused)
-    assert refused.approver == stranger and "not among the approvers" in refused.why
+    assert refused.approver == stranger
+    assert "not among the approvers" in refused.why
     assert ran.of(ev.ApprovalGranted)[0].approver.os_user == "alice"
 
 

@@ -33,7 +33,9 @@ def test_a_transient_error_is_retried_with_capped_exponential_backoff_and_every_
     assert calls(ws, "flaky") == [1, 2, 3, 4, 5]
     waits = [e.retry_in_seconds for e in ran.of(ev.AttemptFailed)]
     assert [e.attempt for e in ran.of(ev.AttemptFailed)] == [1, 2, 3, 4]
-    assert 2 <= waits[0] <= 4 and 4 <= waits[1] <= 5 and waits[2] == waits[3] == 5  # 2s, 4s, then the cap
+    assert 2 <= waits[0] <= 4
+    assert 4 <= waits[1] <= 5
+    assert waits[2] == waits[3] == 5
     assert [e.attempt for e in ran.of(ev.AttemptStarted)] == [2, 3, 4, 5]
     assert ran.of(ev.StepSucceeded)[0].attempt == 5
 
@@ -89,20 +91,23 @@ def test_retry_after_is_the_least_wait_before_the_next_attempt(ws: Workspace) ->
 
 def test_the_timeout_bounds_the_whole_step_backoff_included(ws: Workspace) -> None:
     path = ws.playbook(
-        "  - id: slow\n    uses: test.record\n    timeout: 5m\n    retry: {attempts: 10, backoff: 1m, max_backoff: 1m}\n"
+        "  - id: slow\n    uses: test.record\n    timeout: 5m\n"
+        "    retry: {attempts: 10, backoff: 1m, max_backoff: 1m}\n"
         "    with: {file: '{record}', sleep: 2m, transient_failures: 10}\n"
     )
     clock = FakeClock()
     ran = run_plan(plan_for(path), ws, clock=clock)
     (failed,) = ran.of(ev.StepFailed)
-    assert failed.timed_out and failed.error == "timed out after 5m"
+    assert failed.timed_out
+    assert failed.error == "timed out after 5m"
     assert failed.duration_seconds == pytest.approx(300)
     assert calls(ws, "slow") == [1, 2]  # 2m + 1m back-off + 2m: the second attempt ends on the deadline
 
 
 def test_an_action_that_ignores_its_timeout_is_abandoned_after_the_grace(ws: Workspace) -> None:
     path = ws.playbook(
-        "  - id: stuck\n    uses: test.record\n    timeout: 1m\n    with: {file: x}\n  - {id: next, uses: wait, with: {duration: 1s}}\n"
+        "  - id: stuck\n    uses: test.record\n    timeout: 1m\n    with: {file: x}\n"
+        "  - {id: next, uses: wait, with: {duration: 1s}}\n"
     )
     never = threading.Event()
     clock = FakeClock()
@@ -115,7 +120,8 @@ def test_an_action_that_ignores_its_timeout_is_abandoned_after_the_grace(ws: Wor
     ran = run_plan(plan_for(path, impls={"stuck": stuck}), ws, clock=clock, abandon_grace=0.05)
     never.set()
     (failed,) = ran.of(ev.StepFailed)
-    assert failed.abandoned and failed.timed_out
+    assert failed.abandoned
+    assert failed.timed_out
     assert "abandoned" in failed.error
     assert ran.exit_code == ExitCode.STEP_FAILED
     assert not ran.of(ev.StepSucceeded)  # the late success was never journaled, and "next" never started
@@ -142,7 +148,8 @@ def test_abort_lets_in_flight_steps_finish_and_starts_nothing_new(ws: Workspace)
     assert [e.step for e in ran.of(ev.StepSucceeded)] == ["busy"]
     assert "after-busy" not in [e.step for e in ran.of(ev.StepStarted)]
     finished = ran.of(ev.RunFinished)[0]
-    assert finished.ending is ev.RunEnding.FAILED and finished.failed_steps == ("bad",)
+    assert finished.ending is ev.RunEnding.FAILED
+    assert finished.failed_steps == ("bad",)
 
 
 def test_dependents_of_a_failed_continue_step_still_run(ws: Workspace) -> None:
@@ -192,6 +199,7 @@ def test_pause_with_nobody_to_ask_leaves_the_run_paused_with_exit_10(ws: Workspa
     ran = run_plan(plan_for(ws.playbook(PAUSING)), ws)
     assert ran.exit_code == ExitCode.PAUSED
     (paused,) = ran.of(ev.RunPaused)
-    assert paused.reason is ev.PauseReason.DECISION and paused.step == "shaky"
+    assert paused.reason is ev.PauseReason.DECISION
+    assert paused.step == "shaky"
     assert "drctl resume" in paused.next
     assert not ran.of(ev.RunFinished)

@@ -55,7 +55,9 @@ def test_verify_names_the_line_after_a_removed_one(tmp_path: Path) -> None:
     assert verify(path).message.startswith("line 3: hash chain broken")
 
 
-@pytest.mark.parametrize("tail", [b'{"v":1,"seq":4,"ty', b'\x00\x00\x00\x00\n', b"garbage\n"], ids=["cut", "zeros", "junk"])
+@pytest.mark.parametrize(
+    "tail", [b'{"v":1,"seq":4,"ty', b"\x00\x00\x00\x00\n", b"garbage\n"], ids=["cut", "zeros", "junk"]
+)
 def test_a_torn_or_corrupted_last_line_is_reported_as_torn_and_the_lines_before_it_are_intact(
     tmp_path: Path, tail: bytes
 ) -> None:
@@ -64,10 +66,12 @@ def test_a_torn_or_corrupted_last_line_is_reported_as_torn_and_the_lines_before_
     with path.open("ab") as handle:
         handle.write(tail)
     contents = read_journal(path)
-    assert contents.torn is not None and contents.torn.line == 4
+    assert contents.torn is not None
+    assert contents.torn.line == 4
     assert len(contents.lines) == 3
     verdict = verify(path)
-    assert not verdict.ok and verdict.message.startswith("line 4: torn")
+    assert not verdict.ok
+    assert verdict.message.startswith("line 4: torn")
     assert "lines 1-3 verify" in verdict.message
 
 

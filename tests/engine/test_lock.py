@@ -32,7 +32,9 @@ def test_a_second_run_of_the_same_playbook_is_refused_naming_the_first(ws: Works
         with pytest.raises(LockHeld) as refused:
             run_plan(plan_for(ws.playbook(STEP)), ws)
         message = str(refused.value)
-        assert "20260303T020000Z-aaaa" in message and f"pid {os.getpid()}" in message and host() in message
+        assert "20260303T020000Z-aaaa" in message
+        assert f"pid {os.getpid()}" in message
+        assert host() in message
         assert live_holder(state.lock_file("app")) == first.holder
     finally:
         first.release()
@@ -53,7 +55,9 @@ def test_the_lock_is_the_playbooks_name_whatever_file_it_is_read_from(ws: Worksp
 
 
 def test_a_lock_left_by_a_dead_process_is_taken_over_and_journaled(ws: Workspace) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     pid = int(dead.stdout)
     state = StateDir(ws.state)
     state.prepare()
@@ -61,7 +65,8 @@ def test_a_lock_left_by_a_dead_process_is_taken_over_and_journaled(ws: Workspace
     ran = run_plan(plan_for(ws.playbook(STEP)), ws)
     assert ran.exit_code == 0
     (taken,) = ran.of(ev.LockTakenOver)
-    assert taken.previous.run_id == "20260303T010000Z-dead" and taken.previous.pid == pid
+    assert taken.previous.run_id == "20260303T010000Z-dead"
+    assert taken.previous.pid == pid
 
 
 def test_a_lock_from_another_host_is_never_taken_over(ws: Workspace) -> None:

@@ -114,13 +114,16 @@ def test_resume_refuses_a_playbook_changed_since_the_run_began_unless_forced_wit
         resume_run_in(ws, first.result.run_id)
     again = resume_run_in(ws, first.result.run_id, force_reason="fixed a typo in the last step")
     (resumed,) = again.of(ev.RunResumed)
-    assert resumed.forced and resumed.reason == "fixed a typo in the last step"
+    assert resumed.forced
+    assert resumed.reason == "fixed a typo in the last step"
     assert again.exit_code == ExitCode.OK
     assert runs_of(ws, "finish-differently") == 1
 
 
 def test_resume_of_a_run_paused_for_a_decision_retries_the_step(ws: Workspace) -> None:
-    path = ws.playbook("  - {id: shaky, uses: test.record, on_failure: pause, with: {file: '{record}', transient_failures: 1}}\n")
+    path = ws.playbook(
+        "  - {id: shaky, uses: test.record, on_failure: pause, with: {file: '{record}', transient_failures: 1}}\n"
+    )
     first = run_plan(plan_for(path), ws)
     assert first.exit_code == ExitCode.PAUSED
     again = resume_run_in(ws, first.result.run_id)
@@ -145,7 +148,8 @@ def test_resume_can_skip_a_step_with_a_reason_or_abort_the_run(ws: Workspace) ->
 
 def test_resume_does_not_ask_an_approval_granted_before_the_crash_again(ws: Workspace) -> None:
     path = ws.playbook(
-        "  - {id: gate, uses: gate.approval, with: {message: go?}}\n  - {id: after, uses: test.record, with: {file: '{record}'}}\n"
+        "  - {id: gate, uses: gate.approval, with: {message: go?}}\n"
+        "  - {id: after, uses: test.record, with: {file: '{record}'}}\n"
     )
     first = run_plan(plan_for(path), ws, yes=True)
     crash_after(first, "approval.granted", "gate")
@@ -165,7 +169,7 @@ def test_resume_cuts_off_a_torn_last_line_keeps_its_bytes_and_says_so(ws: Worksp
     (repaired,) = again.of(ev.JournalRepaired)
     assert repaired.line == kept + 1
     assert again.events[kept].type == "journal.repaired"
-    assert open(repaired.saved_to, "rb").read().endswith(b'"type":"step.sta')  # noqa: PTH123, SIM115
+    assert open(repaired.saved_to, "rb").read().endswith(b'"type":"step.sta')  # noqa: SIM115
     assert len(again.of(ev.StepSucceeded)) == 3  # nothing before the torn line was lost
 
 

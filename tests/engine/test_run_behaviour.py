@@ -77,7 +77,8 @@ def test_a_background_step_runs_in_its_place_then_every_period_until_the_run_end
     assert all(e.outcome is ev.StepOutcome.SUCCEEDED for e in ran.of(ev.RepeatFinished))
     types = ran.types()
     assert types.index("step.succeeded") < types.index("repeat.started")  # dependents did not wait for repeats
-    assert types[-1] == "run.finished" and "repeat.started" not in types[types.index("run.finished") :]
+    assert types[-1] == "run.finished"
+    assert "repeat.started" not in types[types.index("run.finished") :]
 
 
 def test_a_failed_repetition_is_journaled_and_does_not_fail_the_run(ws: Workspace) -> None:
@@ -196,7 +197,9 @@ def failing_journal(after: int) -> Callable[..., Journal]:
 def test_a_journal_that_cannot_be_written_stops_the_run_and_nothing_further_runs(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = ws.playbook("".join(f"  - {{id: s{i}, uses: test.record, with: {{file: '{{record}}'}}}}\n" for i in range(6)))
+    path = ws.playbook(
+        "".join(f"  - {{id: s{i}, uses: test.record, with: {{file: '{{record}}'}}}}\n" for i in range(6))
+    )
     monkeypatch.setattr(Journal, "create", staticmethod(failing_journal(after=4)))
     with pytest.raises(JournalError, match="No space left on device"):
         run_plan(plan_for(path), ws)
