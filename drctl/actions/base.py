@@ -22,7 +22,7 @@ Role = Literal["source", "target"]
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 P = TypeVar("P", bound=Params)

@@ -46,7 +46,7 @@ Name = Annotated[str, Field(min_length=1, max_length=260)]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class Objectives(Model):

@@ -1,0 +1,63 @@
+"""Warm standby through the SDK: web apps, scale sets, and any resource by id. Plain data out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drctl.azure.clients import AzureClients
+from drctl.azure.sql import prop
+
+
+def resource_group_state(clients: AzureClients, resource_group: str) -> str:
+    group = clients.resource.resource_groups.get(resource_group)
+    return str(prop(group, "provisioning_state") or "Succeeded")
+
+
+def web_app_state(clients: AzureClients, resource_group: str, name: str) -> str:
+    return str(prop(clients.web.web_apps.get(resource_group, name), "state"))
+
+
+def start_web_app(clients: AzureClients, resource_group: str, name: str) -> None:
+    clients.web.web_apps.start(resource_group, name)
+
+
+def scale_set_capacity(clients: AzureClients, resource_group: str, name: str) -> int:
+    vmss = clients.compute.virtual_machine_scale_sets.get(resource_group, name)
+    return int(vmss.sku.capacity or 0)
+
+
+def scale_set_to(clients: AzureClients, resource_group: str, name: str, capacity: int) -> int:
+    from azure.mgmt.compute.models import Sku, VirtualMachineScaleSetUpdate
+
+    update = VirtualMachineScaleSetUpdate(sku=Sku(capacity=capacity))
+    result = clients.compute.virtual_machine_scale_sets.begin_update(resource_group, name, update).result()
+    return (
+        int(result.sku.capacity or 0)
+        if result is not None and result.sku
+        else scale_set_capacity(clients, resource_group, name)
+    )
+
+
+def get_resource(clients: AzureClients, resource_id: str, api_version: str) -> dict[str, Any]:
+    found = clients.resource.resources.get_by_id(resource_id, api_version)
+    return as_dict(found)
+
+
+def patch_resource(clients: AzureClients, resource_id: str, api_version: str, body: dict[str, Any]) -> dict[str, Any]:
+    result = clients.resource.resources.begin_update_by_id(resource_id, api_version, body).result()
+    return as_dict(result) if result is not None else get_resource(clients, resource_id, api_version)
+
+
+def as_dict(model: Any) -> dict[str, Any]:
+    if isinstance(model, dict):
+        return model
+    for name in ("as_dict", "serialize"):
+        method = getattr(model, name, None)
+        if callable(method):
+            value = method()
+            if isinstance(value, dict):
+                return value
+    try:
+        return dict(model)
+    except (TypeError, ValueError):
+        return {}

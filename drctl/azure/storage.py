@@ -1,0 +1,36 @@
+"""Storage geo-replication through the SDK: the last sync time (RPO evidence) and account failover."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from drctl.azure.clients import AzureClients
+from drctl.azure.sql import prop
+
+
+@dataclass(frozen=True)
+class GeoReplication:
+    account: str
+    primary_location: str | None
+    secondary_location: str | None
+    status: str | None
+    last_sync_time: datetime | None
+    can_failover: bool | None
+
+
+def geo_replication(clients: AzureClients, resource_group: str, account: str) -> GeoReplication:
+    found = clients.storage.storage_accounts.get_properties(resource_group, account, expand="geoReplicationStats")
+    stats = prop(found, "geo_replication_stats")
+    return GeoReplication(
+        account=account,
+        primary_location=prop(found, "primary_location"),
+        secondary_location=prop(found, "secondary_location"),
+        status=getattr(stats, "status", None),
+        last_sync_time=getattr(stats, "last_sync_time", None),
+        can_failover=getattr(stats, "can_failover", None),
+    )
+
+
+def fail_over(clients: AzureClients, resource_group: str, account: str) -> None:
+    clients.storage.storage_accounts.begin_failover(resource_group, account).result()

@@ -1,0 +1,50 @@
+"""E-mail over SMTP with STARTTLS, connecting where DRCTL_RESOLVE says while verifying the real host name."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from drctl.net.resolve import connect_address, tls_context
+
+
+class _SMTP(smtplib.SMTP):
+    """Connects to the overridden address; ``_host`` keeps the real name, which STARTTLS verifies."""
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        addr, addr_port = connect_address(host, port)
+        return socket.create_connection((addr, addr_port), timeout)
+
+
+def send(
+    *,
+    host: str,
+    port: int,
+    starttls: bool,
+    username: str | None,
+    password: str | None,
+    sender: str,
+    to: list[str],
+    subject: str,
+    body: str,
+    timeout: float = 15.0,
+) -> str:
+    """Send one message; returns its Message-ID. Raises ``smtplib.SMTPException`` or ``OSError``."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    message["Subject"] = subject
+    message_id = make_msgid(domain=sender.split("@", 1)[-1])
+    message["Message-ID"] = message_id
+    message.set_content(body)
+    with _SMTP(host, port, timeout=timeout) as client:
+        client.ehlo()
+        if starttls:
+            client.starttls(context=tls_context())
+            client.ehlo()
+        if username and password:
+            client.login(username, password)
+        client.send_message(message)
+    return message_id
