@@ -45,8 +45,10 @@ def main() -> None:
             assert result.outcome.exit_code == 0
     median = statistics.median(samples)
     verdict = "ok" if median < 1.2 else "OVER"
-    print(f"{args.width} parallel 1 s waits (concurrency {args.width}): {median:.3f} s median of {args.runs}, "
-          f"max {max(samples):.3f} s  target < 1.2 s  {verdict}")
+    print(
+        f"{args.width} parallel 1 s waits (concurrency {args.width}): {median:.3f} s median of {args.runs}, "
+        f"max {max(samples):.3f} s  target < 1.2 s  {verdict}"
+    )
 
 
 if __name__ == "__main__":
