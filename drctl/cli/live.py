@@ -200,7 +200,6 @@ class LiveTable:
 
     def _render(self) -> RenderableType:
         from rich.console import Group
-        from rich.progress_bar import ProgressBar
         from rich.table import Table
         from rich.text import Text
 
@@ -234,7 +233,10 @@ class LiveTable:
         rto = started.rto_seconds
         projection = self._projection(now)
         style = "red" if elapsed > rto or projection > rto else "green"
-        bar = ProgressBar(total=rto, completed=min(elapsed, rto), width=40, complete_style=style)
+        filled = round(40 * min(1.0, elapsed / rto)) if rto else 40
+        bar = Text.assemble(
+            ("━" * filled, style), ("━" * (40 - filled), "grey37"), f"  {elapsed / rto:.0%} of the RTO" if rto else ""
+        )
         head = Text(
             f"{started.mode} {started.playbook_name} {started.source} -> {started.target}   "
             f"T+{fd(elapsed)} of RTO {fd(rto)}   projected finish T+{fd(projection)}",

@@ -140,7 +140,7 @@ class RunView:
                 step.state, step.attempt = StepState.RUNNING, event.attempt
             case ev.StepSucceeded() if step:
                 step.state, step.finished_at, step.duration = StepState.SUCCEEDED, event.at, event.duration_seconds
-                step.summary, step.attempt = event.summary, event.attempt
+                step.summary, step.attempt, step.error = event.summary, event.attempt, ""
             case ev.StepFailed() if step:
                 step.state, step.finished_at, step.duration = StepState.FAILED, event.at, event.duration_seconds
                 step.error, step.attempt, step.timed_out = event.error, event.attempt, event.timed_out

@@ -89,6 +89,8 @@ class Sandbox:
 
     def journal(self, run_id: str) -> list[dict[str, Any]]:
         path = self.state / "runs" / run_id / "journal.jsonl"
+        if not path.exists():  # the run directory is made just before its journal
+            return []
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 

@@ -273,6 +273,42 @@ def test_at_a_terminal_the_operator_approves_at_the_prompt(tmp_path: Path) -> No
     assert (granted["via"], granted["reason"]) == ("prompt", "checked the replica lag")
 
 
+def test_at_a_terminal_ctrl_c_lets_the_step_in_flight_finish_then_asks_and_going_on_completes_the_run(
+    tmp_path: Path,
+) -> None:
+    box = Sandbox(tmp_path)
+    box.write(
+        "  - {id: change, uses: test.record, with: {file: '{record}', mutating: true, sleep: 2s}}\n"
+        "  - {id: after, uses: test.record, with: {file: '{record}'}}\n"
+    )
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        drctl_command("failover", str(box.playbook)),
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        cwd=box.root,
+        env=box.env(),
+        text=True,
+    )
+    os.close(follower)
+    try:
+        wait_for(lambda: any(e["event"] == "run" for e in box.entries()))
+        process.send_signal(signal.SIGINT)
+        read_until(leader, "[c] continue / [a] abort? ")
+        assert [e["event"] for e in box.entries()] == ["run", "done"]  # the step in flight finished first
+        os.write(leader, b"c\n")
+        process.wait(30)
+    finally:
+        os.close(leader)
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    types = journal_types(box, box.run_ids()[0])
+    assert types.index("run.paused") < types.index("decision.made") < types.index("run.finished")
+    assert [e["step"] for e in box.entries() if e["event"] == "done"] == ["change", "after"]
+
+
 def test_help_imports_no_engine_rich_tenacity_or_pydantic() -> None:
     probe = (
         "import sys\nfrom drctl.cli.main import main\n"
