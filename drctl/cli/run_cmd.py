@@ -130,6 +130,8 @@ def _install_signals(handle: RunHandle, interrupts: Any) -> None:
 def _finish(result: RunResult) -> None:
     """The last words (the views have shown the events); the run's exit code."""
     outcome = result.outcome
+    for error in result.view_errors:
+        print(f"warning: the live view stopped ({error}); the journal has every event", file=sys.stderr)
     print(f"journal: {result.journal}", file=sys.stderr)
     if outcome.paused is not None:
         print(f"paused: {outcome.paused.next}", file=sys.stderr)
@@ -199,7 +201,8 @@ def resume(  # noqa: PLR0917 - Typer reads the options from the signature
     """
     from drctl.engine.history import load_run
     from drctl.engine.paths import StateDir, resolve_state_dir
-    from drctl.engine.session import ResumeRequest, RunOptions, resume_run
+    from drctl.engine.resume import ResumeRequest, resume_run
+    from drctl.engine.session import RunOptions
 
     if (force or skip or abort) and not (reason or "").strip():
         raise UsageError("--force, --skip and --abort need --reason: it is journaled")

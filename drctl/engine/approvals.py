@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from drctl.actions.runtime import Approval, Approver, TimedOut
+from drctl.engine import codec
 from drctl.engine import events as ev
 from drctl.engine.clock import Clock
 from drctl.engine.journal import FILE_MODE, Recorder, fsync_dir
@@ -50,7 +51,7 @@ def write_answer(
         "request_id": request_id,
         "decision": "approve" if approved else "reject",
         "reason": reason,
-        "approver": ev.to_data(approver),
+        "approver": codec.to_data(approver),
         "at": now.isoformat(),
         "pid": os.getpid(),
     }

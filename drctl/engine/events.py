@@ -2,20 +2,17 @@
 
 Every event is a frozen dataclass with a ``type`` (its journal name) and the time it happened on the run's clock.
 The journal stores each as one JSON line (see ``journal.py`` and docs/journal.md for the envelope and the hash
-chain); ``to_data``/``from_data`` are the only (de)serialisers, so a reader can never drift from a writer.
+chain); ``codec.to_data``/``codec.from_data`` are the only (de)serialisers, so a reader can never drift from a
+writer.
 A change that removes or renames a field bumps ``SCHEMA_VERSION``; adding an optional field does not.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import types
 import typing
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
 from typing import Any, ClassVar
 
 SCHEMA_VERSION = 1
@@ -413,76 +410,10 @@ class RpoBreached(Event):
     rpo_seconds: float
 
 
-# --- (de)serialisation ---------------------------------------------------------------------------------------
-
-
 def event_types() -> dict[str, type[Event]]:
+    """Every event type by its journal name."""
     return dict(_TYPES)
 
 
-class UnknownEvent(ValueError):
-    """A journal line whose type this drctl does not know (written by a newer version)."""
-
-
-def to_data(value: Any) -> Any:
-    """An event (or any part of one) as JSON-able data; events carry their ``type``."""
-    if isinstance(value, Event):
-        out: dict[str, Any] = {"type": value.type}
-        for f in dataclasses.fields(value):
-            out[f.name] = to_data(getattr(value, f.name))
-        return out
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, tuple | list):
-        return [to_data(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): to_data(v) for k, v in value.items()}
-    return value
-
-
-def from_data(data: Mapping[str, Any]) -> Event:
-    """The event a ``to_data`` dict (or a journal line) describes; extra keys (the envelope) are ignored."""
-    name = data.get("type")
-    cls = _TYPES.get(name) if isinstance(name, str) else None
-    if cls is None:
-        raise UnknownEvent(f"unknown event type {name!r}")
-    return typing.cast(Event, _build(cls, data))
-
-
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def _build(cls: type, data: Mapping[str, Any]) -> Any:
-    hints = _hints(cls)
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        if f.name in data:
-            kwargs[f.name] = _decode(hints[f.name], data[f.name])
-    return cls(**kwargs)
-
-
-def _decode(hint: Any, value: Any) -> Any:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        (inner,) = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _decode(inner, value)
-    if hint is datetime:
-        return datetime.fromisoformat(value)
-    if hint is float:
-        return float(value)
-    if origin is tuple:
-        inner = typing.get_args(hint)[0]
-        return tuple(_decode(inner, v) for v in value)
-    if isinstance(hint, type) and issubclass(hint, StrEnum):
-        return hint(value)
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return _build(hint, value)
-    return value
+def event_class(name: object) -> type[Event] | None:
+    return _TYPES.get(name) if isinstance(name, str) else None

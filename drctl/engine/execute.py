@@ -16,6 +16,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
@@ -123,6 +124,34 @@ class StepRun:
             self._finalized = True
             return True
 
+    def abandoned(self, now: datetime, grace: float) -> ev.Event:
+        """The final event the runner journals for a step it abandoned (see ``abandon``)."""
+        error = (
+            f"timed out after {format_duration(self.plan.timeout)}; the action did not stop within "
+            f"{format_duration(grace)} and was abandoned"
+        )
+        took = self.run.clock.monotonic() - self.started
+        if self.repetition is not None:
+            return ev.RepeatFinished(
+                at=now,
+                step=self.step_id,
+                repetition=self.repetition,
+                outcome=ev.StepOutcome.FAILED,
+                summary=error,
+                duration_seconds=took,
+            )
+        return ev.StepFailed(
+            at=now,
+            step=self.step_id,
+            attempt=self.attempt,
+            error=error,
+            error_type="TimedOut",
+            duration_seconds=took,
+            on_failure=self.plan.step.on_failure.value,
+            timed_out=True,
+            abandoned=True,
+        )
+
     def _emit_final(self, event: ev.Event) -> None:
         with self._final:
             if self._finalized:
@@ -135,6 +164,11 @@ class StepRun:
             result = self._execute()
         except JournalError as exc:
             result = StepResult(Result.JOURNAL, self.attempt, journal_error=exc)
+        except BaseException as exc:  # a bug here must fail the step, never leave the runner waiting
+            try:
+                result = self._failed(f"internal error: {describe_error(exc)}", type(exc).__name__)
+            except JournalError as journal_error:
+                result = StepResult(Result.JOURNAL, self.attempt, journal_error=journal_error)
         self._post(self, result)
 
     def _elapsed(self) -> float:

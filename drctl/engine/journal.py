@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from drctl.engine import codec
 from drctl.engine import events as ev
 from drctl.engine.redact import SecretStore
 from drctl.errors import JournalError
@@ -157,7 +158,8 @@ class Recorder:
     """Redacts an event, journals it durably, then shows it to listeners, in journal order.
 
     Listeners (the live view, the jsonl stream) run outside the journal lock but one at a time, so they see
-    events in ``seq`` order; they must be quick and must not emit events themselves.
+    events in ``seq`` order; they must be quick and must not emit events themselves. A listener that raises is
+    dropped: the event is already durable, and a view that broke must not stop the run.
     """
 
     def __init__(self, journal: Journal, secrets: SecretStore, listeners: Iterable[Listener] = ()) -> None:
@@ -166,12 +168,14 @@ class Recorder:
         self._listeners = list(listeners)
         self._fanout = threading.Lock()
         self._order = threading.Lock()
+        #: listeners that raised were dropped (the journal is what counts); why, for the CLI to say at the end
+        self.listener_errors: list[str] = []
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
     def emit(self, event: ev.Event, *, wait: float | None = None) -> Record:
-        data = self.secrets.redact_data(ev.to_data(event))
+        data = self.secrets.redact_data(codec.to_data(event))
         # hand over hand: take the fan-out turn before another writer can, so listeners keep journal order
         if not self._order.acquire(timeout=-1 if wait is None else wait):
             raise JournalError(f"{self.journal.path}: busy")
@@ -181,9 +185,13 @@ class Recorder:
         finally:
             self._order.release()
         try:
-            record = Record(seq, ev.from_data(data), line)
+            record = Record(seq, codec.from_data(data), line)
             for listener in list(self._listeners):
-                listener(record)
+                try:
+                    listener(record)
+                except Exception as exc:  # a broken view (a closed pipe) must not stop a failover
+                    self._listeners.remove(listener)
+                    self.listener_errors.append(f"{type(exc).__name__}: {exc}")
         finally:
             self._fanout.release()
         return record
@@ -231,8 +239,8 @@ class JournalFile:
         out = []
         for line in self.lines:
             try:
-                out.append(ev.from_data(line.data))
-            except ev.UnknownEvent:
+                out.append(codec.from_data(line.data))
+            except codec.UnknownEvent:
                 continue
         return out
 

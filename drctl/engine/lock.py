@@ -19,7 +19,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from drctl.engine.events import Holder
-from drctl.engine.identity import host as this_host
 from drctl.errors import JournalError, LockHeld
 
 
@@ -118,7 +117,3 @@ def live_holder(path: Path) -> Holder | None:
         return None
     finally:
         os.close(fd)
-
-
-def same_host(holder: Holder) -> bool:
-    return holder.host == this_host()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from drctl.engine.journal import fsync_dir
 from drctl.errors import JournalError, NotFound
 
 STATE_DIR_ENV = "DRCTL_STATE_DIR"
@@ -57,8 +58,6 @@ def make_private_dir(path: Path) -> None:
         except FileExistsError:
             continue
         os.chmod(directory, DIR_MODE)  # whatever the umask
-        from drctl.engine.journal import fsync_dir
-
         fsync_dir(directory.parent)
 
 

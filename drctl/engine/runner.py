@@ -30,7 +30,6 @@ from enum import StrEnum
 from typing import Any
 
 from drctl.actions.runtime import Stopped, TimedOut
-from drctl.durations import format_duration
 from drctl.engine import events as ev
 from drctl.engine.context import RunScope
 from drctl.engine.execute import Result, StepResult, StepRun
@@ -406,40 +405,14 @@ class Runner:
                 self._abandon(sr)
 
     def _abandon(self, sr: StepRun) -> None:
-        error = (
-            f"timed out after {format_duration(sr.plan.timeout)}; the action did not stop within "
-            f"{format_duration(self.abandon_grace)} and was abandoned"
-        )
-        now = self.run.clock.now()
-        if sr.repetition is not None:
+        event = sr.abandoned(self.run.clock.now(), self.abandon_grace)
+        self._emit(event)
+        if isinstance(event, ev.StepFailed):
+            self.running.pop(sr.step_id, None)
+            self.next_attempt[sr.step_id] = sr.attempt + 1
+            self._failed(sr.step_id, sr, abort_run=False, error=event.error)
+        else:
             self.repeating.pop(sr.step_id, None)
-            self._emit(
-                ev.RepeatFinished(
-                    at=now,
-                    step=sr.step_id,
-                    repetition=sr.repetition,
-                    outcome=ev.StepOutcome.FAILED,
-                    summary=error,
-                    duration_seconds=self.run.clock.monotonic() - sr.started,
-                )
-            )
-            return
-        self.running.pop(sr.step_id, None)
-        self._emit(
-            ev.StepFailed(
-                at=now,
-                step=sr.step_id,
-                attempt=sr.attempt,
-                error=error,
-                error_type="TimedOut",
-                duration_seconds=self.run.clock.monotonic() - sr.started,
-                on_failure=sr.plan.step.on_failure.value,
-                timed_out=True,
-                abandoned=True,
-            )
-        )
-        self.next_attempt[sr.step_id] = sr.attempt + 1
-        self._failed(sr.step_id, sr, abort_run=False, error=error)
 
     def _stop_all(self) -> None:
         """The journal failed: cancel every step at its next safe point and wait (a bounded time) for them."""

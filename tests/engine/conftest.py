@@ -197,7 +197,7 @@ def resume_run_in(
     yes: bool = False,
     **request: Any,
 ) -> Ran:
-    from drctl.engine.session import ResumeRequest, resume_run
+    from drctl.engine.resume import ResumeRequest, resume_run
 
     seen = Captured()
     host = Host(clock=clock or FakeClock(), operator=operator or Unattended(), listeners=[seen])

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from drctl.engine import codec
 from drctl.engine import events as ev
 from drctl.engine.journal import GENESIS, Journal, Recorder, line_hash, read_journal, verify
 from drctl.engine.redact import NO_SECRETS
@@ -170,6 +171,6 @@ def _value(hint: Any) -> Any:
 @pytest.mark.parametrize("kind", sorted(ev.event_types()))
 def test_every_event_type_survives_the_journal_round_trip(kind: str) -> None:
     event = sample(ev.event_types()[kind])
-    data = json.loads(json.dumps(ev.to_data(event)))
+    data = json.loads(json.dumps(codec.to_data(event)))
     assert data["type"] == kind
-    assert ev.from_data(data) == event
+    assert codec.from_data(data) == event

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from drctl.engine import codec
 from drctl.engine import events as ev
 from drctl.engine.identity import host
 from drctl.engine.lock import RunLock, live_holder
@@ -61,7 +62,7 @@ def test_a_lock_left_by_a_dead_process_is_taken_over_and_journaled(ws: Workspace
     pid = int(dead.stdout)
     state = StateDir(ws.state)
     state.prepare()
-    state.lock_file("app").write_text(json.dumps(ev.to_data(holder("20260303T010000Z-dead", pid))))
+    state.lock_file("app").write_text(json.dumps(codec.to_data(holder("20260303T010000Z-dead", pid))))
     ran = run_plan(plan_for(ws.playbook(STEP)), ws)
     assert ran.exit_code == 0
     (taken,) = ran.of(ev.LockTakenOver)
@@ -73,7 +74,7 @@ def test_a_lock_from_another_host_is_never_taken_over(ws: Workspace) -> None:
     state = StateDir(ws.state)
     state.prepare()
     lock_file = state.lock_file("app")
-    lock_file.write_text(json.dumps(ev.to_data(holder("20260303T010000Z-away", 4242, on="other-host"))))
+    lock_file.write_text(json.dumps(codec.to_data(holder("20260303T010000Z-away", 4242, on="other-host"))))
     with pytest.raises(LockHeld, match="another host") as refused:
         run_plan(plan_for(ws.playbook(STEP)), ws)
     assert str(lock_file) in (refused.value.hint or "")

@@ -206,3 +206,14 @@ def test_a_journal_that_cannot_be_written_stops_the_run_and_nothing_further_runs
     ran_steps = [e["step"] for e in read_record(ws.record) if e["event"] == "run"]
     # lines: run.started, s0 started, s0 succeeded, s1 started; s1's success cannot be written: s2.. never run
     assert ran_steps == ["s0", "s1"]
+
+
+def test_a_view_that_breaks_is_dropped_and_the_run_goes_on(ws: Workspace) -> None:
+    def broken(_record: Any) -> None:
+        raise BrokenPipeError("stdout closed")
+
+    path = ws.playbook("  - {id: a, uses: test.record, with: {file: '{record}'}}\n")
+    ran = run_plan(plan_for(path), ws, listeners=[broken])
+    assert ran.exit_code == ExitCode.OK
+    assert ran.result.view_errors == ("BrokenPipeError: stdout closed",)
+    assert len(ran.seen.records) == len(ran.events)  # the other views saw everything
