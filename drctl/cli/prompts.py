@@ -52,7 +52,7 @@ class TerminalOperator:
         sys.stderr.flush()
         while True:
             if settled is not None and settled.is_set():
-                self._say("\n(answered elsewhere)")
+                self._say("\n(this question is closed: answered elsewhere, or the run is pausing)")
                 return None
             readable, _, _ = select.select([self._in], [], [], 0.2)
             if readable:

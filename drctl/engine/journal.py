@@ -99,14 +99,6 @@ class Journal:
             raise JournalError(f"cannot open the journal {contents.path}: {exc.strerror or exc}") from exc
         return cls(contents.path, fd, seq=len(contents.lines), prev=contents.last_hash, **seams)
 
-    @property
-    def broken(self) -> str | None:
-        return self._broken
-
-    @property
-    def lines(self) -> int:
-        return self._seq
-
     def append(self, data: dict[str, Any], *, wait: float | None = None) -> tuple[int, str]:
         """Write one event's data durably; return (seq, line). ``wait``: give up on a busy journal after so long."""
         if not self._lock.acquire(timeout=-1 if wait is None else wait):
@@ -170,9 +162,6 @@ class Recorder:
         self._order = threading.Lock()
         #: listeners that raised were dropped (the journal is what counts); why, for the CLI to say at the end
         self.listener_errors: list[str] = []
-
-    def add_listener(self, listener: Listener) -> None:
-        self._listeners.append(listener)
 
     def emit(self, event: ev.Event, *, wait: float | None = None) -> Record:
         data = self.secrets.redact_data(codec.to_data(event))

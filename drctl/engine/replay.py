@@ -106,10 +106,6 @@ class RunView:
     def run_id(self) -> str:
         return self.started.run_id if self.started else "?"
 
-    @property
-    def resumable(self) -> bool:
-        return self.state is not RunState.SUCCEEDED
-
     def apply(self, event: ev.Event) -> None:  # noqa: PLR0912, PLR0915 - one flat dispatch on the event type
         self.events += 1
         self.last_at = event.at
@@ -208,12 +204,3 @@ class RunView:
                 via="journal",
                 reason=event.reason,
             )
-
-    def elapsed(self, now: datetime) -> float | None:
-        return (now - self.started.t0).total_seconds() if self.started else None
-
-    def counts(self) -> dict[StepState, int]:
-        out: dict[StepState, int] = {}
-        for view in self.steps.values():
-            out[view.state] = out.get(view.state, 0) + 1
-        return out

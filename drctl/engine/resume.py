@@ -12,12 +12,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from drctl import __version__
 from drctl.engine import events as ev
 from drctl.engine.identity import current as current_identity
-from drctl.engine.journal import Journal, Recorder, read_journal, repair_torn_tail
+from drctl.engine.journal import Journal, JournalFile, Recorder, read_journal, repair_torn_tail
 from drctl.engine.lock import RunLock
 from drctl.engine.operator import DecisionPrompt, Operator
 from drctl.engine.paths import StateDir
@@ -56,7 +55,7 @@ def resume_run(request: ResumeRequest, host: Host) -> RunResult:
     state = StateDir(request.options.state_dir)
     run_id = state.find(request.run_id)
     path = state.journal(run_id)
-    view = _readable_view(path)
+    view = _readable_view(read_journal(path))
     started = view.started
     assert started is not None
     loaded = load_playbook(started.playbook_path)
@@ -72,13 +71,13 @@ def resume_run(request: ResumeRequest, host: Host) -> RunResult:
     lock = RunLock.acquire(state.lock_file(started.playbook_name), holder_for(run_id, started.playbook_name, now))
     try:
         contents = read_journal(path)  # again, under the lock: the last holder may have written meanwhile
-        view = RunView.of(contents.events())
+        view = _readable_view(contents)
         rerun = _unchecked_reruns(view, plan, request, host.operator)
         contents, saved = repair_torn_tail(contents)
         journal = Journal.reopen(contents)
         try:
             recorder = Recorder(journal, plan.secrets, host.listeners)
-            if saved is not None and contents.lines:
+            if saved is not None:
                 recorder.emit(
                     ev.JournalRepaired(
                         at=now, line=len(contents.lines) + 1, dropped_bytes=saved.stat().st_size, saved_to=str(saved)
@@ -95,7 +94,7 @@ def resume_run(request: ResumeRequest, host: Host) -> RunResult:
                     playbook_sha256=loaded.sha256,
                     forced=changed,
                     reason=request.force_reason if changed else None,
-                    options={"concurrency": opts.concurrency, "yes": opts.yes, "output": opts.output},
+                    options=opts.journaled(),
                     steps=tuple(s.info() for s in plan.steps.values()),
                 )
             )
@@ -115,8 +114,9 @@ def resume_run(request: ResumeRequest, host: Host) -> RunResult:
     return RunResult(run_id, path, outcome, tuple(recorder.listener_errors))
 
 
-def _readable_view(path: Path) -> RunView:
-    contents = read_journal(path)
+def _readable_view(contents: JournalFile) -> RunView:
+    """The run as its journal tells it, or why it cannot be resumed."""
+    path = contents.path
     if contents.broken is not None:
         raise JournalError(
             f"{path}: line {contents.broken.line}: {contents.broken.message}; resume refused",

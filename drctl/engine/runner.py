@@ -136,10 +136,6 @@ class Runner:
         with contextlib.suppress(Exception):
             self.run.recorder.emit(ev.RunInterrupted(at=self.run.clock.now(), in_flight=tuple(self.running)), wait=1.0)
 
-    def on_fact(self, step: str, kind: str, data: Mapping[str, Any]) -> None:
-        for event in self.tracker.fact(step, kind, data, self.run.clock.now()):
-            self.run.recorder.emit(event)
-
     # --- the loop --------------------------------------------------------------------------------------------
 
     def execute(self) -> RunOutcome:

@@ -48,6 +48,10 @@ class RunOptions:
     #: how the CLI shows the run (recorded in the journal's options)
     output: str = "text"
 
+    def journaled(self) -> dict[str, object]:
+        """The options as ``run.started`` and ``run.resumed`` record them."""
+        return {"concurrency": self.concurrency, "yes": self.yes, "output": self.output}
+
 
 @dataclass(frozen=True, kw_only=True)
 class RunRequest:
@@ -148,7 +152,7 @@ def start_planned(plan: RunPlan, request: RunRequest, host: Host) -> RunResult:
                     declared=request.declared_at is not None,
                     rto_seconds=pb.objectives.rto.total_seconds(),
                     rpo_seconds=pb.objectives.rpo.total_seconds(),
-                    options={"concurrency": opts.concurrency, "yes": opts.yes, "output": opts.output},
+                    options=opts.journaled(),
                     steps=tuple(s.info() for s in plan.steps.values()),
                     excluded_steps=plan.excluded,
                     critical_path=plan.schedule.critical_path,
@@ -216,11 +220,11 @@ def execute_plan(
         granted=view.granted if view else None,
         requested=view.requests_per_step if view else None,
     )
-    runner: Runner | None = None
 
     def on_fact(step: str, kind: str, data: Mapping[str, object]) -> None:
-        if runner is not None:
-            runner.on_fact(step, kind, data)
+        """Objective events a fact causes (an RPO breach), journaled right after the fact."""
+        for event in tracker.fact(step, kind, data, clock.now()):
+            recorder.emit(event)
 
     scope = RunScope(
         run_id=run_id,
