@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from drctl.actions.base import ActionSpec, Params, Scope
-from drctl.actions.runtime import AbortRun, Implementation, Outcome, StepContext
+
+if TYPE_CHECKING:  # the run-time interface is imported when a run starts, never by validate or plan
+    from drctl.actions.runtime import Implementation, Outcome, StepContext
 
 
 class ApprovalParams(Params):
@@ -32,7 +35,7 @@ APPROVAL = ActionSpec(
     default_timeout=timedelta(minutes=30),
     default_budget=timedelta(minutes=5),
     describe=_describe,
-    implementation="drctl.actions.gate:IMPLEMENTATION",
+    implementation="drctl.actions.gate:implementation",
 )
 
 
@@ -40,6 +43,8 @@ APPROVAL = ActionSpec(
 
 
 def _run(p: ApprovalParams, ctx: StepContext) -> Outcome:
+    from drctl.actions.runtime import AbortRun, Outcome
+
     approval = ctx.request_approval(p.message, require_reason=p.require_reason, approvers=p.approvers)
     who = approval.approver.principal or approval.approver.os_user
     because = f": {approval.reason}" if approval.reason else ""
@@ -54,4 +59,7 @@ def _done(_p: ApprovalParams, ctx: StepContext) -> bool:
     return ctx.prior_approval() is not None
 
 
-IMPLEMENTATION = Implementation(run=_run, done=_done)
+def implementation() -> Implementation[ApprovalParams]:
+    from drctl.actions.runtime import Implementation
+
+    return Implementation(run=_run, done=_done)

@@ -192,11 +192,14 @@ class Implementation(Generic[Q]):
 
 
 def load_implementation(spec: ActionSpec[Any]) -> Implementation[Any] | None:
-    """Import the implementation a spec names; None when the action has none (yet)."""
+    """Import the implementation a spec names (an ``Implementation``, or a function returning one, which keeps
+    even this module off the action module's import path); None when the action has none (yet)."""
     if spec.implementation is None:
         return None
     module_name, _, attribute = spec.implementation.partition(":")
     found = getattr(importlib.import_module(module_name), attribute)
+    if not isinstance(found, Implementation) and callable(found):
+        found = found()
     if not isinstance(found, Implementation):
         raise TypeError(f"{spec.implementation} is not an Implementation")
     return found

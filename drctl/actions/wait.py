@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 from pydantic import Field, model_validator
 
 from drctl.actions.base import ActionSpec, Params, Scope
-from drctl.actions.runtime import Implementation, Outcome, StepContext
 from drctl.durations import format_duration
 from drctl.playbook.model import Duration
+
+if TYPE_CHECKING:  # the run-time interface is imported when a run starts, never by validate or plan
+    from drctl.actions.runtime import Implementation, Outcome, StepContext
 
 
 class WaitParams(Params):
@@ -41,7 +43,7 @@ WAIT = ActionSpec(
     default_timeout=timedelta(hours=1),
     default_budget=timedelta(minutes=1),
     describe=_describe,
-    implementation="drctl.actions.wait:IMPLEMENTATION",
+    implementation="drctl.actions.wait:implementation",
 )
 
 
@@ -49,6 +51,8 @@ WAIT = ActionSpec(
 
 
 def _run(p: WaitParams, ctx: StepContext) -> Outcome:
+    from drctl.actions.runtime import Outcome
+
     if p.duration is not None:
         # interruptible: a wait changes nothing, so a pausing run may stop it and run it again later
         ctx.sleep(p.duration.total_seconds(), interruptible=True)
@@ -71,4 +75,7 @@ def _run(p: WaitParams, ctx: StepContext) -> Outcome:
             ctx.sleep(p.poll_interval.total_seconds(), interruptible=True)
 
 
-IMPLEMENTATION = Implementation(run=_run)
+def implementation() -> Implementation[WaitParams]:
+    from drctl.actions.runtime import Implementation
+
+    return Implementation(run=_run)

@@ -309,12 +309,21 @@ def test_at_a_terminal_ctrl_c_lets_the_step_in_flight_finish_then_asks_and_going
     assert [e["step"] for e in box.entries() if e["event"] == "done"] == ["change", "after"]
 
 
-def test_help_imports_no_engine_rich_tenacity_or_pydantic() -> None:
+@pytest.mark.parametrize(
+    ("args", "heavy"),
+    [
+        (["--help"], "rich tenacity pydantic httpx drctl.engine drctl.actions.runtime"),
+        (["validate", "playbooks/minimal.yaml"], "rich tenacity httpx drctl.engine.runner drctl.actions.runtime"),
+        (["plan", "playbooks/minimal.yaml"], "rich tenacity httpx drctl.engine.runner drctl.actions.runtime"),
+    ],
+    ids=["help", "validate", "plan"],
+)
+def test_offline_commands_import_nothing_of_the_run_engine(args: list[str], heavy: str) -> None:
     probe = (
         "import sys\nfrom drctl.cli.main import main\n"
-        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'tenacity', 'pydantic', 'httpx')"
-        " or m.startswith('drctl.engine'))\nprint('HEAVY:' + ','.join(heavy), file=sys.stderr)\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        f"heavy = sorted(m for m in sys.modules if any(m == h or m.startswith(h + '.') for h in {heavy.split()!r}))\n"
+        "print('HEAVY:' + ','.join(heavy), file=sys.stderr)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=False)
     assert "HEAVY:\n" in result.stderr, result.stderr[-400:]
