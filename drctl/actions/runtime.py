@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
+from drctl.engine.events import Identity
+
 if TYPE_CHECKING:
     from drctl.actions.base import ActionSpec, Params, Scope
     from drctl.playbook.enums import Mode
@@ -92,18 +94,10 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class Approver:
-    """Who answered an approval: the OS user always, the Azure principal when a resolver knows it."""
-
-    os_user: str
-    host: str
-    principal: str | None = None
-
-
-@dataclass(frozen=True)
 class Approval:
     approved: bool
-    approver: Approver
+    #: who answered: the OS user and host always, the Azure principal when a resolver knows it
+    approver: Identity
     at: datetime
     #: how the answer came: "prompt", "file" (``drctl approve``), "yes" (``--yes``), "journal" (before a crash)
     via: str

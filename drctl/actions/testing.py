@@ -100,29 +100,23 @@ IMPLEMENTATION = Implementation(run=_run, done=_done)
 #: the same action without a done-check (resume must refuse to re-run it blindly when mutating)
 UNCHECKED = Implementation(run=_run)
 
-RECORD = ActionSpec(
-    name="test.record",
-    summary="Test only: record each call in a file; sleep, fail or mutate as asked",
-    params=RecordParams,
-    mutating=False,
-    default_timeout=timedelta(minutes=10),
-    default_budget=timedelta(seconds=1),
-    describe=_describe,
-    implementation="drctl.actions.testing:IMPLEMENTATION",
-    mutates=lambda p: p.mutating,
-    background=lambda raw: raw.get("every") is not None,
-)
 
-RECORD_UNCHECKED = ActionSpec(
-    name="test.record_unchecked",
-    summary="Test only: test.record without a done-check",
-    params=RecordParams,
-    mutating=False,
-    default_timeout=timedelta(minutes=10),
-    default_budget=timedelta(seconds=1),
-    describe=_describe,
-    implementation="drctl.actions.testing:UNCHECKED",
-    mutates=lambda p: p.mutating,
-)
+def _spec(name: str, summary: str, implementation: str) -> ActionSpec[RecordParams]:
+    return ActionSpec(
+        name=name,
+        summary=summary,
+        params=RecordParams,
+        mutating=False,
+        default_timeout=timedelta(minutes=10),
+        default_budget=timedelta(seconds=1),
+        describe=_describe,
+        implementation=f"drctl.actions.testing:{implementation}",
+        mutates=lambda p: p.mutating,
+        background=lambda raw: raw.get("every") is not None,
+    )
+
+
+RECORD = _spec("test.record", "Test only: record each call in a file; sleep, fail or mutate as asked", "IMPLEMENTATION")
+RECORD_UNCHECKED = _spec("test.record_unchecked", "Test only: test.record without a done-check", "UNCHECKED")
 
 SPECS = (RECORD, RECORD_UNCHECKED)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from drctl.actions.runtime import Approval, Approver, TimedOut
+from drctl.actions.runtime import Approval, TimedOut
 from drctl.engine import codec
 from drctl.engine import events as ev
 from drctl.engine.clock import Clock
@@ -197,10 +197,9 @@ class ApprovalDesk:
                 reason=answer.reason,
             )
         )
-        who = answer.approver
         approval = Approval(
             approved=answer.approved,
-            approver=Approver(os_user=who.os_user, host=who.host, principal=who.principal),
+            approver=answer.approver,
             at=now,
             via=answer.via,
             reason=answer.reason,

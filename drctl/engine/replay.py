@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from drctl.actions.runtime import Approval, Approver
+from drctl.actions.runtime import Approval
 from drctl.engine import events as ev
 
 
@@ -196,10 +196,9 @@ class RunView:
         if step and step.state is StepState.WAITING:
             step.state = StepState.RUNNING
         if isinstance(event, ev.ApprovalGranted):
-            who = event.approver
             self.granted[event.step] = Approval(
                 approved=True,
-                approver=Approver(os_user=who.os_user, host=who.host, principal=who.principal),
+                approver=event.approver,
                 at=event.at,
                 via="journal",
                 reason=event.reason,

@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -244,9 +246,9 @@ def read_until(fd: int, text: str, timeout: float = 20) -> str:
     return seen.decode(errors="replace")
 
 
-def test_at_a_terminal_the_operator_approves_at_the_prompt(tmp_path: Path) -> None:
-    box = Sandbox(tmp_path)
-    box.write(GATE)
+@contextmanager
+def at_a_terminal(box: Sandbox) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`drctl failover` with a pseudo-terminal on stdin and stderr (prompts), stdout piped; the pty's other end."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         drctl_command("failover", str(box.playbook)),
@@ -259,15 +261,22 @@ def test_at_a_terminal_the_operator_approves_at_the_prompt(tmp_path: Path) -> No
     )
     os.close(follower)
     try:
+        yield process, leader
+    finally:
+        os.close(leader)
+        if process.poll() is None:
+            process.kill()
+
+
+def test_at_a_terminal_the_operator_approves_at_the_prompt(tmp_path: Path) -> None:
+    box = Sandbox(tmp_path)
+    box.write(GATE)
+    with at_a_terminal(box) as (process, leader):
         read_until(leader, "Approve? [y/n]")
         os.write(leader, b"y\n")
         read_until(leader, "Reason: ")
         os.write(leader, b"checked the replica lag\n")
         process.wait(30)
-    finally:
-        os.close(leader)
-        if process.poll() is None:
-            process.kill()
     assert process.returncode == 0
     granted = next(e for e in box.journal(box.run_ids()[0]) if e["type"] == "approval.granted")
     assert (granted["via"], granted["reason"]) == ("prompt", "checked the replica lag")
@@ -281,28 +290,13 @@ def test_at_a_terminal_ctrl_c_lets_the_step_in_flight_finish_then_asks_and_going
         "  - {id: change, uses: test.record, with: {file: '{record}', mutating: true, sleep: 2s}}\n"
         "  - {id: after, uses: test.record, with: {file: '{record}'}}\n"
     )
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        drctl_command("failover", str(box.playbook)),
-        stdin=follower,
-        stdout=subprocess.PIPE,
-        stderr=follower,
-        cwd=box.root,
-        env=box.env(),
-        text=True,
-    )
-    os.close(follower)
-    try:
+    with at_a_terminal(box) as (process, leader):
         wait_for(lambda: any(e["event"] == "run" for e in box.entries()))
         process.send_signal(signal.SIGINT)
         read_until(leader, "[c] continue / [a] abort? ")
         assert [e["event"] for e in box.entries()] == ["run", "done"]  # the step in flight finished first
         os.write(leader, b"c\n")
         process.wait(30)
-    finally:
-        os.close(leader)
-        if process.poll() is None:
-            process.kill()
     assert process.returncode == 0
     types = journal_types(box, box.run_ids()[0])
     assert types.index("run.paused") < types.index("decision.made") < types.index("run.finished")
