@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import stat
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,33 @@ def test_every_event_type_survives_the_journal_round_trip(kind: str) -> None:
     data = json.loads(json.dumps(codec.to_data(event)))
     assert data["type"] == kind
     assert codec.from_data(data) == event
+
+
+def test_concurrent_writers_share_fsyncs_and_none_returns_before_its_own_line_is_durable(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    synced: list[int] = []  # the file's size at each fsync
+
+    def fsync(fd: int) -> None:
+        os.fsync(fd)
+        synced.append(os.fstat(fd).st_size)
+
+    recorder = Recorder(Journal.create(path, fsync=fsync), NO_SECRETS)
+    start = threading.Barrier(40)
+    late: list[int] = []
+
+    def writer(n: int) -> None:
+        start.wait()
+        record = recorder.emit(ev.StepProgress(at=AT, step="s", text=f"writer {n}"))
+        end_of_line = sum(len(line) + 1 for line in path.read_bytes().splitlines()[: record.seq])
+        if not synced or synced[-1] < end_of_line:
+            late.append(record.seq)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert late == []
+    assert verify(path).ok
+    assert verify(path).lines == 40
+    assert len(synced) < 40  # some fsyncs covered several lines
