@@ -95,6 +95,14 @@ class ActionSpec(Generic[P]):
     #: steps of this action keep running in the background (periodic messages) and hold nothing up; decided
     #: from the raw ``with`` so that the graph can be built before references are resolved
     background: Callable[[Mapping[str, Any]], bool] = field(default=lambda _w: False)
+    #: the run-time implementation as "module:attribute" (an ``actions.runtime.Implementation``, or a function
+    #: returning one), imported only when a run starts; None while the action cannot run yet
+    implementation: str | None = None
+    #: a per-step answer to "does this change the estate?" when the parameters decide it; ``mutating`` otherwise
+    mutates: Callable[[P], bool] | None = None
+
+    def is_mutating(self, params: P) -> bool:
+        return self.mutates(params) if self.mutates is not None else self.mutating
 
 
 def at_least(ratio: float, capacity: int) -> int:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 from pydantic import Field, model_validator
 
 from drctl.actions.base import ActionSpec, Params, Scope
 from drctl.durations import format_duration
 from drctl.playbook.model import Duration
+
+if TYPE_CHECKING:  # the run-time interface is imported when a run starts, never by validate or plan
+    from drctl.actions.runtime import Implementation, Outcome, StepContext
 
 
 class WaitParams(Params):
@@ -40,4 +43,39 @@ WAIT = ActionSpec(
     default_timeout=timedelta(hours=1),
     default_budget=timedelta(minutes=1),
     describe=_describe,
+    implementation="drctl.actions.wait:implementation",
 )
+
+
+# --- run time ------------------------------------------------------------------------------------------------
+
+
+def _run(p: WaitParams, ctx: StepContext) -> Outcome:
+    from drctl.actions.runtime import Outcome
+
+    if p.duration is not None:
+        # interruptible: a wait changes nothing, so a pausing run may stop it and run it again later
+        ctx.sleep(p.duration.total_seconds(), interruptible=True)
+        return Outcome(f"waited {format_duration(p.duration)}")
+    assert p.until_url is not None
+    import httpx  # lazily: only runs that poll a URL pay for it
+
+    polls = 0
+    with httpx.Client(timeout=min(p.poll_interval.total_seconds(), 30.0) or 10.0, follow_redirects=True) as client:
+        while True:
+            ctx.check_cancelled()
+            polls += 1
+            try:
+                status: int | str = client.get(p.until_url).status_code
+            except httpx.HTTPError as exc:
+                status = type(exc).__name__
+            if status == p.expect_status:
+                return Outcome(f"{p.until_url} answered {status} after {polls} poll(s)", facts={"polls": polls})
+            ctx.progress(f"{p.until_url} answered {status}; expecting {p.expect_status}")
+            ctx.sleep(p.poll_interval.total_seconds(), interruptible=True)
+
+
+def implementation() -> Implementation[WaitParams]:
+    from drctl.actions.runtime import Implementation
+
+    return Implementation(run=_run)

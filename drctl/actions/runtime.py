@@ -1,0 +1,199 @@
+"""The run-time action interface: what an action does when a run executes it.
+
+``ActionSpec`` (``base.py``) says what an action *is* (parameters, defaults, how a plan reads it); an
+``Implementation`` says what it *does*. The spec names its implementation as a dotted path
+(``"drctl.actions.wait:IMPLEMENTATION"``) that is imported only when a run starts, so ``validate`` and ``plan``
+never import an SDK.
+
+Actions are synchronous: the engine calls them in worker threads (the Azure SDK is synchronous). An action:
+
+- returns an ``Outcome`` (a one-line summary, JSON-able facts, whether it changed anything);
+- raises ``TransientError`` for what is worth retrying (the step's retry policy decides how often), and
+  ``ActionError`` (or anything else) for what is not; ``AbortRun`` ends the whole run (a rejected approval);
+- checks ``ctx.check_cancelled()`` or sleeps with ``ctx.sleep()`` in any loop, so that timeouts and pauses stop it
+  at a safe point, and lets ``Cancelled`` propagate (it is a ``BaseException`` so ``except Exception`` won't eat it);
+- journals what it learns with ``ctx.record(kind, data)`` before relying on it (durable when the call returns).
+
+See docs/engine.md for the whole contract and the fact kinds the engine itself understands.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+
+from drctl.engine.events import Identity
+
+if TYPE_CHECKING:
+    from drctl.actions.base import ActionSpec, Params, Scope
+    from drctl.playbook.enums import Mode
+    from drctl.playbook.model import Playbook
+
+Q = TypeVar("Q", bound="Params")
+
+#: the fact kinds the engine reads (others are journaled and reported as they are)
+FACT_RPO_EXPOSURE = "rpo.exposure"
+FACT_SERVICE_RESTORED = "service.restored"
+
+
+class TransientError(Exception):
+    """Worth another attempt: throttling, a timeout on the wire, a resource busy with a previous operation.
+
+    ``retry_after`` (seconds) is the least the engine waits before the next attempt (a 429's Retry-After).
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ActionError(Exception):
+    """A failure another attempt would not cure; the step fails and its ``on_failure`` applies."""
+
+
+class AbortRun(ActionError):
+    """The whole run must stop, whatever the step's ``on_failure`` (an approver said no)."""
+
+
+class Cancelled(BaseException):
+    """The engine wants the step to stop; raised by ``ctx.check_cancelled()`` and ``ctx.sleep()``."""
+
+
+class TimedOut(Cancelled):
+    """The step's timeout passed."""
+
+
+class Interrupted(Cancelled):
+    """The run is pausing (Ctrl-C) and this wait has no effect worth finishing; the step runs again later."""
+
+
+class Stopped(Cancelled):
+    """The run cannot go on (the journal cannot be written): stop at the next safe point."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    summary: str
+    changed: bool = False
+    #: JSON-able evidence for the journal and the report (message ids, previous TTLs, ARM correlation ids...)
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One read-only comparison of the live estate with what the step intends (for ``plan --preflight``)."""
+
+    subject: str
+    current: str | None
+    intended: str | None
+    severity: Literal["ok", "info", "warning", "error"] = "info"
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Approval:
+    approved: bool
+    #: who answered: the OS user and host always, the Azure principal when a resolver knows it
+    approver: Identity
+    at: datetime
+    #: how the answer came: "prompt", "file" (``drctl approve``), "yes" (``--yes``), "journal" (before a crash)
+    via: str
+    reason: str | None = None
+
+
+class Secrets(Protocol):
+    """The ``${ENV}`` values resolved at run start, and the redactor that keeps them out of every output."""
+
+    def expand(self, value: Any) -> Any:
+        """Substitute ``${NAME}`` in a string or nested data with the values read at run start."""
+        ...
+
+    def redact(self, text: str) -> str: ...
+
+
+class Services(Protocol):
+    """Per-run shared objects, created on first use from factories the CLI registers at run start."""
+
+    def get(self, name: str) -> Any: ...
+
+
+class StepContext(Protocol):
+    """What an action sees of the run. One context per attempt; the engine's own is ``engine.context``."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def step_id(self) -> str: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def mode(self) -> Mode: ...
+    @property
+    def scope(self) -> Scope: ...
+    @property
+    def playbook(self) -> Playbook: ...
+    @property
+    def t0(self) -> datetime: ...
+    @property
+    def rto_deadline(self) -> datetime: ...
+    @property
+    def secrets(self) -> Secrets: ...
+    @property
+    def services(self) -> Services: ...
+    @property
+    def cancelled(self) -> bool: ...
+
+    def now(self) -> datetime: ...
+
+    def record(self, kind: str, data: Mapping[str, Any]) -> None:
+        """Journal a fact durably before returning (e.g. ``rpo.exposure`` with ``{"seconds": 42}``)."""
+        ...
+
+    def progress(self, text: str) -> None:
+        """A line for the live view; journaled too."""
+        ...
+
+    def check_cancelled(self) -> None:
+        """Raise ``Cancelled`` if the step must stop (timeout, journal failure)."""
+        ...
+
+    def sleep(self, seconds: float, *, interruptible: bool = False) -> None:
+        """Sleep on the run's clock; raise ``TimedOut`` at the step deadline. ``interruptible``: a pausing run
+        stops the wait with ``Interrupted`` (only for waits that change nothing, so re-running them is safe)."""
+        ...
+
+    def request_approval(self, prompt: str, *, require_reason: bool = False, approvers: Sequence[str] = ()) -> Approval:
+        """Wait for an operator's answer (prompt, ``drctl approve``, ``--yes``) until the step's timeout."""
+        ...
+
+    def prior_approval(self) -> Approval | None:
+        """An approval this step was granted earlier in the run (before a crash), if any."""
+        ...
+
+
+@dataclass(frozen=True)
+class Implementation(Generic[Q]):
+    """What an action does. ``done`` and ``preflight`` are read-only."""
+
+    run: Callable[[Q, StepContext], Outcome]
+    #: "is the desired state already reached?": resume asks it before re-running an interrupted step
+    done: Callable[[Q, StepContext], bool] | None = None
+    #: current against intended, for ``plan --preflight``
+    preflight: Callable[[Q, StepContext], list[Finding]] | None = None
+
+
+def load_implementation(spec: ActionSpec[Any]) -> Implementation[Any] | None:
+    """Import the implementation a spec names (an ``Implementation``, or a function returning one, which keeps
+    even this module off the action module's import path); None when the action has none (yet)."""
+    if spec.implementation is None:
+        return None
+    module_name, _, attribute = spec.implementation.partition(":")
+    found = getattr(importlib.import_module(module_name), attribute)
+    if not isinstance(found, Implementation) and callable(found):
+        found = found()
+    if not isinstance(found, Implementation):
+        raise TypeError(f"{spec.implementation} is not an Implementation")
+    return found

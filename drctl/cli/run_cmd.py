@@ -1,0 +1,246 @@
+"""``drctl failover``, ``drctl failback`` and ``drctl resume``: start or take up a run and show it.
+
+Each command gathers its options into a ``Console`` settings object and an engine request, so later options
+(``--sandbox``, ``drill``) are one more field, not one more code path. Ctrl-C: the first press pauses (no new
+step starts, in-flight steps finish, then the operator chooses to go on or abort); the second forces the process
+down (``run.interrupted`` journaled best-effort, exit 130). SIGTERM pauses and exits 10.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from drctl.errors import ExitCode, UsageError
+from drctl.playbook.enums import Mode
+
+if TYPE_CHECKING:
+    from drctl.engine.context import ServiceBag
+    from drctl.engine.journal import Listener
+    from drctl.engine.replay import RunView
+    from drctl.engine.runplan import RunPlan
+    from drctl.engine.session import Host, RunHandle, RunResult
+
+
+class Output(StrEnum):
+    TEXT = "text"
+    JSONL = "jsonl"
+
+
+STATE_DIR_HELP = "Where runs are kept (default: $DRCTL_STATE_DIR, else .drctl in the working directory)."
+OUTPUT_HELP = "text: a live table at a terminal, timestamped lines otherwise; jsonl: the journal's events."
+
+
+@dataclass(frozen=True, kw_only=True)
+class Console:
+    """How this invocation talks to its operator."""
+
+    output: Output
+    yes: bool
+    state_dir: Path | None
+    concurrency: int | None
+    interactive: bool
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--declared-at {text!r} is not an ISO 8601 time, e.g. 2026-03-03T02:00:00+11:00") from None
+    if value.tzinfo is None:
+        raise UsageError(f"--declared-at {text!r} has no time zone: add one, e.g. +11:00 or Z")
+    return value
+
+
+def register_services(services: ServiceBag, plan: RunPlan) -> None:
+    """Per-run service factories, created lazily when a step first asks. The Azure client factory goes here."""
+    del services, plan
+
+
+def _host(console: Console, seed: RunView | None) -> tuple[Host, Callable[[], None]]:
+    """The engine's host for this terminal: operator, views, signals; and a function that closes the view."""
+    from drctl.cli.live import JsonLines, LiveTable, PlainLines
+    from drctl.cli.prompts import InterruptCount, TerminalOperator
+    from drctl.engine.operator import Operator, Unattended
+    from drctl.engine.session import Host
+
+    interrupts = InterruptCount()
+    listeners: list[Listener] = []
+    close: Callable[[], None] = lambda: None  # noqa: E731 - a no-op default
+    suspend = None
+    if console.output is Output.JSONL:
+        listeners.append(JsonLines())
+    elif sys.stdout.isatty():
+        table = LiveTable(seed)
+        listeners.append(table)
+        close, suspend = table.stop, table.suspended
+    else:
+        listeners.append(PlainLines(run_id=seed.run_id if seed else "RUN"))
+    operator: Operator = (
+        TerminalOperator(interrupts=interrupts, suspend=suspend) if console.interactive else Unattended()
+    )
+
+    def on_ready(handle: RunHandle) -> None:
+        _install_signals(handle, interrupts)
+
+    host = Host(operator=operator, listeners=listeners, register_services=register_services, on_ready=on_ready)
+    return host, close
+
+
+def _install_signals(handle: RunHandle, interrupts: Any) -> None:
+    from drctl.engine.events import PauseReason
+
+    def on_sigint(_signum: int, _frame: FrameType | None) -> None:
+        interrupts.presses += 1
+        if interrupts.presses == 1:
+            print(
+                "\npausing: no new step starts; steps in flight finish, then you choose (Ctrl-C again forces)",
+                file=sys.stderr,
+                flush=True,
+            )
+            handle.request_pause(PauseReason.INTERRUPT)
+            return
+        handle.force_interrupt()
+        print(
+            f"\nforced: run {handle.run_id} interrupted; resume it with `drctl resume {handle.run_id}`", file=sys.stderr
+        )
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(int(ExitCode.INTERRUPTED))  # worker threads may be inside an action: do not wait for them
+
+    def on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+        handle.request_pause(PauseReason.TERMINATE)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def _finish(result: RunResult) -> None:
+    """The last words (the views have shown the events); the run's exit code."""
+    outcome = result.outcome
+    for error in result.view_errors:
+        print(f"warning: the live view stopped ({error}); the journal has every event", file=sys.stderr)
+    print(f"journal: {result.journal}", file=sys.stderr)
+    if outcome.paused is not None:
+        print(f"paused: {outcome.paused.next}", file=sys.stderr)
+    elif outcome.exit_code is not ExitCode.OK:
+        print(f"see `drctl status {result.run_id}`; a failed or aborted run can be resumed", file=sys.stderr)
+    if outcome.exit_code is not ExitCode.OK:
+        raise typer.Exit(int(outcome.exit_code))
+
+
+def _console(output: Output, yes: bool, state_dir: Path | None, concurrency: int | None) -> Console:
+    return Console(output=output, yes=yes, state_dir=state_dir, concurrency=concurrency, interactive=sys.stdin.isatty())
+
+
+def run_playbook(playbook: Path, mode: Mode, console: Console, declared_at: datetime | None) -> None:
+    from drctl.engine.paths import resolve_state_dir
+    from drctl.engine.session import RunOptions, RunRequest, start_run
+
+    options = RunOptions(
+        state_dir=resolve_state_dir(console.state_dir),
+        yes=console.yes,
+        concurrency=console.concurrency or 8,
+        output=console.output.value,
+    )
+    host, close = _host(console, None)
+    try:
+        result = start_run(RunRequest(playbook=playbook, mode=mode, options=options, declared_at=declared_at), host)
+    finally:
+        close()
+    _finish(result)
+
+
+def _run_command(mode: Mode) -> Callable[..., None]:
+    def command(  # noqa: PLR0917 - Typer reads the options from the signature
+        playbook: Path = typer.Argument(..., metavar="PLAYBOOK", help="The playbook file."),
+        declared_at: str | None = typer.Option(
+            None, "--declared-at", help="When the disaster was declared (ISO 8601 with a zone): T0 of the RTO clock."
+        ),
+        yes: bool = typer.Option(False, "--yes", help="Approve every approval gate as the operator running drctl."),
+        output: Output = typer.Option(Output.TEXT, "--output", help=OUTPUT_HELP),
+        state_dir: Path | None = typer.Option(None, "--state-dir", help=STATE_DIR_HELP),
+        concurrency: int = typer.Option(8, "--concurrency", min=1, max=256, help="Most steps running at once."),
+    ) -> None:
+        run_playbook(playbook, mode, _console(output, yes, state_dir, concurrency), parse_time(declared_at))
+
+    return command
+
+
+def resume(  # noqa: PLR0917 - Typer reads the options from the signature
+    run: str = typer.Argument(..., metavar="RUN", help="The run id (a unique prefix will do)."),
+    yes: bool = typer.Option(False, "--yes", help="Approve approval gates as the operator running drctl."),
+    output: Output = typer.Option(Output.TEXT, "--output", help=OUTPUT_HELP),
+    state_dir: Path | None = typer.Option(None, "--state-dir", help=STATE_DIR_HELP),
+    concurrency: int | None = typer.Option(None, "--concurrency", min=1, max=256, help="Default: as the run began."),
+    force: bool = typer.Option(False, "--force", help="Resume although the playbook changed (needs --reason)."),
+    rerun_unchecked: list[str] = typer.Option(
+        [], "--rerun-unchecked", metavar="STEP", help="Run again a mutating step that has no done-check."
+    ),
+    skip: list[str] = typer.Option([], "--skip", metavar="STEP", help="Skip this step (needs --reason)."),
+    abort: bool = typer.Option(False, "--abort", help="End the run as aborted instead (needs --reason)."),
+    reason: str | None = typer.Option(None, "--reason", help="Why: journaled with --force, --skip or --abort."),
+) -> None:
+    """Take up a run that stopped (crash, pause, failure): skip what finished, check what was interrupted.
+
+    A step that started but did not finish is checked first (its action's done-check) and only run again when
+    not done; a mutating step without a done-check is never run again blindly (--rerun-unchecked STEP after
+    checking by hand). T0 stays the original run's.
+    """
+    from drctl.engine.history import load_run
+    from drctl.engine.paths import StateDir, resolve_state_dir
+    from drctl.engine.resume import ResumeRequest, resume_run
+    from drctl.engine.session import RunOptions
+
+    if (force or skip or abort) and not (reason or "").strip():
+        raise UsageError("--force, --skip and --abort need --reason: it is journaled")
+    console = _console(output, yes, state_dir, concurrency)
+    root = resolve_state_dir(state_dir)
+    seed = load_run(StateDir(root), run)
+    started = seed.view.started
+    assert started is not None
+    options = RunOptions(
+        state_dir=root,
+        yes=yes,
+        concurrency=concurrency or int(started.options.get("concurrency", 8)),
+        output=output.value,
+    )
+    request = ResumeRequest(
+        run_id=seed.run_id,
+        options=options,
+        force_reason=reason if force else None,
+        rerun_unchecked=tuple(rerun_unchecked),
+        skip=dict.fromkeys(skip, reason or ""),
+        abort_reason=reason if abort else None,
+    )
+    host, close = _host(console, seed.view)
+    try:
+        result = resume_run(request, host)
+    finally:
+        close()
+    _finish(result)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "failover",
+        help="Fail over: run the playbook's steps from source to target against the RTO clock.\n\n"
+        "Exit codes: 0 done, 1 a step failed, 4 objective breached, 5 aborted, 6 locked, 7 journal, 10 paused.",
+    )(_run_command(Mode.FAILOVER))
+    app.command(
+        "failback",
+        help="Fail back: the same playbook with source and target swapped (mode failback).",
+    )(_run_command(Mode.FAILBACK))
+    app.command("resume")(resume)

@@ -1,0 +1,124 @@
+"""``drctl status``: a run read back from its journal, as text for a person or JSON for a script."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from drctl.cli.live import describe
+from drctl.durations import format_duration as fd
+from drctl.engine.history import Liveness, LoadedRun
+from drctl.engine.replay import RunState, StepState
+
+
+def _end(run: LoadedRun) -> datetime:
+    """Now for a live run; otherwise the last thing the journal says happened."""
+    if run.liveness is Liveness.LIVE or run.view.last_at is None:
+        return datetime.now(UTC)
+    return run.view.last_at
+
+
+def next_action(run: LoadedRun) -> str:
+    view, rid = run.view, run.run_id
+    if run.liveness is Liveness.LIVE:
+        if view.pending_approvals:
+            request = next(iter(view.pending_approvals.values()))
+            return f'approve (or --reject): drctl approve {rid} {request.step} --reason "..."'
+        if view.state is RunState.PAUSED:
+            return "answer the question in the terminal that runs it"
+        return f"it is running (pid {run.holder.pid if run.holder else '?'}); follow it with `drctl status {rid}`"
+    if run.liveness is Liveness.STOPPED:
+        return f"the process is gone without an ending (a crash?): drctl resume {rid}"
+    if view.state is RunState.PAUSED and view.paused is not None:
+        return view.paused.next
+    if view.state in (RunState.FAILED, RunState.ABORTED, RunState.INTERRUPTED):
+        return f"fix the cause, then `drctl resume {rid}` runs what did not finish"
+    if view.finished and view.finished.breached:
+        return "nothing to run; an objective was breached: see the report"
+    return "nothing: the run succeeded"
+
+
+def render_status(run: LoadedRun) -> str:
+    view = run.view
+    started = view.started
+    assert started is not None
+    elapsed = (_end(run) - started.t0).total_seconds()
+    rto = started.rto_seconds
+    t0_kind = "declared" if started.declared else "run start"
+    lines = [
+        f"Run {run.run_id}: {started.mode} of {started.playbook_name}, {started.source} -> {started.target}",
+        f"Playbook: {started.playbook_path} (sha256 {started.playbook_sha256[:12]})",
+        f"Operator: {started.operator.os_user}@{started.operator.host}; drctl {started.drctl_version}",
+        f"T0: {started.t0.isoformat(timespec='seconds')} ({t0_kind}); RTO {fd(rto)}, RPO {fd(started.rpo_seconds)}",
+        f"State: {run.state_label}" + (f" (pid {run.holder.pid} on {run.holder.host})" if run.holder else ""),
+        f"Elapsed: T+{fd(elapsed)} of the RTO {fd(rto)} ({elapsed / rto:.0%})" if rto else f"Elapsed: T+{fd(elapsed)}",
+    ]
+    if view.finished and view.finished.rto_achieved_seconds is not None:
+        lines.append(f"RTO achieved: {fd(view.finished.rto_achieved_seconds)}")
+    if view.rpo_exposure is not None:
+        lines.append(f"RPO exposure: {fd(view.rpo_exposure)} (objective {fd(started.rpo_seconds)})")
+    lines += [f"Objective: {describe(e)}" for e in view.objective_events]
+    lines.append("")
+    width = max((len(s) for s in view.steps), default=4)
+    lines.append(f"{'STEP':{width}}  {'STATE':10}  {'TRY':3}  {'TOOK':>7}  {'BUDGET':>7}  NOTE")
+    for step in view.steps.values():
+        took = fd(step.duration) if step.duration is not None else ""
+        if step.state in (StepState.RUNNING, StepState.WAITING) and step.started_at:
+            took = fd((_end(run) - step.started_at).total_seconds())
+        note = step.error if step.state is StepState.FAILED else (step.last_progress or step.summary)
+        if step.by_check:
+            note = "completed by done-check on resume"
+        state = step.state.value + ("*" if step.advisory else "")
+        lines.append(
+            f"{step.id:{width}}  {state:10}  {step.attempt or '':>3}  {took:>7}  "
+            f"{fd(step.info.budget_seconds):>7}  {note[:70]}"
+        )
+    if any(s.advisory for s in view.steps.values()):
+        lines.append("* failed with on_failure: continue (advisory); the run went on")
+    if started.excluded_steps:
+        lines.append(f"Not in {started.mode} mode: {', '.join(started.excluded_steps)}")
+    lines.append("")
+    if run.contents.torn is not None:
+        lines.append(f"Journal: line {run.contents.torn.line} is torn (a crash mid-write); resume cuts it off")
+    last = next((describe(e) for e in reversed(run.contents.events()) if describe(e)), None)
+    if last:
+        lines.append(f"Last event: {last}")
+    lines.append(f"Next: {next_action(run)}")
+    return "\n".join(lines) + "\n"
+
+
+def status_data(run: LoadedRun) -> dict[str, Any]:
+    view = run.view
+    started = view.started
+    assert started is not None
+    return {
+        "schema": "drctl.status/v1",
+        "run_id": run.run_id,
+        "playbook": started.playbook_name,
+        "mode": started.mode,
+        "state": view.state.value,
+        "liveness": run.liveness.value,
+        "t0": started.t0.isoformat(),
+        "elapsed_seconds": (_end(run) - started.t0).total_seconds(),
+        "rto_seconds": started.rto_seconds,
+        "rpo_seconds": started.rpo_seconds,
+        "rpo_exposure_seconds": view.rpo_exposure,
+        "objective_events": [e.type for e in view.objective_events],
+        "pending_approvals": sorted({r.step for r in view.pending_approvals.values()}),
+        "steps": [
+            {
+                "id": s.id,
+                "state": s.state.value,
+                "attempt": s.attempt,
+                "duration_seconds": s.duration,
+                "budget_seconds": s.info.budget_seconds,
+                "advisory": s.advisory,
+                "completed_by_check": s.by_check,
+                "error": s.error or None,
+            }
+            for s in view.steps.values()
+        ],
+        "next": next_action(run),
+        "journal": str(run.path),
+        "journal_torn": run.contents.torn is not None,
+    }

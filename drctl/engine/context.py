@@ -1,0 +1,209 @@
+"""What an action sees of a run: the engine's ``StepContext`` (``actions.runtime.StepContext``), the per-run
+service bag, and the cancellation token the runner uses to stop a step at a safe point."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from drctl.actions.runtime import Approval, Cancelled, Interrupted, TimedOut
+from drctl.engine import events as ev
+from drctl.engine.clock import Clock
+from drctl.engine.journal import Recorder
+from drctl.engine.redact import SecretStore
+
+if TYPE_CHECKING:
+    from drctl.actions.base import Scope
+    from drctl.engine.approvals import ApprovalDesk
+    from drctl.playbook.enums import Mode
+    from drctl.playbook.model import Playbook
+
+
+class ServiceBag:
+    """Shared objects for one run, each created on first use by the factory registered under its name.
+
+    The CLI registers factories when a run starts (later: the Azure client factory); the engine knows none of
+    them. A factory runs once even when several steps ask at the same moment. ``close`` closes what was made.
+    """
+
+    def __init__(self) -> None:
+        self._factories: dict[str, Callable[[], Any]] = {}
+        self._made: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def register(self, name: str, factory: Callable[[], Any]) -> None:
+        with self._lock:
+            self._factories[name] = factory
+
+    def get(self, name: str) -> Any:
+        with self._lock:
+            if name in self._made:
+                return self._made[name]
+            factory = self._factories.get(name)
+            if factory is None:
+                known = ", ".join(sorted(self._factories)) or "none"
+                raise KeyError(f"no service {name!r} was registered for this run (registered: {known})")
+            # under the lock: a factory (a credential, a client pool) must run once per run
+            self._made[name] = factory()
+            return self._made[name]
+
+    def close(self) -> None:
+        with self._lock:
+            made, self._made = self._made, {}
+        for service in made.values():
+            close = getattr(service, "close", None)
+            if callable(close):
+                close()
+
+
+class Token:
+    """How the runner stops one step: ``cancel`` (timeout, journal failure) ends any wait and makes
+    ``check_cancelled`` raise; ``interrupt`` (a pausing run) ends only interruptible waits."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reason: type[Cancelled] | None = None
+        self.interrupting = False
+        self._waiters: dict[threading.Event, bool] = {}
+
+    def cancel(self, reason: type[Cancelled]) -> None:
+        with self._lock:
+            if self.reason is None:
+                self.reason = reason
+            for event in self._waiters:
+                event.set()
+
+    def interrupt(self) -> None:
+        with self._lock:
+            self.interrupting = True
+            for event, interruptible in self._waiters.items():
+                if interruptible:
+                    event.set()
+
+    def wait(self, clock: Clock, seconds: float, *, interruptible: bool) -> None:
+        event = threading.Event()
+        with self._lock:
+            self._raise_if_stopped(interruptible)
+            self._waiters[event] = interruptible
+        try:
+            clock.sleep(seconds, cancel=event)
+        finally:
+            with self._lock:
+                del self._waiters[event]
+        with self._lock:
+            self._raise_if_stopped(interruptible)
+
+    def _raise_if_stopped(self, interruptible: bool) -> None:
+        if self.reason is not None:
+            raise self.reason()
+        if interruptible and self.interrupting:
+            raise Interrupted()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunScope:
+    """What every step of one run shares."""
+
+    run_id: str
+    mode: Mode
+    scope: Scope
+    t0: datetime
+    rto_deadline: datetime
+    clock: Clock
+    recorder: Recorder
+    secrets: SecretStore
+    services: ServiceBag
+    approvals: ApprovalDesk
+    #: the runner's reaction to a fact (objective events); called after the fact is journaled
+    on_fact: Callable[[str, str, Mapping[str, Any]], None]
+
+
+class EngineStepContext:
+    """``actions.runtime.StepContext`` for one attempt of one step."""
+
+    def __init__(self, run: RunScope, *, step_id: str, attempt: int, token: Token, deadline: float) -> None:
+        self._run = run
+        self._step_id = step_id
+        self._attempt = attempt
+        self.token = token
+        #: on the run clock's monotonic scale
+        self.deadline = deadline
+
+    @property
+    def run_id(self) -> str:
+        return self._run.run_id
+
+    @property
+    def step_id(self) -> str:
+        return self._step_id
+
+    @property
+    def attempt(self) -> int:
+        return self._attempt
+
+    @property
+    def mode(self) -> Mode:
+        return self._run.mode
+
+    @property
+    def scope(self) -> Scope:
+        return self._run.scope
+
+    @property
+    def t0(self) -> datetime:
+        return self._run.t0
+
+    @property
+    def rto_deadline(self) -> datetime:
+        return self._run.rto_deadline
+
+    @property
+    def secrets(self) -> SecretStore:
+        return self._run.secrets
+
+    @property
+    def services(self) -> ServiceBag:
+        return self._run.services
+
+    @property
+    def playbook(self) -> Playbook:
+        return self._run.scope.playbook
+
+    @property
+    def cancelled(self) -> bool:
+        return self.token.reason is not None or self._run.clock.monotonic() >= self.deadline
+
+    def now(self) -> datetime:
+        return self._run.clock.now()
+
+    def remaining(self) -> float:
+        return self.deadline - self._run.clock.monotonic()
+
+    def record(self, kind: str, data: Mapping[str, Any]) -> None:
+        self._run.recorder.emit(ev.Fact(at=self.now(), step=self._step_id, kind=kind, data=dict(data)))
+        self._run.on_fact(self._step_id, kind, data)
+
+    def progress(self, text: str) -> None:
+        self._run.recorder.emit(ev.StepProgress(at=self.now(), step=self._step_id, text=text))
+
+    def check_cancelled(self) -> None:
+        if self.token.reason is not None:
+            raise self.token.reason()
+        if self.remaining() <= 0:
+            raise TimedOut()
+
+    def sleep(self, seconds: float, *, interruptible: bool = False) -> None:
+        self.check_cancelled()
+        remaining = self.remaining()
+        self.token.wait(self._run.clock, min(seconds, remaining), interruptible=interruptible)
+        if seconds >= remaining:
+            raise TimedOut()
+
+    def request_approval(self, prompt: str, *, require_reason: bool = False, approvers: Sequence[str] = ()) -> Approval:
+        return self._run.approvals.request(self, prompt=prompt, require_reason=require_reason, approvers=approvers)
+
+    def prior_approval(self) -> Approval | None:
+        return self._run.approvals.prior(self._step_id)

@@ -1,0 +1,258 @@
+"""Starting runs: the engine's API for the CLI (``resume.py`` takes runs up again).
+
+``start_run(RunRequest, Host)`` (and ``resume.resume_run(ResumeRequest, Host)``) do everything in order and return a
+``RunResult`` (how the run ended and its exit code); problems before anything runs raise ``DrctlError``s:
+
+1. load and validate the playbook (``PlaybookError``, exit 3); build the run plan, reading every ``${ENV}``
+   (a missing one: ``UsageError``, exit 2); check ``--declared-at`` (not in the future);
+2. take the playbook's lock (``LockHeld``, exit 6), create the run directory and journal (``JournalError``, 7);
+3. journal ``run.started`` (or ``run.resumed``), then hand over to the ``Runner``.
+
+``Host`` is what the caller injects: clock, operator, listeners (live view), services, signal wiring. Options
+that later commands add (``--sandbox``, ``drill``) become fields of ``RunRequest``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from drctl import __version__
+from drctl.engine import events as ev
+from drctl.engine.approvals import ApprovalDesk
+from drctl.engine.clock import Clock, SystemClock
+from drctl.engine.context import RunScope, ServiceBag
+from drctl.engine.identity import current as current_identity
+from drctl.engine.journal import Journal, Listener, Recorder
+from drctl.engine.lock import RunLock
+from drctl.engine.objectives import ObjectiveTracker
+from drctl.engine.operator import Operator, SerialAsker, Unattended
+from drctl.engine.paths import StateDir, new_run_id
+from drctl.engine.replay import RunView
+from drctl.engine.runner import Runner, RunOutcome, StartState
+from drctl.engine.runplan import RunPlan, build_run_plan
+from drctl.errors import UsageError
+from drctl.playbook.enums import Mode
+from drctl.playbook.load import load_playbook
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    state_dir: Path
+    yes: bool = False
+    concurrency: int = 8
+    #: how the CLI shows the run (recorded in the journal's options)
+    output: str = "text"
+
+    def journaled(self) -> dict[str, object]:
+        """The options as ``run.started`` and ``run.resumed`` record them."""
+        return {"concurrency": self.concurrency, "yes": self.yes, "output": self.output}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRequest:
+    playbook: Path
+    mode: Mode
+    options: RunOptions
+    #: T0: when the disaster was declared; the run start when None
+    declared_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RunHandle:
+    """What the CLI may do to a run in progress (signal handlers)."""
+
+    run_id: str
+    journal: Path
+    request_pause: Callable[[ev.PauseReason], None]
+    force_interrupt: Callable[[], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Host:
+    clock: Clock = field(default_factory=SystemClock)
+    operator: Operator = field(default_factory=Unattended)
+    listeners: Sequence[Listener] = ()
+    environ: Mapping[str, str] | None = None
+    #: registers per-run service factories (the Azure client factory, later) before any step runs
+    register_services: Callable[[ServiceBag, RunPlan], None] | None = None
+    on_ready: Callable[[RunHandle], None] | None = None
+    abandon_grace: float = 30.0
+    approval_poll_seconds: float = 0.5
+    rng: random.Random | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    journal: Path
+    outcome: RunOutcome
+    #: views that broke during the run and were dropped (the journal has everything)
+    view_errors: tuple[str, ...] = ()
+
+
+def environ_of(host: Host) -> Mapping[str, str]:
+    return os.environ if host.environ is None else host.environ
+
+
+def _t0(declared_at: datetime | None, now: datetime) -> datetime:
+    if declared_at is None:
+        return now
+    if declared_at.tzinfo is None:
+        raise UsageError("--declared-at needs a time zone, e.g. 2026-03-03T02:00:00+11:00 or ...Z")
+    if declared_at > now + timedelta(seconds=1):
+        raise UsageError(f"--declared-at {declared_at.isoformat()} is in the future (now {now.isoformat()})")
+    return declared_at
+
+
+def holder_for(run_id: str, playbook: str, now: datetime) -> ev.Holder:
+    me = current_identity()
+    return ev.Holder(run_id=run_id, pid=os.getpid(), host=me.host, since=now.isoformat(), playbook=playbook)
+
+
+def start_run(request: RunRequest, host: Host) -> RunResult:
+    loaded = load_playbook(request.playbook)
+    return start_planned(build_run_plan(loaded, request.mode, environ_of(host)), request, host)
+
+
+def start_planned(plan: RunPlan, request: RunRequest, host: Host) -> RunResult:
+    """``start_run`` from a plan already built (tests swap implementations in a plan)."""
+    loaded = plan.loaded
+    now = host.clock.now()
+    t0 = _t0(request.declared_at, now)
+    state = StateDir(request.options.state_dir)
+    state.prepare()
+    run_id = new_run_id(now)
+    lock = RunLock.acquire(state.lock_file(plan.name), holder_for(run_id, plan.name, now))
+    try:
+        state.create_run_dir(run_id)
+        journal = Journal.create(state.journal(run_id))
+        try:
+            recorder = Recorder(journal, plan.secrets, host.listeners)
+            pb = loaded.playbook
+            opts = request.options
+            recorder.emit(
+                ev.RunStarted(
+                    at=now,
+                    run_id=run_id,
+                    playbook_name=pb.name,
+                    playbook_path=str(loaded.path.resolve()),
+                    playbook_sha256=loaded.sha256,
+                    mode=request.mode.value,
+                    source=plan.scope.source_name,
+                    target=plan.scope.target_name,
+                    operator=current_identity(),
+                    pid=os.getpid(),
+                    drctl_version=__version__,
+                    t0=t0,
+                    declared=request.declared_at is not None,
+                    rto_seconds=pb.objectives.rto.total_seconds(),
+                    rpo_seconds=pb.objectives.rpo.total_seconds(),
+                    options=opts.journaled(),
+                    steps=tuple(s.info() for s in plan.steps.values()),
+                    excluded_steps=plan.excluded,
+                    critical_path=plan.schedule.critical_path,
+                    critical_path_seconds=plan.schedule.length,
+                    secrets=plan.secrets.names,
+                )
+            )
+            journal_takeover(recorder, lock, now)
+            outcome = execute_plan(
+                plan, recorder, host, run_id=run_id, t0=t0, state=state, opts=opts, view=None, start=None
+            )
+        finally:
+            journal.close()
+    finally:
+        lock.release()
+    return RunResult(run_id, journal.path, outcome, tuple(recorder.listener_errors))
+
+
+def journal_takeover(recorder: Recorder, lock: RunLock, now: datetime) -> None:
+    if lock.previous is not None:
+        recorder.emit(ev.LockTakenOver(at=now, lock=str(lock.path), previous=lock.previous))
+
+
+def execute_plan(
+    plan: RunPlan,
+    recorder: Recorder,
+    host: Host,
+    *,
+    run_id: str,
+    t0: datetime,
+    state: StateDir,
+    opts: RunOptions,
+    view: RunView | None,
+    start: StartState | None,
+) -> RunOutcome:
+    clock = host.clock
+    pb = plan.loaded.playbook
+    rto = pb.objectives.rto.total_seconds()
+    already = frozenset(e.type for e in view.objective_events) if view else frozenset()
+    tracker = ObjectiveTracker(
+        t0=t0,
+        rto_seconds=rto,
+        rpo_seconds=pb.objectives.rpo.total_seconds(),
+        nodes=plan.nodes,
+        already=already,
+        restored_at=(view.restored_at - t0).total_seconds() if view and view.restored_at else None,
+        rpo_exposure=view.rpo_exposure if view else None,
+    )
+    if view is not None:
+        for sid, step in view.steps.items():
+            if step.finished and step.finished_at is not None:
+                tracker.step_finished(sid, step.finished_at)
+    services = ServiceBag()
+    if host.register_services is not None:
+        host.register_services(services, plan)
+    asker = SerialAsker(host.operator)
+    desk = ApprovalDesk(
+        run_id=run_id,
+        directory=state.approvals(run_id),
+        recorder=recorder,
+        clock=clock,
+        asker=asker,
+        auto_yes=current_identity() if opts.yes else None,
+        poll_seconds=host.approval_poll_seconds,
+        granted=view.granted if view else None,
+        requested=view.requests_per_step if view else None,
+    )
+
+    def on_fact(step: str, kind: str, data: Mapping[str, object]) -> None:
+        """Objective events a fact causes (an RPO breach), journaled right after the fact."""
+        for event in tracker.fact(step, kind, data, clock.now()):
+            recorder.emit(event)
+
+    scope = RunScope(
+        run_id=run_id,
+        mode=plan.mode,
+        scope=plan.scope,
+        t0=t0,
+        rto_deadline=t0 + timedelta(seconds=rto),
+        clock=clock,
+        recorder=recorder,
+        secrets=plan.secrets,
+        services=services,
+        approvals=desk,
+        on_fact=on_fact,
+    )
+    runner = Runner(
+        plan=plan,
+        run=scope,
+        asker=asker,
+        tracker=tracker,
+        start=start,
+        concurrency=opts.concurrency,
+        abandon_grace=host.abandon_grace,
+        rng=host.rng,
+    )
+    if host.on_ready is not None:
+        host.on_ready(RunHandle(run_id, recorder.journal.path, runner.request_pause, runner.force_interrupt))
+    try:
+        return runner.execute()
+    finally:
+        asker.close()
+        services.close()
