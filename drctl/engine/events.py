@@ -43,6 +43,14 @@ class Question(StrEnum):
     UNCHECKED = "unchecked"  # re-run a mutating step that has no done-check (resume)
 
 
+class Phase(StrEnum):
+    """A drill's phases, in order. Other runs have no phases (``StepInfo.phase`` is None)."""
+
+    FAILOVER = "failover"  # the drill's steps, forward (source -> target): the RTO is measured here
+    HOLD = "hold"  # the verification hold on the target, probing its health
+    FAILBACK = "failback"  # the same steps reversed (target -> source), verifying the source again
+
+
 class Choice(StrEnum):
     RETRY = "retry"
     SKIP = "skip"
@@ -74,6 +82,9 @@ class StepInfo:
     attempts: int
     name: str | None = None
     background_every_seconds: float | None = None
+    #: a drill's phase; ``id`` is then the step's key in the run, ``<phase>:<playbook step id>`` (``hold`` for
+    #: the hold), since the same playbook step runs in both directions. None outside drills.
+    phase: Phase | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,43 @@ class Holder:
     host: str
     since: str
     playbook: str
+
+
+@dataclass(frozen=True)
+class PhaseInfo:
+    """One phase of a drill and the direction it runs in."""
+
+    name: Phase
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class WindowCheck:
+    """The change-window rule as checked when a drill started (docs/drills.md)."""
+
+    #: the playbook declares change windows (without any, drills may run at any time)
+    declared: bool
+    #: the drill started inside a window
+    inside: bool
+    #: the window open at the start, described (local time and zone), or None
+    window: str | None = None
+    #: the operator's reason for starting outside every window (``--outside-window --reason``)
+    override_reason: str | None = None
+    #: when the next window opens, described; None when the drill started inside one or none is declared
+    next_opening: str | None = None
+
+
+@dataclass(frozen=True)
+class DrillInfo:
+    """What makes a run a drill: its phases, the hold, and the change-window check."""
+
+    hold_seconds: float
+    probe_interval_seconds: float
+    #: the target's health URL the hold probes (None: the target declares none, the hold only waits)
+    probe_url: str | None
+    phases: tuple[PhaseInfo, ...]
+    window: WindowCheck
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,6 +182,10 @@ class RunStarted(Event):
     critical_path_seconds: float
     #: names (never values) of the environment variables resolved and redacted
     secrets: tuple[str, ...] = ()
+    #: the MTTR target, when the playbook sets one
+    mttr_seconds: float | None = None
+    #: a drill's phases, hold and change-window check; None for failover and failback runs
+    drill: DrillInfo | None = None
 
 
 @_event("run.resumed")

@@ -12,6 +12,7 @@ The thread is a daemon: an action that ignores its timeout is abandoned by the r
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 from collections.abc import Callable
@@ -93,7 +94,8 @@ class StepRun:
         repetition: int | None = None,
     ) -> None:
         self.plan = plan
-        self.run = run
+        # a drill's failback steps run in the reversed direction: the same run, another scope
+        self.run = run if plan.scope is None else dataclasses.replace(run, scope=plan.scope)
         self.first_attempt = first_attempt
         self.check_first = check_first
         self.repetition = repetition

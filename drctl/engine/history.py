@@ -103,6 +103,7 @@ def approve(
 ) -> tuple[str, Path]:
     """Answer the approval a live run is waiting for on ``step``; (request id, answer file)."""
     run = load_run(state, run_id)
+    step = _step_key(run.view, step)
     if step not in run.view.steps:
         raise NotFound(f"run {run.run_id} has no step {step!r}")
     pending = [r for r in run.view.pending_approvals.values() if r.step == step]
@@ -128,3 +129,11 @@ def approve(
         state.approvals(run.run_id), request.request_id, approved=approved, reason=reason, approver=approver, now=now
     )
     return request.request_id, path
+
+
+def _step_key(view: RunView, step: str) -> str:
+    """A drill's steps are keyed ``<phase>:<id>``: a bare playbook step id names the one waiting for approval."""
+    if step in view.steps:
+        return step
+    waiting = {r.step for r in view.pending_approvals.values() if r.step.split(":", 1)[-1] == step}
+    return waiting.pop() if len(waiting) == 1 else step

@@ -7,7 +7,7 @@ readers of one journal can never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -176,6 +176,16 @@ class RunView:
                     self.pending_decisions.pop(event.step, None)
             case ev.ObjectiveAtRisk() | ev.RtoBreached() | ev.RpoBreached():
                 self.objective_events.append(event)
+
+    def first_restored(self, among: Collection[str]) -> datetime | None:
+        """The first ``service.restored`` recorded by one of ``among`` (a drill's failover phase)."""
+        from drctl.actions.runtime import FACT_SERVICE_RESTORED
+
+        for fact in self.facts:
+            if fact.kind == FACT_SERVICE_RESTORED and fact.step in among:
+                at = fact.data.get("at")
+                return datetime.fromisoformat(at) if isinstance(at, str) else fact.at
+        return None
 
     def _fact(self, event: ev.Fact) -> None:
         from drctl.actions.runtime import FACT_RPO_EXPOSURE, FACT_SERVICE_RESTORED

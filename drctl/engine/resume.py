@@ -22,7 +22,7 @@ from drctl.engine.operator import DecisionPrompt, Operator
 from drctl.engine.paths import StateDir
 from drctl.engine.replay import RunState, RunView, StepState
 from drctl.engine.runner import Ending, RunOutcome, StartState
-from drctl.engine.runplan import RunPlan, build_run_plan
+from drctl.engine.runplan import RunPlan, plan_for_mode
 from drctl.engine.session import (
     Host,
     RunOptions,
@@ -66,7 +66,8 @@ def resume_run(request: ResumeRequest, host: Host) -> RunResult:
             f"{started.playbook_sha256[:12]} then, {loaded.sha256[:12]} now); resume refused",
             hint=f'review the change; to resume with it anyway: drctl resume {run_id} --force --reason "..."',
         )
-    plan = build_run_plan(loaded, Mode(started.mode), environ_of(host))
+    # a drill resumes as a drill (its phases), whatever the clock says of change windows: it already started
+    plan = plan_for_mode(loaded, Mode(started.mode), environ_of(host))
     now = host.clock.now()
     lock = RunLock.acquire(state.lock_file(started.playbook_name), holder_for(run_id, started.playbook_name, now))
     try:

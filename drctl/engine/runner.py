@@ -375,13 +375,17 @@ class Runner:
         breached = self.tracker.breached
         codes = {Ending.SUCCEEDED: ExitCode.OBJECTIVE_BREACHED if breached else ExitCode.OK}
         codes |= {Ending.FAILED: ExitCode.STEP_FAILED, Ending.ABORTED: ExitCode.ABORTED}
-        failed = tuple(sid for sid, s in self.status.items() if s in (Status.FAILED, Status.HELD))
+        # a must-pass step (a drill's hold) let its dependents run, but its failure is the run's failure
+        must_pass = {sid for sid in self.advisory if self.plan.steps[sid].must_pass}
+        if must_pass and ending is Ending.SUCCEEDED:
+            ending = Ending.FAILED
+        failed = tuple(sid for sid, s in self.status.items() if s in (Status.FAILED, Status.HELD) or sid in must_pass)
         event = ev.RunFinished(
             at=now,
             ending=ev.RunEnding(ending.value),
             exit_code=int(codes[ending]),
             failed_steps=failed,
-            advisory_failures=tuple(sorted(self.advisory)),
+            advisory_failures=tuple(sorted(self.advisory - must_pass)),
             skipped_steps=tuple(sorted(self.skipped)),
             rto_achieved_seconds=self.tracker.rto_achieved(now),
             rpo_exposure_seconds=self.tracker.rpo_exposure,

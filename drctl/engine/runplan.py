@@ -38,10 +38,19 @@ class StepPlan:
     timeout: float
     budget: float
     retry: RetryPolicy
+    #: the step's key in the run: the playbook step id, or ``<phase>:<id>`` in a drill (see ``drill.py``)
+    key: str = ""
+    #: a drill's phase, None otherwise
+    phase: ev.Phase | None = None
+    #: the direction this step runs in when it differs from the run's (a drill's failback phase)
+    scope: Scope | None = None
+    #: a failure lets the dependents run (``on_failure: continue``) but still fails the run at its end (a
+    #: drill's hold: the drill fails back, and the verdict says the hold failed)
+    must_pass: bool = False
 
     @property
     def id(self) -> str:
-        return self.step.id
+        return self.key or self.step.id
 
     def info(self) -> ev.StepInfo:
         return ev.StepInfo(
@@ -55,6 +64,7 @@ class StepPlan:
             on_failure=self.step.on_failure.value,
             attempts=self.retry.attempts,
             background_every_seconds=self.every,
+            phase=self.phase,
         )
 
 
@@ -69,10 +79,27 @@ class RunPlan:
     nodes: tuple[Node, ...]
     schedule: Schedule
     secrets: SecretStore
+    #: a drill's shape (phases, hold); None for failover and failback runs
+    drill: DrillShape | None = None
 
     @property
     def name(self) -> str:
         return self.loaded.playbook.name
+
+    @property
+    def rto_steps(self) -> frozenset[str]:
+        """The steps the RTO is measured over: all of them, or a drill's failover phase (``nodes``)."""
+        return frozenset(n.id for n in self.nodes)
+
+
+@dataclass(frozen=True)
+class DrillShape:
+    """A drill plan's phases and hold, known before it starts (the change-window check comes at the start)."""
+
+    hold_seconds: float
+    probe_interval_seconds: float
+    probe_url: str | None
+    phases: tuple[ev.PhaseInfo, ...]
 
 
 def _env_strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
@@ -87,54 +114,81 @@ def _env_strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
             yield from _env_strings(item, f"{where}[{index}]")
 
 
-def build_run_plan(loaded: LoadedPlaybook, mode: Mode, environ: Mapping[str, str]) -> RunPlan:
-    pb = loaded.playbook
-    reverse = REVERSED[mode]
-    source, target = graph.direction_for(pb, reverse=reverse)
-    scope = Scope(pb, source, target)
-    needs = graph.needs_for(pb, mode)
-    included = graph.steps_for(pb, mode)
-    # every ${ENV} this run may read: the playbook's own settings (channels, subscription) and its steps
-    document = pb.model_dump(mode="json", by_alias=True, exclude={"steps"})
+def plan_for_mode(loaded: LoadedPlaybook, mode: Mode, environ: Mapping[str, str]) -> RunPlan:
+    """The run plan ``drctl failover``, ``failback``, ``drill`` and ``resume`` run: a drill has phases."""
+    if mode is Mode.DRILL:
+        from drctl.engine.drill import build_drill_plan
+
+        return build_drill_plan(loaded, environ)
+    return build_run_plan(loaded, mode, environ)
+
+
+def resolve_secrets(loaded: LoadedPlaybook, included: list[Step], environ: Mapping[str, str]) -> SecretStore:
+    """Every ``${ENV}`` a run may read: the playbook's own settings (channels, subscription) and its steps'."""
+    document = loaded.playbook.model_dump(mode="json", by_alias=True, exclude={"steps"})
     sources = list(_env_strings(document, ""))
     for step in included:
         sources += _env_strings(step.with_, f"steps.{step.id}.with")
-    secrets = SecretStore.resolve(sources, environ)
-    label = "reverse" if reverse else "forward"
-    steps: dict[str, StepPlan] = {}
-    cannot_run: list[str] = []
-    for step in included:
-        spec = registry.get(step.uses)
-        params = loaded.params.get((step.id, label))
-        if spec is None or params is None:  # validation guarantees both; a mismatch is a bug
-            raise PlaybookError(f"step {step.id!r}: no validated parameters for {label} runs")
-        implementation = load_implementation(spec)
-        if implementation is None:
-            cannot_run.append(f"{step.id} ({step.uses})")
-            continue
-        steps[step.id] = StepPlan(
-            step=step,
-            spec=spec,
-            implementation=implementation,
-            params=_expanded(spec, params, secrets),
-            needs=needs[step.id],
-            mutating=spec.is_mutating(params),
-            every=_every(params) if spec.background(step.with_) else None,
-            timeout=graph.timeout_of(step).total_seconds(),
-            budget=graph.budget_of(step).total_seconds(),
-            retry=step.retry or RetryPolicy(),
-        )
+    return SecretStore.resolve(sources, environ)
+
+
+def plan_step(
+    loaded: LoadedPlaybook, step: Step, *, label: str, needs: tuple[str, ...], secrets: SecretStore
+) -> StepPlan | None:
+    """One step for a run in one direction (``label``: forward or reverse); None when its action cannot run."""
+    spec = registry.get(step.uses)
+    params = loaded.params.get((step.id, label))
+    if spec is None or params is None:  # validation guarantees both; a mismatch is a bug
+        raise PlaybookError(f"step {step.id!r}: no validated parameters for {label} runs")
+    implementation = load_implementation(spec)
+    if implementation is None:
+        return None
+    return StepPlan(
+        step=step,
+        spec=spec,
+        implementation=implementation,
+        params=_expanded(spec, params, secrets),
+        needs=needs,
+        mutating=spec.is_mutating(params),
+        every=_every(params) if spec.background(step.with_) else None,
+        timeout=graph.timeout_of(step).total_seconds(),
+        budget=graph.budget_of(step).total_seconds(),
+        retry=step.retry or RetryPolicy(),
+    )
+
+
+def refuse_unrunnable(loaded: LoadedPlaybook, cannot_run: list[str]) -> None:
     if cannot_run:
         raise PlaybookError(
             f"{loaded.display}: this drctl cannot run these steps yet, their actions have no run-time "
             f"implementation: {', '.join(cannot_run)}; nothing was run"
         )
+
+
+def build_run_plan(loaded: LoadedPlaybook, mode: Mode, environ: Mapping[str, str]) -> RunPlan:
+    """The plan of one direction: failover (forward), failback (reverse); a drill's halves are built from it."""
+    pb = loaded.playbook
+    reverse = REVERSED[mode]
+    source, target = graph.direction_for(pb, reverse=reverse)
+    needs = graph.needs_for(pb, mode)
+    included = graph.steps_for(pb, mode)
+    secrets = resolve_secrets(loaded, included, environ)
+    label = "reverse" if reverse else "forward"
+    steps: dict[str, StepPlan] = {}
+    cannot_run: list[str] = []
+    for step in included:
+        planned = plan_step(loaded, step, label=label, needs=needs[step.id], secrets=secrets)
+        if planned is None:
+            cannot_run.append(f"{step.id} ({step.uses})")
+        else:
+            steps[step.id] = planned
+    refuse_unrunnable(loaded, cannot_run)
     nodes = tuple(graph.nodes_for(pb, mode))
     excluded = tuple(s.id for s in pb.steps if s.id not in steps)
     return RunPlan(
         loaded=loaded,
         mode=mode,
-        scope=scope,
+        scope=Scope(pb, source, target),
         steps=steps,
         excluded=excluded,
         nodes=nodes,

@@ -34,7 +34,7 @@ from drctl.engine.operator import Operator, SerialAsker, Unattended
 from drctl.engine.paths import StateDir, new_run_id
 from drctl.engine.replay import RunView
 from drctl.engine.runner import Runner, RunOutcome, StartState
-from drctl.engine.runplan import RunPlan, build_run_plan
+from drctl.engine.runplan import RunPlan, plan_for_mode
 from drctl.errors import UsageError
 from drctl.playbook.enums import Mode
 from drctl.playbook.load import load_playbook
@@ -54,12 +54,22 @@ class RunOptions:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DrillRequest:
+    """A drill's own options: starting outside every change window needs the operator's reason."""
+
+    outside_window: bool = False
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunRequest:
     playbook: Path
     mode: Mode
     options: RunOptions
     #: T0: when the disaster was declared; the run start when None
     declared_at: datetime | None = None
+    #: for ``Mode.DRILL``: the change-window override (a drill without one must start inside a window)
+    drill: DrillRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +126,7 @@ def holder_for(run_id: str, playbook: str, now: datetime) -> ev.Holder:
 
 def start_run(request: RunRequest, host: Host) -> RunResult:
     loaded = load_playbook(request.playbook)
-    return start_planned(build_run_plan(loaded, request.mode, environ_of(host)), request, host)
+    return start_planned(plan_for_mode(loaded, request.mode, environ_of(host)), request, host)
 
 
 def start_planned(plan: RunPlan, request: RunRequest, host: Host) -> RunResult:
@@ -124,6 +134,7 @@ def start_planned(plan: RunPlan, request: RunRequest, host: Host) -> RunResult:
     loaded = plan.loaded
     now = host.clock.now()
     t0 = _t0(request.declared_at, now)
+    drill = _drill_info(plan, request, now)
     state = StateDir(request.options.state_dir)
     state.prepare()
     run_id = new_run_id(now)
@@ -158,6 +169,8 @@ def start_planned(plan: RunPlan, request: RunRequest, host: Host) -> RunResult:
                     critical_path=plan.schedule.critical_path,
                     critical_path_seconds=plan.schedule.length,
                     secrets=plan.secrets.names,
+                    mttr_seconds=pb.objectives.mttr.total_seconds() if pb.objectives.mttr else None,
+                    drill=drill,
                 )
             )
             journal_takeover(recorder, lock, now)
@@ -171,9 +184,37 @@ def start_planned(plan: RunPlan, request: RunRequest, host: Host) -> RunResult:
     return RunResult(run_id, journal.path, outcome, tuple(recorder.listener_errors))
 
 
+def _drill_info(plan: RunPlan, request: RunRequest, now: datetime) -> ev.DrillInfo | None:
+    """A drill's shape and its change-window check, on the run's clock: refused (exit 2) before anything runs."""
+    if plan.drill is None:
+        return None
+    from drctl.engine.drill import check_window
+
+    options = request.drill or DrillRequest()
+    window = check_window(
+        plan.loaded.playbook.change_windows, now, outside_window=options.outside_window, reason=options.reason
+    )
+    shape = plan.drill
+    return ev.DrillInfo(
+        hold_seconds=shape.hold_seconds,
+        probe_interval_seconds=shape.probe_interval_seconds,
+        probe_url=shape.probe_url,
+        phases=shape.phases,
+        window=window,
+    )
+
+
 def journal_takeover(recorder: Recorder, lock: RunLock, now: datetime) -> None:
     if lock.previous is not None:
         recorder.emit(ev.LockTakenOver(at=now, lock=str(lock.path), previous=lock.previous))
+
+
+def _restored(view: RunView | None, plan: RunPlan, t0: datetime) -> float | None:
+    """When the service was restored before this process took the run up (seconds since T0), if it was."""
+    if view is None:
+        return None
+    restored = view.first_restored(plan.rto_steps) if plan.drill is not None else view.restored_at
+    return (restored - t0).total_seconds() if restored else None
 
 
 def execute_plan(
@@ -198,8 +239,9 @@ def execute_plan(
         rpo_seconds=pb.objectives.rpo.total_seconds(),
         nodes=plan.nodes,
         already=already,
-        restored_at=(view.restored_at - t0).total_seconds() if view and view.restored_at else None,
+        restored_at=_restored(view, plan, t0),
         rpo_exposure=view.rpo_exposure if view else None,
+        phased=plan.drill is not None,
     )
     if view is not None:
         for sid, step in view.steps.items():

@@ -22,7 +22,7 @@ def test_every_event_type_and_field_is_documented(kind: str) -> None:
             assert f"`{field.name}`" in match.group(1), f"{kind}: field {field.name} is not documented"
 
 
-@pytest.mark.parametrize("shape", [ev.Identity, ev.StepInfo, ev.Holder])
+@pytest.mark.parametrize("shape", [ev.Identity, ev.StepInfo, ev.Holder, ev.DrillInfo, ev.PhaseInfo, ev.WindowCheck])
 def test_every_shared_shape_is_documented(shape: type) -> None:
     for field in dataclasses.fields(shape):
         assert re.search(rf"\{{[^}}]*\b{field.name}\b[^}}]*\}}", DOC), f"{shape.__name__}.{field.name}"
