@@ -27,10 +27,13 @@ def describe(event: ev.Event) -> str | None:  # noqa: PLR0912 - one line per eve
     match event:
         case ev.RunStarted():
             declared = " (declared)" if event.declared else ""
+            back = ""
+            if event.drill is not None:
+                back = f", hold {fd(event.drill.hold_seconds)}, then {event.target} -> {event.source}"
             return (
-                f"run {event.run_id}: {event.mode} of {event.playbook_name}, {event.source} -> {event.target}; "
+                f"run {event.run_id}: {event.mode} of {event.playbook_name}, {event.source} -> {event.target}{back}; "
                 f"T0 {event.t0.isoformat(timespec='seconds')}{declared}, RTO {fd(event.rto_seconds)}, "
-                f"RPO {fd(event.rpo_seconds)}"
+                f"RPO {fd(event.rpo_seconds)}" + _window(event.drill)
             )
         case ev.RunResumed():
             forced = f" (playbook changed; forced: {event.reason})" if event.forced else ""
@@ -59,6 +62,8 @@ def describe(event: ev.Event) -> str | None:  # noqa: PLR0912 - one line per eve
             return f"{event.step}: skipped by {event.by.os_user}: {event.reason}"
         case ev.StepProgress():
             return f"{event.step}: {event.text}"
+        case ev.Fact() if event.kind in ("drill.probe", "drill.hold"):
+            return _hold_line(event)
         case ev.Fact():
             return f"{event.step}: fact {event.kind} {event.data}"
         case ev.RepeatFinished():
@@ -100,6 +105,26 @@ def describe(event: ev.Event) -> str | None:  # noqa: PLR0912 - one line per eve
             rto = f", RTO achieved {fd(event.rto_achieved_seconds)}" if event.rto_achieved_seconds is not None else ""
             return f"run {event.ending.value} (exit {event.exit_code}){rto}"
     return None
+
+
+def _window(drill: ev.DrillInfo | None) -> str:
+    if drill is None or not drill.window.declared:
+        return ""
+    if drill.window.inside:
+        return f"; change window {drill.window.window}"
+    return f"; OUTSIDE the change windows: {drill.window.override_reason}"
+
+
+def _hold_line(event: ev.Fact) -> str:
+    """A drill's hold in words: each probe, then the hold's result."""
+    data = event.data
+    if event.kind == "drill.hold":
+        verdict = "passed" if data.get("passed") else "FAILED"
+        return f"{event.step}: {verdict}: {data.get('probes')} probes, {data.get('failed')} failed"
+    seconds = data.get("seconds")
+    took = f" in {fd(seconds)}" if isinstance(seconds, int | float) else ""
+    result = f"{data.get('status')} ok" if data.get("ok") else f"FAILED ({data.get('error')})"
+    return f"{event.step}: probe {data.get('n')} of {data.get('url')}: {result}{took}"
 
 
 def approve_hint(run_id: str, event: ev.ApprovalRequested) -> str:
@@ -237,19 +262,31 @@ class LiveTable:
         bar = Text.assemble(
             ("━" * filled, style), ("━" * (40 - filled), "grey37"), f"  {elapsed / rto:.0%} of the RTO" if rto else ""
         )
+        phase = self._phase()
         head = Text(
-            f"{started.mode} {started.playbook_name} {started.source} -> {started.target}   "
+            f"{started.mode} {started.playbook_name} {started.source} -> {started.target}{phase}   "
             f"T+{fd(elapsed)} of RTO {fd(rto)}   projected finish T+{fd(projection)}",
             style="bold",
         )
         return Group(head, bar, table)
 
+    def _phase(self) -> str:
+        """A drill's current phase: that of the latest step to start."""
+        running = [s for s in self.view.steps.values() if s.started_at is not None and s.info.phase is not None]
+        if not running:
+            return ""
+        latest = max(running, key=lambda s: s.started_at or datetime.min)
+        phase = latest.info.phase
+        return f"   phase: {phase.value}" if phase is not None else ""
+
     def _projection(self, now: datetime) -> float:
         started = self.view.started
         assert started is not None
+        # the RTO is about a drill's failover phase alone (every step of any other run)
         nodes = [
             Node(i.id, i.needs, i.budget_seconds, i.background_every_seconds is not None)
             for i in (s.info for s in self.view.steps.values())
+            if i.phase in (None, ev.Phase.FAILOVER)
         ]
         t0 = started.t0
         began = {s.id: (s.started_at - t0).total_seconds() for s in self.view.steps.values() if s.started_at}

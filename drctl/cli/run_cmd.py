@@ -133,6 +133,10 @@ def _finish(result: RunResult) -> None:
     for error in result.view_errors:
         print(f"warning: the live view stopped ({error}); the journal has every event", file=sys.stderr)
     print(f"journal: {result.journal}", file=sys.stderr)
+    if outcome.finished is not None:  # reports: see drctl/cli/report_cmd.py
+        from drctl.cli.report_cmd import write_run_reports
+
+        write_run_reports(result.journal)
     if outcome.paused is not None:
         print(f"paused: {outcome.paused.next}", file=sys.stderr)
     elif outcome.exit_code is not ExitCode.OK:

@@ -45,24 +45,26 @@ runs_app = typer.Typer(
 @runs_app.callback(invoke_without_command=True)
 def runs(
     ctx: typer.Context,
+    due: bool = typer.Option(
+        False, "--due", help="When the next quarterly RTO drill and monthly RPO check are due, per playbook."
+    ),
+    output_format: StatusFormat = typer.Option(StatusFormat.TEXT, "--format", help="text or json."),
     state_dir: Path | None = typer.Option(None, "--state-dir", help=STATE_DIR_HELP),
 ) -> None:
-    """List runs, oldest first: id, playbook, mode, start, state, steps done."""
+    """List runs, oldest first, with their verdicts: id, playbook, mode, start, steps done, RTO and RPO against
+    their objectives, verdict, state. With --due: when the next drills are due, from that history."""
     if ctx.invoked_subcommand is not None:
         return
-    from drctl.engine.history import summaries
+    from drctl.cli.runs_view import due_data, render_due, render_runs, runs_data
     from drctl.engine.paths import StateDir, resolve_state_dir
 
-    root = resolve_state_dir(state_dir)
-    found = summaries(StateDir(root))
-    if not found:
-        typer.echo(f"no runs in {root}")
-        return
-    typer.echo(f"{'RUN':22}  {'PLAYBOOK':20}  {'MODE':8}  {'STARTED (UTC)':19}  {'STEPS':7}  STATE")
-    for item in found:
-        started = item.started.strftime("%Y-%m-%d %H:%M:%S") if item.started else "?"
-        steps = f"{item.steps_done}/{item.steps}"
-        typer.echo(f"{item.run_id:22}  {item.playbook[:20]:20}  {item.mode:8}  {started:19}  {steps:7}  {item.state}")
+    state = StateDir(resolve_state_dir(state_dir))
+    as_json = output_format is StatusFormat.JSON
+    if due:
+        text = json.dumps(due_data(state), indent=2) + "\n" if as_json else render_due(state)
+    else:
+        text = json.dumps(runs_data(state), indent=2) + "\n" if as_json else render_runs(state)
+    typer.echo(text, nl=False)
 
 
 @runs_app.command("verify")

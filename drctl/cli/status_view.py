@@ -7,6 +7,7 @@ from typing import Any
 
 from drctl.cli.live import describe
 from drctl.durations import format_duration as fd
+from drctl.engine.events import Phase, RunStarted
 from drctl.engine.history import Liveness, LoadedRun
 from drctl.engine.replay import RunState, StepState
 
@@ -38,6 +39,27 @@ def next_action(run: LoadedRun) -> str:
     return "nothing: the run succeeded"
 
 
+def _drill_lines(started: RunStarted) -> list[str]:
+    drill = started.drill
+    if drill is None:
+        return []
+    probe = f" probing {drill.probe_url} every {fd(drill.probe_interval_seconds)}" if drill.probe_url else ""
+    phases = "; ".join(
+        f"hold {fd(drill.hold_seconds)} on {p.target}{probe}"
+        if p.name is Phase.HOLD
+        else f"{p.name.value} {p.source} -> {p.target}"
+        for p in drill.phases
+    )
+    window = drill.window
+    if not window.declared:
+        where = "no change windows declared"
+    elif window.inside:
+        where = f"inside the change window {window.window}"
+    else:
+        where = f"OUTSIDE every change window: {window.override_reason}"
+    return [f"Drill: {phases}; {where}"]
+
+
 def render_status(run: LoadedRun) -> str:
     view = run.view
     started = view.started
@@ -53,6 +75,7 @@ def render_status(run: LoadedRun) -> str:
         f"State: {run.state_label}" + (f" (pid {run.holder.pid} on {run.holder.host})" if run.holder else ""),
         f"Elapsed: T+{fd(elapsed)} of the RTO {fd(rto)} ({elapsed / rto:.0%})" if rto else f"Elapsed: T+{fd(elapsed)}",
     ]
+    lines += _drill_lines(started)
     if view.finished and view.finished.rto_achieved_seconds is not None:
         lines.append(f"RTO achieved: {fd(view.finished.rto_achieved_seconds)}")
     if view.rpo_exposure is not None:
@@ -114,6 +137,7 @@ def status_data(run: LoadedRun) -> dict[str, Any]:
                 "budget_seconds": s.info.budget_seconds,
                 "advisory": s.advisory,
                 "completed_by_check": s.by_check,
+                "phase": s.info.phase.value if s.info.phase else None,
                 "error": s.error or None,
             }
             for s in view.steps.values()

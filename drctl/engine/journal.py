@@ -353,7 +353,11 @@ class Verdict:
 
 
 def verify(path: Path) -> Verdict:
-    contents = read_journal(path)
+    return verify_contents(read_journal(path))
+
+
+def verify_contents(contents: JournalFile) -> Verdict:
+    """``verify`` of a journal already read (a report reads it once)."""
     count = len(contents.lines)
     if contents.broken is not None:
         b = contents.broken

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from drctl import __version__
 from drctl.engine import events as ev
-from drctl.engine.journal import JournalFile, read_journal, verify
+from drctl.engine.journal import JournalFile, read_journal, verify_contents
 from drctl.engine.journal import Verdict as ChainVerdict
 from drctl.engine.replay import RunView, StepView
 from drctl.engine.schedule import CycleError, Node, Schedule, build
@@ -36,7 +36,7 @@ from drctl.reports.verdict import verdict_of
 
 def load_report(journal: Path) -> Report:
     contents = read_journal(journal)
-    return build_report(contents, verify(journal))
+    return build_report(contents, verify_contents(contents))
 
 
 def build_report(contents: JournalFile, chain: ChainVerdict) -> Report:

@@ -4,22 +4,13 @@
 from __future__ import annotations
 
 import os
-from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from drctl.reports.build import load_report
-from drctl.reports.model import Report
+from drctl.reports.formats import ReportFormat
 
-
-class ReportFormat(StrEnum):
-    MD = "md"
-    HTML = "html"
-    JSON = "json"
-    JUNIT = "junit"
-
-    @property
-    def file_name(self) -> str:
-        return {"md": "report.md", "html": "report.html", "json": "report.json", "junit": "report.xml"}[self.value]
+if TYPE_CHECKING:
+    from drctl.reports.model import Report
 
 
 def render(report: Report, fmt: ReportFormat) -> str:
@@ -58,6 +49,8 @@ def write_atomically(path: Path, text: str) -> None:
 
 def write_reports(journal: Path) -> list[Path]:
     """Build the report from ``journal`` and write every format beside it; the paths written."""
+    from drctl.reports.build import load_report
+
     report = load_report(journal)
     written = []
     for fmt in ReportFormat:

@@ -8,7 +8,8 @@ from pathlib import Path
 from drctl.engine import events as ev
 from drctl.errors import ExitCode
 from drctl.reports.build import load_report
-from drctl.reports.files import ReportFormat, render
+from drctl.reports.files import render
+from drctl.reports.formats import ReportFormat
 from drctl.reports.model import Report
 from tests.drill.conftest import Drilled, DrillSpace, at, cut_journal_after, drill_plan, resume_drill, run_drill
 from tests.reports.conftest import SECRET, report_of

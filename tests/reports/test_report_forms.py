@@ -11,7 +11,8 @@ import pytest
 import xmlschema
 
 from drctl.errors import ExitCode
-from drctl.reports.files import ReportFormat, render
+from drctl.reports.files import render
+from drctl.reports.formats import ReportFormat
 from drctl.reports.model import Report
 from tests.drill.conftest import STEPS, Drilled, DrillSpace, drill_plan, run_drill
 from tests.reports.conftest import report_of, run_failover
