@@ -386,6 +386,7 @@ class Runner:
             rto_achieved_seconds=self.tracker.rto_achieved(now),
             rpo_exposure_seconds=self.tracker.rpo_exposure,
             breached=breached,
+            service_restored=self.tracker.restored_at is not None,
         )
         self._emit(event)
         return RunOutcome(ending, codes[ending], finished=event)
