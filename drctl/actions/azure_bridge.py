@@ -62,3 +62,24 @@ def _retry_after(exc: BaseException) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def in_parallel(items: list[T], operation: Callable[[T], Any], *, limit: int = 8) -> list[Any]:
+    """Run ``operation`` on every item at once (Azure works on them concurrently), results in item order.
+
+    Every item is tried; the first failure, in item order, is raised once all have finished, so no call is left
+    running behind the step's back.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    if len(items) <= 1:
+        return [operation(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(limit, len(items)), thread_name_prefix="drctl-arm") as pool:
+        futures = [pool.submit(operation, item) for item in items]
+    outcomes: list[Any] = []
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            raise error
+        outcomes.append(future.result())
+    return outcomes

@@ -65,7 +65,9 @@ def _server_name(resource_id: str) -> str:
 
 
 def _state(raw: Any, server: str) -> FailoverGroupState:
-    partners = tuple((_server_name(str(p.id)), str(p.replication_role)) for p in (prop(raw, "partner_servers") or []))
+    partners = tuple(
+        (_server_name(str(p.id)), str(wire(p.replication_role))) for p in (prop(raw, "partner_servers") or [])
+    )
     databases = tuple(str(d).rstrip("/").split("/")[-1] for d in (prop(raw, "databases") or []))
     return FailoverGroupState(
         name=str(raw.name),

@@ -255,6 +255,17 @@ def _run_command(mode: Mode) -> Callable[..., None]:
     return command
 
 
+def _azure_for(playbook: Path) -> Any:
+    """The Azure clients a resumed run needs, connected now; a playbook that changed is the engine's to refuse."""
+    from drctl.cli.azure_setup import connect, uses_azure
+    from drctl.playbook.load import check_file
+
+    found = check_file(playbook)
+    if found.loaded is None or not uses_azure(found.loaded):
+        return None
+    return connect(found.loaded)
+
+
 def resume(  # noqa: PLR0917 - Typer reads the options from the signature
     run: str = typer.Argument(..., metavar="RUN", help="The run id (a unique prefix will do)."),
     yes: bool = typer.Option(False, "--yes", help="Approve approval gates as the operator running drctl."),
@@ -301,7 +312,7 @@ def resume(  # noqa: PLR0917 - Typer reads the options from the signature
         skip=dict.fromkeys(skip, reason or ""),
         abort_reason=reason if abort else None,
     )
-    host, close = _host(console, seed.view)
+    host, close = _host(console, seed.view, _azure_for(Path(started.playbook_path)))
     try:
         result = resume_run(request, host)
     finally:

@@ -123,6 +123,12 @@ def run_replica_check(p: ReplicaCheckParams, ctx: StepContext) -> Outcome:
         elif link.state != "CATCH_UP":
             waiting.append(f"{tgt.server}/{db} link is {link.state}, not CATCH_UP")
     exposures = measure_exposure(ctx, evidence_sources(p.rpo_evidence, scope))
+    # links stop catching up when the primary is lost: expected in an outage, and what the RPO gate is for
+    source_lost = any(e.source == "app" and e.upper_bound for e in exposures)
+    if waiting and source_lost:
+        ctx.record("replication.suspended", {"links": links, "because": "the source region does not answer"})
+        ctx.progress("links are not catching up and the source does not answer: a forced failover will need the gate")
+        waiting = []
     limit = (p.max_exposure or scope.playbook.objectives.rpo).total_seconds()
     leading = worst(exposures)
     facts: dict[str, Any] = {
@@ -140,9 +146,11 @@ def run_replica_check(p: ReplicaCheckParams, ctx: StepContext) -> Outcome:
     if over and p.enforce_rpo:
         raise ActionError(f"{_exposure_text(exposures)} is over {format_duration(limit)}")
     verdict = "OVER" if over else "within"
+    catching_up = sum(1 for state in links.values() if state == "CATCH_UP")
     summary = (
-        f"{group}: {src.server} Primary, {len(links)}/{len(tgt.databases)} links CATCH_UP; "
-        f"{_exposure_text(exposures)}, {verdict} {format_duration(limit)}"
+        f"{group}: {src.server} Primary, {catching_up}/{len(tgt.databases)} links CATCH_UP"
+        + (" (source lost)" if source_lost else "")
+        + f"; {_exposure_text(exposures)}, {verdict} {format_duration(limit)}"
     )
     return Outcome(summary, facts=facts)
 
@@ -193,6 +201,27 @@ def _gate(p: FailoverParams, ctx: StepContext) -> tuple[bool, dict[str, Any]]:
     return approval.approved, decision
 
 
+def _source_answers(ctx: StepContext) -> bool | None:
+    """Does the source region's app or replication endpoint answer? None when the playbook gives neither."""
+    from drctl.net.http import Client, HttpError
+
+    source = ctx.scope.source
+    urls = [u for u in (source.replication_url, source.health_url) if u]
+    if not urls:
+        return None
+    client = Client(timeout=5.0)
+    try:
+        for url in urls:
+            try:
+                client.request("GET", url)
+            except HttpError:
+                continue
+            return True
+    finally:
+        client.close()
+    return False
+
+
 def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
     from drctl.actions.azure_bridge import AzureFailure, arm
     from drctl.azure import sql as azure_sql
@@ -225,7 +254,16 @@ def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
                 used = "planned"
             except (AzureFailure, TransientError) as exc:
                 planned_error = str(exc)
-                ctx.record("sql.planned_failed", {"failover_group": group, "error": planned_error})
+                answers = _source_answers(ctx)
+                ctx.record(
+                    "sql.planned_failed", {"failover_group": group, "error": planned_error, "source_answers": answers}
+                )
+                if answers is not False:
+                    # forcing is for a lost primary; a primary that answers gets another planned attempt
+                    raise TransientError(
+                        f"planned failover of {group} failed while the source may still answer: not forcing "
+                        f"({planned_error})"
+                    ) from None
         if mode == "forced" or planned_error is not None:
             passed, gate = _gate(p, ctx)
             if not passed:

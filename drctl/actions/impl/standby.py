@@ -13,18 +13,21 @@ SETTLE_POLL = 1.0
 
 
 def run_start(p: StartWebAppsParams, ctx: StepContext) -> Outcome:
-    from drctl.actions.azure_bridge import arm
+    from drctl.actions.azure_bridge import arm, in_parallel
     from drctl.azure import standby
 
     group = p.resource_group or ctx.scope.target.resource_group
     apps = _apps(p, ctx.scope)
-    started: list[str] = []
-    for app in apps:
+
+    def start(app: str) -> bool:
         if arm(ctx, f"read web app {app}", standby.web_app_state, group, app) == "Running":
-            continue
+            return False
         ctx.progress(f"starting web app {app}")
         arm(ctx, f"start web app {app}", standby.start_web_app, group, app)
-        started.append(app)
+        return True
+
+    # in parallel: each start takes its own time in Azure, and the RTO should pay for the slowest only
+    started = [app for app, did in zip(apps, in_parallel(apps, start), strict=True) if did]
     pending = list(apps)
     while pending:
         pending = [a for a in pending if arm(ctx, f"read web app {a}", standby.web_app_state, group, a) != "Running"]
