@@ -1,3 +1,3 @@
-from drctl.cli.main import main
+from drctl.cli.main import run
 
-main()
+run()

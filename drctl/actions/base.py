@@ -98,6 +98,8 @@ class ActionSpec(Generic[P]):
     #: the run-time implementation as "module:attribute" (an ``actions.runtime.Implementation``, or a function
     #: returning one), imported only when a run starts; None while the action cannot run yet
     implementation: str | None = None
+    #: runs call Azure: the run gets Azure clients and checks its credentials before any step
+    needs_azure: bool = False
     #: a per-step answer to "does this change the estate?" when the parameters decide it; ``mutating`` otherwise
     mutates: Callable[[P], bool] | None = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -22,8 +23,18 @@ class DnsSwapParams(Params):
     verify_timeout: Duration = timedelta(minutes=2)
 
 
-def swap_records(p: DnsSwapParams, scope: Scope) -> list[tuple[str, str, str, int]]:
-    """(fqdn, type, target value, ttl) of each record the step moves."""
+@dataclass(frozen=True)
+class Move:
+    name: str
+    fqdn: str
+    type: str
+    source_value: str | None
+    value: str
+    ttl: int
+
+
+def swap_records(p: DnsSwapParams, scope: Scope) -> list[Move]:
+    """Each record the step moves, with the value it leaves and the value it takes."""
     dns = scope.playbook.dns
     if dns is None:
         return []
@@ -32,16 +43,24 @@ def swap_records(p: DnsSwapParams, scope: Scope) -> list[tuple[str, str, str, in
     for record in dns.records:
         if wanted is not None and record.name not in wanted:
             continue
-        value = scope.target.dns.get(record.name, "?")
         fqdn = dns.zone if record.name == "@" else f"{record.name}.{dns.zone}"
-        moves.append((fqdn, record.type.value, value, p.ttl or record.ttl or dns.ttl))
+        moves.append(
+            Move(
+                record.name,
+                fqdn,
+                record.type.value,
+                scope.source.dns.get(record.name),
+                scope.target.dns.get(record.name, "?"),
+                p.ttl or record.ttl or dns.ttl,
+            )
+        )
     return moves
 
 
 def _describe(p: DnsSwapParams, scope: Scope) -> list[str]:
     lines = [
-        f"DNS {fqdn} {kind} -> {value}, TTL {ttl} (If-Match on the current ETag)"
-        for fqdn, kind, value, ttl in swap_records(p, scope)
+        f"DNS {m.fqdn} {m.type} -> {m.value}, TTL {m.ttl} (If-Match on the current ETag)"
+        for m in swap_records(p, scope)
     ]
     if p.verify and lines:
         lines.append("verify at the zone's authoritative name servers; report when clients switch (change + old TTL)")
@@ -74,4 +93,6 @@ DNS_SWAP = ActionSpec(
     describe=_describe,
     check=_check,
     safety=_safety,
+    needs_azure=True,
+    implementation="drctl.actions.impl.dns:SWAP_IMPLEMENTATION",
 )

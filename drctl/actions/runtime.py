@@ -148,6 +148,11 @@ class StepContext(Protocol):
 
     def now(self) -> datetime: ...
 
+    def run_facts(self) -> Mapping[str, str]:
+        """The run as messages speak of it: ``playbook``, ``mode``, ``elapsed``, ``rto_remaining``, ``projected``,
+        ``steps_done``, ``rpo_exposure``... (the notify placeholders), each already formatted."""
+        ...
+
     def record(self, kind: str, data: Mapping[str, Any]) -> None:
         """Journal a fact durably before returning (e.g. ``rpo.exposure`` with ``{"seconds": 42}``)."""
         ...
@@ -165,8 +170,13 @@ class StepContext(Protocol):
         stops the wait with ``Interrupted`` (only for waits that change nothing, so re-running them is safe)."""
         ...
 
-    def request_approval(self, prompt: str, *, require_reason: bool = False, approvers: Sequence[str] = ()) -> Approval:
-        """Wait for an operator's answer (prompt, ``drctl approve``, ``--yes``) until the step's timeout."""
+    def request_approval(
+        self, prompt: str, *, require_reason: bool = False, approvers: Sequence[str] = (), topic: str = "gate"
+    ) -> Approval:
+        """Wait for an operator's answer (prompt, ``drctl approve``, ``--yes``) until the step's timeout.
+
+        ``topic="data-loss"`` (accepting a forced failover's data loss) is never answered by ``--yes``: only a
+        person, or ``--accept-data-loss "reason"`` given when the run started."""
         ...
 
     def prior_approval(self) -> Approval | None:

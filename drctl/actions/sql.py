@@ -123,6 +123,8 @@ REPLICA_CHECK = ActionSpec(
     default_budget=timedelta(seconds=30),
     describe=_describe_replica,
     check=_check_replica,
+    needs_azure=True,
+    implementation="drctl.actions.impl.sql:REPLICA_IMPLEMENTATION",
 )
 
 FAILOVER = ActionSpec(
@@ -135,4 +137,6 @@ FAILOVER = ActionSpec(
     describe=_describe_failover,
     check=_check_failover,
     safety=_promotes,
+    needs_azure=True,
+    implementation="drctl.actions.impl.sql:FAILOVER_IMPLEMENTATION",
 )

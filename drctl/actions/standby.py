@@ -111,6 +111,8 @@ START_WEB_APPS = ActionSpec(
     default_budget=timedelta(minutes=2),
     describe=_describe_start,
     check=_check_start,
+    needs_azure=True,
+    implementation="drctl.actions.impl.standby:START_IMPLEMENTATION",
 )
 
 SCALE = ActionSpec(
@@ -122,6 +124,8 @@ SCALE = ActionSpec(
     default_budget=timedelta(minutes=5),
     describe=_describe_scale,
     check=_check_scale,
+    needs_azure=True,
+    implementation="drctl.actions.impl.standby:SCALE_IMPLEMENTATION",
 )
 
 PATCH = ActionSpec(
@@ -132,4 +136,6 @@ PATCH = ActionSpec(
     default_timeout=timedelta(minutes=10),
     default_budget=timedelta(minutes=1),
     describe=_describe_patch,
+    needs_azure=True,
+    implementation="drctl.actions.impl.standby:PATCH_IMPLEMENTATION",
 )

@@ -65,6 +65,8 @@ STORAGE_CHECK = ActionSpec(
     default_budget=timedelta(seconds=15),
     describe=_describe_check,
     check=_check,
+    needs_azure=True,
+    implementation="drctl.actions.impl.storage:CHECK_IMPLEMENTATION",
 )
 
 STORAGE_FAILOVER = ActionSpec(
@@ -76,4 +78,6 @@ STORAGE_FAILOVER = ActionSpec(
     default_budget=timedelta(minutes=15),
     describe=_describe_failover,
     check=_check,
+    needs_azure=True,
+    implementation="drctl.actions.impl.storage:FAILOVER_IMPLEMENTATION",
 )

@@ -11,11 +11,20 @@ FailoverKind = Literal["planned", "forced", "planned-then-forced"]
 
 
 def prop(model: Any, name: str) -> Any:
-    """A property of an SDK model, whether the SDK nests it under ``properties`` or flattens it."""
+    """A property of an SDK model, whether the SDK nests it under ``properties`` or flattens it; the SDK's enums
+    come back as their wire value ("Online", not "DatabaseStatus.ONLINE")."""
     properties = getattr(model, "properties", None)
     if properties is not None and getattr(properties, name, None) is not None:
-        return getattr(properties, name)
-    return getattr(model, name, None)
+        value = getattr(properties, name)
+    else:
+        value = getattr(model, name, None)
+    return wire(value)
+
+
+def wire(value: Any) -> Any:
+    from enum import Enum
+
+    return value.value if isinstance(value, Enum) else value
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,9 @@ def _server_name(resource_id: str) -> str:
 
 
 def _state(raw: Any, server: str) -> FailoverGroupState:
-    partners = tuple((_server_name(str(p.id)), str(p.replication_role)) for p in (prop(raw, "partner_servers") or []))
+    partners = tuple(
+        (_server_name(str(p.id)), str(wire(p.replication_role))) for p in (prop(raw, "partner_servers") or [])
+    )
     databases = tuple(str(d).rstrip("/").split("/")[-1] for d in (prop(raw, "databases") or []))
     return FailoverGroupState(
         name=str(raw.name),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from drctl.azure.clients import AzureClients
-from drctl.azure.sql import prop
+from drctl.azure.sql import prop, wire
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def geo_replication(clients: AzureClients, resource_group: str, account: str) ->
         account=account,
         primary_location=prop(found, "primary_location"),
         secondary_location=prop(found, "secondary_location"),
-        status=getattr(stats, "status", None),
+        status=wire(getattr(stats, "status", None)),
         last_sync_time=getattr(stats, "last_sync_time", None),
         can_failover=getattr(stats, "can_failover", None),
     )

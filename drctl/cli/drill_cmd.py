@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from drctl.cli.run_cmd import OUTPUT_HELP, STATE_DIR_HELP, Output, _console, _finish, _host
+from drctl.cli.run_cmd import OUTPUT_HELP, STATE_DIR_HELP, Output, SandboxChoice, _console, run_playbook
 from drctl.errors import UsageError
 from drctl.playbook.enums import Mode
 
@@ -26,6 +26,15 @@ def drill(  # noqa: PLR0917 - Typer reads the options from the signature
     output: Output = typer.Option(Output.TEXT, "--output", help=OUTPUT_HELP),
     state_dir: Path | None = typer.Option(None, "--state-dir", help=STATE_DIR_HELP),
     concurrency: int = typer.Option(8, "--concurrency", min=1, max=256, help="Most steps running at once."),
+    sandbox: bool = typer.Option(
+        False, "--sandbox", help="Drill against a local sandbox Azure seeded from the playbook (a rehearsal)."
+    ),
+    sandbox_fault: list[str] = typer.Option(
+        [],
+        "--sandbox-fault",
+        metavar="RULE",
+        help="A sandbox fault, e.g. kind=latency,op=sql.failover,seconds=3 (repeatable; docs/sandbox.md).",
+    ),
 ) -> None:
     """Drill: fail over (planned, never forced), hold on the target probing its health, then fail back.
 
@@ -36,27 +45,20 @@ def drill(  # noqa: PLR0917 - Typer reads the options from the signature
     Exit codes: 0 passed, 1 a step or the hold failed, 2 outside a window, 3 invalid (or a step could force),
     4 objective breached, 5 aborted, 6 locked, 7 journal, 10 paused.
     """
-    from drctl.engine.paths import resolve_state_dir
-    from drctl.engine.session import DrillRequest, RunOptions, RunRequest, start_run
+    from drctl.engine.session import DrillRequest
 
     if outside_window and not (reason or "").strip():
         raise UsageError('--outside-window needs --reason "...": it is journaled with the drill')
     if reason is not None and not outside_window:
         raise UsageError("--reason goes with --outside-window")
-    console = _console(output, yes, state_dir, concurrency)
-    options = RunOptions(state_dir=resolve_state_dir(state_dir), yes=yes, concurrency=concurrency, output=output.value)
-    request = RunRequest(
-        playbook=playbook,
-        mode=Mode.DRILL,
-        options=options,
+    run_playbook(
+        playbook,
+        Mode.DRILL,
+        _console(output, yes, state_dir, concurrency),
+        None,  # T0 is the drill's start
+        SandboxChoice(enabled=sandbox, faults=tuple(sandbox_fault)),
         drill=DrillRequest(outside_window=outside_window, reason=reason),
     )
-    host, close = _host(console, None)
-    try:
-        result = start_run(request, host)
-    finally:
-        close()
-    _finish(result)
 
 
 def register(app: typer.Typer) -> None:

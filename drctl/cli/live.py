@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
+from drctl.cli.facts_view import describe_fact
 from drctl.durations import format_duration as fd
 from drctl.engine import events as ev
 from drctl.engine.journal import Record
@@ -65,7 +66,8 @@ def describe(event: ev.Event) -> str | None:  # noqa: PLR0912 - one line per eve
         case ev.Fact() if event.kind in ("drill.probe", "drill.hold"):
             return _hold_line(event)
         case ev.Fact():
-            return f"{event.step}: fact {event.kind} {event.data}"
+            text = describe_fact(event.kind, event.data)
+            return f"{event.step}: {text}" if text else None
         case ev.RepeatFinished():
             return f"{event.step}: repetition {event.repetition} {event.outcome.value}: {event.summary}"
         case ev.ApprovalRequested():
@@ -102,8 +104,12 @@ def describe(event: ev.Event) -> str | None:  # noqa: PLR0912 - one line per eve
         case ev.RunInterrupted():
             return "run interrupted (forced)"
         case ev.RunFinished():
-            rto = f", RTO achieved {fd(event.rto_achieved_seconds)}" if event.rto_achieved_seconds is not None else ""
-            return f"run {event.ending.value} (exit {event.exit_code}){rto}"
+            if event.service_restored and event.rto_achieved_seconds is not None:
+                rto = f", service restored at T+{fd(event.rto_achieved_seconds)} (RTO achieved)"
+            else:
+                rto = ", service not restored"
+            rpo = f", RPO exposure {fd(event.rpo_exposure_seconds)}" if event.rpo_exposure_seconds is not None else ""
+            return f"run {event.ending.value} (exit {event.exit_code}){rto}{rpo}"
     return None
 
 

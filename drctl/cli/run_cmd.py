@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from drctl.engine.journal import Listener
     from drctl.engine.replay import RunView
     from drctl.engine.runplan import RunPlan
-    from drctl.engine.session import Host, RunHandle, RunResult
+    from drctl.engine.session import DrillRequest, Host, RunHandle, RunResult
 
 
 class Output(StrEnum):
@@ -50,6 +50,8 @@ class Console:
     state_dir: Path | None
     concurrency: int | None
     interactive: bool
+    #: ``--accept-data-loss REASON``: answers the forced-failover RPO gate in advance (``--yes`` never does)
+    accept_data_loss: str | None = None
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -64,12 +66,18 @@ def parse_time(text: str | None) -> datetime | None:
     return value
 
 
-def register_services(services: ServiceBag, plan: RunPlan) -> None:
-    """Per-run service factories, created lazily when a step first asks. The Azure client factory goes here."""
-    del services, plan
+def services_for(azure: Any) -> Callable[[ServiceBag, RunPlan], None]:
+    """Per-run service factories: the Azure clients, connected (and their credentials checked) before the run."""
+
+    def register(services: ServiceBag, plan: RunPlan) -> None:
+        del plan
+        if azure is not None:
+            services.register("azure", lambda: azure)
+
+    return register
 
 
-def _host(console: Console, seed: RunView | None) -> tuple[Host, Callable[[], None]]:
+def _host(console: Console, seed: RunView | None, azure: Any = None) -> tuple[Host, Callable[[], None]]:
     """The engine's host for this terminal: operator, views, signals; and a function that closes the view."""
     from drctl.cli.live import JsonLines, LiveTable, PlainLines
     from drctl.cli.prompts import InterruptCount, TerminalOperator
@@ -95,7 +103,7 @@ def _host(console: Console, seed: RunView | None) -> tuple[Host, Callable[[], No
     def on_ready(handle: RunHandle) -> None:
         _install_signals(handle, interrupts)
 
-    host = Host(operator=operator, listeners=listeners, register_services=register_services, on_ready=on_ready)
+    host = Host(operator=operator, listeners=listeners, register_services=services_for(azure), on_ready=on_ready)
     return host, close
 
 
@@ -149,19 +157,72 @@ def _console(output: Output, yes: bool, state_dir: Path | None, concurrency: int
     return Console(output=output, yes=yes, state_dir=state_dir, concurrency=concurrency, interactive=sys.stdin.isatty())
 
 
-def run_playbook(playbook: Path, mode: Mode, console: Console, declared_at: datetime | None) -> None:
-    from drctl.engine.paths import resolve_state_dir
-    from drctl.engine.session import RunOptions, RunRequest, start_run
+@dataclass(frozen=True, kw_only=True)
+class SandboxChoice:
+    """``--sandbox``: run against an embedded sandbox seeded from the playbook, with these faults."""
 
+    enabled: bool = False
+    faults: tuple[str, ...] = ()
+
+
+def run_playbook(
+    playbook: Path,
+    mode: Mode,
+    console: Console,
+    declared_at: datetime | None,
+    sandbox: SandboxChoice = SandboxChoice(),
+    *,
+    drill: DrillRequest | None = None,
+) -> None:
+    from contextlib import nullcontext
+
+    from drctl.cli.azure_setup import sandbox_environment, sandbox_summary
+    from drctl.engine.paths import resolve_state_dir
+
+    state_dir = resolve_state_dir(console.state_dir)
+    if sandbox.faults and not sandbox.enabled:
+        raise UsageError("--sandbox-fault needs --sandbox")
+    embedded = (
+        sandbox_environment(playbook, list(sandbox.faults), state_dir / "sandbox" / f"run-{os.getpid()}")
+        if sandbox.enabled
+        else nullcontext()
+    )
+    with embedded as running:
+        try:
+            _start(playbook, mode, console, declared_at, state_dir, sandbox=sandbox.enabled, drill=drill)
+        finally:
+            if running is not None:
+                print(sandbox_summary(running), file=sys.stderr)
+
+
+def _start(
+    playbook: Path,
+    mode: Mode,
+    console: Console,
+    declared_at: datetime | None,
+    state_dir: Path,
+    *,
+    sandbox: bool,
+    drill: DrillRequest | None = None,
+) -> None:
+    from drctl.cli.azure_setup import connect, uses_azure
+    from drctl.engine.session import RunOptions, RunRequest, start_run
+    from drctl.playbook.load import load_playbook
+
+    loaded = load_playbook(playbook)
+    azure = connect(loaded) if uses_azure(loaded) else None
     options = RunOptions(
-        state_dir=resolve_state_dir(console.state_dir),
+        state_dir=state_dir,
         yes=console.yes,
         concurrency=console.concurrency or 8,
         output=console.output.value,
+        sandbox=sandbox,
+        accept_data_loss=console.accept_data_loss,
     )
-    host, close = _host(console, None)
+    host, close = _host(console, None, azure)
     try:
-        result = start_run(RunRequest(playbook=playbook, mode=mode, options=options, declared_at=declared_at), host)
+        request = RunRequest(playbook=playbook, mode=mode, options=options, declared_at=declared_at, drill=drill)
+        result = start_run(request, host)
     finally:
         close()
     _finish(result)
@@ -177,10 +238,46 @@ def _run_command(mode: Mode) -> Callable[..., None]:
         output: Output = typer.Option(Output.TEXT, "--output", help=OUTPUT_HELP),
         state_dir: Path | None = typer.Option(None, "--state-dir", help=STATE_DIR_HELP),
         concurrency: int = typer.Option(8, "--concurrency", min=1, max=256, help="Most steps running at once."),
+        sandbox: bool = typer.Option(
+            False, "--sandbox", help="Run against a local sandbox Azure seeded from the playbook (a rehearsal)."
+        ),
+        sandbox_fault: list[str] = typer.Option(
+            [],
+            "--sandbox-fault",
+            metavar="RULE",
+            help="A sandbox fault, e.g. kind=region_outage,region=au-east (repeatable; docs/sandbox.md).",
+        ),
+        accept_data_loss: str | None = typer.Option(
+            None,
+            "--accept-data-loss",
+            metavar="REASON",
+            help="Accept in advance the data loss of a forced failover above the RPO gate, with this reason "
+            "(journaled). --yes never accepts data loss.",
+        ),
     ) -> None:
-        run_playbook(playbook, mode, _console(output, yes, state_dir, concurrency), parse_time(declared_at))
+        if accept_data_loss is not None and not accept_data_loss.strip():
+            raise UsageError("--accept-data-loss needs a reason: it is journaled as the approval")
+        console = _console(output, yes, state_dir, concurrency)
+        run_playbook(
+            playbook,
+            mode,
+            replace(console, accept_data_loss=accept_data_loss),
+            parse_time(declared_at),
+            SandboxChoice(enabled=sandbox, faults=tuple(sandbox_fault)),
+        )
 
     return command
+
+
+def _azure_for(playbook: Path) -> Any:
+    """The Azure clients a resumed run needs, connected now; a playbook that changed is the engine's to refuse."""
+    from drctl.cli.azure_setup import connect, uses_azure
+    from drctl.playbook.load import check_file
+
+    found = check_file(playbook)
+    if found.loaded is None or not uses_azure(found.loaded):
+        return None
+    return connect(found.loaded)
 
 
 def resume(  # noqa: PLR0917 - Typer reads the options from the signature
@@ -229,7 +326,7 @@ def resume(  # noqa: PLR0917 - Typer reads the options from the signature
         skip=dict.fromkeys(skip, reason or ""),
         abort_reason=reason if abort else None,
     )
-    host, close = _host(console, seed.view)
+    host, close = _host(console, seed.view, _azure_for(Path(started.playbook_path)))
     try:
         result = resume_run(request, host)
     finally:

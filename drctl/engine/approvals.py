@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from drctl.engine.context import EngineStepContext
 
 ANSWER_SUFFIX = ".json"
+#: approval topics: "gate" (gate.approval and most action questions), which ``--yes`` answers; "data-loss"
+#: (accepting a forced failover's data loss, safety rule 2), which only a person or ``--accept-data-loss`` answers
+GATE = "gate"
+DATA_LOSS = "data-loss"
 
 
 def answer_path(directory: Path, request_id: str) -> Path:
@@ -98,6 +102,7 @@ class ApprovalDesk:
         poll_seconds: float = 0.5,
         granted: Mapping[str, Approval] | None = None,
         requested: Mapping[str, int] | None = None,
+        standing: Mapping[str, ApprovalAnswer] | None = None,
     ) -> None:
         self._run_id = run_id
         self.directory = directory
@@ -108,6 +113,8 @@ class ApprovalDesk:
         self._poll = poll_seconds
         self._granted = dict(granted or {})
         self._count = dict(requested or {})
+        #: answers given on the command line for a topic (``--accept-data-loss`` answers "data-loss")
+        self._standing = dict(standing or {})
         self._lock = threading.Lock()
 
     def prior(self, step_id: str) -> Approval | None:
@@ -115,7 +122,13 @@ class ApprovalDesk:
             return self._granted.get(step_id)
 
     def request(
-        self, ctx: EngineStepContext, *, prompt: str, require_reason: bool, approvers: Sequence[str]
+        self,
+        ctx: EngineStepContext,
+        *,
+        prompt: str,
+        require_reason: bool,
+        approvers: Sequence[str],
+        topic: str = GATE,
     ) -> Approval:
         step = ctx.step_id
         with self._lock:
@@ -137,8 +150,10 @@ class ApprovalDesk:
         settled = threading.Event()
         asking: Future[ApprovalAnswer | None] | None = None
         candidates: list[ApprovalAnswer] = []
-        if self._auto_yes is not None:
+        if self._auto_yes is not None and topic == GATE:
             candidates.append(ApprovalAnswer(True, self._auto_yes, "approved with --yes", via="yes"))
+        if topic in self._standing:
+            candidates.append(self._standing[topic])
         if self._asker.operator.interactive:
             asking = self._asker.submit(lambda: self._asker.operator.approve(question, settled))
         try:

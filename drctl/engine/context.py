@@ -119,6 +119,8 @@ class RunScope:
     approvals: ApprovalDesk
     #: the runner's reaction to a fact (objective events); called after the fact is journaled
     on_fact: Callable[[str, str, Mapping[str, Any]], None]
+    #: a snapshot of the run for messages: elapsed against the RTO, projection, steps done, RPO exposure
+    facts: Callable[[], Mapping[str, str]] = dict
 
 
 class EngineStepContext:
@@ -202,8 +204,16 @@ class EngineStepContext:
         if seconds >= remaining:
             raise TimedOut()
 
-    def request_approval(self, prompt: str, *, require_reason: bool = False, approvers: Sequence[str] = ()) -> Approval:
-        return self._run.approvals.request(self, prompt=prompt, require_reason=require_reason, approvers=approvers)
+    def run_facts(self) -> Mapping[str, str]:
+        # the step's own direction: a drill's failback steps speak of target -> source
+        return {**self._run.facts(), "source": self.scope.source_name, "target": self.scope.target_name}
+
+    def request_approval(
+        self, prompt: str, *, require_reason: bool = False, approvers: Sequence[str] = (), topic: str = "gate"
+    ) -> Approval:
+        return self._run.approvals.request(
+            self, prompt=prompt, require_reason=require_reason, approvers=approvers, topic=topic
+        )
 
     def prior_approval(self) -> Approval | None:
         return self._run.approvals.prior(self._step_id)

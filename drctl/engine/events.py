@@ -249,6 +249,8 @@ class RunFinished(Event):
     rto_achieved_seconds: float | None = None
     rpo_exposure_seconds: float | None = None
     breached: tuple[str, ...] = ()
+    #: an action recorded ``service.restored``: ``rto_achieved_seconds`` measures a real restoration
+    service_restored: bool = False
 
 
 # --- steps ---------------------------------------------------------------------------------------------------

@@ -146,7 +146,9 @@ class Journal:
                 with self._lock:
                     batch = self._pending
                     if self._kill_after is not None:  # the kill tests stop exactly after their line
-                        batch = [item for item in batch if item[0] <= max(self._kill_after, seq)]
+                        # even when a later line's writer gets here first: write up to the kill line only
+                        limit = self._kill_after if self._durable < self._kill_after else seq
+                        batch = [item for item in batch if item[0] <= limit]
                     self._pending = self._pending[len(batch) :]
                 self._write_durably(batch)
         finally:

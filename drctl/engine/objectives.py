@@ -69,6 +69,8 @@ class ObjectiveTracker:
         #: counts, and without one the clock stops when the last of them finishes, not at the end of the run
         self._phased = phased
         self._rto_ids = frozenset(n.id for n in nodes)
+        #: a drill without a ``service.restored`` fact: when its failover phase's last step finished
+        self.phase_ended_at: float | None = None
         self._emitted = set(already)
         self._lock = threading.Lock()
         self.restored_at = restored_at
@@ -90,8 +92,8 @@ class ObjectiveTracker:
     def step_finished(self, step_id: str, now: datetime) -> None:
         with self._lock:
             self.finished[step_id] = self.since_t0(now)
-            if self._phased and self.restored_at is None and self._rto_ids <= self.finished.keys():
-                self.restored_at = max(self.finished[i] for i in self._rto_ids)
+            if self._phased and self.phase_ended_at is None and self._rto_ids <= self.finished.keys():
+                self.phase_ended_at = max(self.finished[i] for i in self._rto_ids)
 
     def step_pending(self, step_id: str) -> None:
         with self._lock:
@@ -125,9 +127,14 @@ class ObjectiveTracker:
                         rto_seconds=self.rto,
                     )
                 )
-        if self.restored_at is None and elapsed > self.rto:
+        if self.stopped_at is None and elapsed > self.rto:
             out += self._once(ev.RtoBreached(at=now, elapsed_seconds=elapsed, rto_seconds=self.rto))
         return out
+
+    @property
+    def stopped_at(self) -> float | None:
+        """When the RTO clock stopped (seconds since T0): the service restored, or a drill's failover phase done."""
+        return self.restored_at if self.restored_at is not None else self.phase_ended_at
 
     def fact(self, step_id: str, kind: str, data: Mapping[str, Any], now: datetime) -> list[ev.Event]:
         """Read the fact kinds the engine understands (docs/engine.md); return the events they cause."""
@@ -146,7 +153,8 @@ class ObjectiveTracker:
         return []
 
     def rto_achieved(self, end: datetime) -> float:
-        return self.restored_at if self.restored_at is not None else self.since_t0(end)
+        stopped = self.stopped_at
+        return stopped if stopped is not None else self.since_t0(end)
 
     def final(self, end: datetime) -> list[ev.Event]:
         """At the end of a run: an RTO breach not yet reported (the run ended past the RTO)."""

@@ -163,7 +163,7 @@ class Runner:
         for sr in [*self.running.values(), *self.repeating.values()]:
             timers.append(sr.deadline - now if sr.cancelled_at is None else 0.25)
         timers += [due - now for sid, due in self.due.items() if sid not in self.repeating]
-        if ev.RtoBreached.type not in self.tracker.breached and self.tracker.restored_at is None:
+        if ev.RtoBreached.type not in self.tracker.breached and self.tracker.stopped_at is None:
             timers.append((self.tracker.t0 - clock.now()).total_seconds() + self.tracker.rto)
         try:
             message = self._queue.get(timeout=clock.idle_wait(max(0.0, min(timers))))
@@ -390,6 +390,7 @@ class Runner:
             rto_achieved_seconds=self.tracker.rto_achieved(now),
             rpo_exposure_seconds=self.tracker.rpo_exposure,
             breached=breached,
+            service_restored=self.tracker.restored_at is not None,
         )
         self._emit(event)
         return RunOutcome(ending, codes[ending], finished=event)

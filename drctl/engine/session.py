@@ -23,14 +23,14 @@ from pathlib import Path
 
 from drctl import __version__
 from drctl.engine import events as ev
-from drctl.engine.approvals import ApprovalDesk
+from drctl.engine.approvals import DATA_LOSS, ApprovalDesk
 from drctl.engine.clock import Clock, SystemClock
 from drctl.engine.context import RunScope, ServiceBag
 from drctl.engine.identity import current as current_identity
 from drctl.engine.journal import Journal, Listener, Recorder
 from drctl.engine.lock import RunLock
 from drctl.engine.objectives import ObjectiveTracker
-from drctl.engine.operator import Operator, SerialAsker, Unattended
+from drctl.engine.operator import ApprovalAnswer, Operator, SerialAsker, Unattended
 from drctl.engine.paths import StateDir, new_run_id
 from drctl.engine.replay import RunView
 from drctl.engine.runner import Runner, RunOutcome, StartState
@@ -47,10 +47,20 @@ class RunOptions:
     concurrency: int = 8
     #: how the CLI shows the run (recorded in the journal's options)
     output: str = "text"
+    #: the run drives an embedded sandbox, not Azure (a rehearsal: the journal says so)
+    sandbox: bool = False
+    #: ``--accept-data-loss REASON``: the operator accepts, in advance, a forced failover's data loss
+    accept_data_loss: str | None = None
 
     def journaled(self) -> dict[str, object]:
         """The options as ``run.started`` and ``run.resumed`` record them."""
-        return {"concurrency": self.concurrency, "yes": self.yes, "output": self.output}
+        return {
+            "concurrency": self.concurrency,
+            "yes": self.yes,
+            "output": self.output,
+            "sandbox": self.sandbox,
+            "accept_data_loss": self.accept_data_loss,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -258,6 +268,11 @@ def execute_plan(
         clock=clock,
         asker=asker,
         auto_yes=current_identity() if opts.yes else None,
+        standing=(
+            {DATA_LOSS: ApprovalAnswer(True, current_identity(), opts.accept_data_loss, via="flag")}
+            if opts.accept_data_loss
+            else None
+        ),
         poll_seconds=host.approval_poll_seconds,
         granted=view.granted if view else None,
         requested=view.requests_per_step if view else None,
@@ -267,6 +282,29 @@ def execute_plan(
         """Objective events a fact causes (an RPO breach), journaled right after the fact."""
         for event in tracker.fact(step, kind, data, clock.now()):
             recorder.emit(event)
+
+    def run_facts() -> dict[str, str]:
+        from drctl.durations import format_duration
+
+        now = clock.now()
+        elapsed = tracker.since_t0(now)
+        exposure = tracker.rpo_exposure
+        return {
+            "playbook": pb.name,
+            "mode": plan.mode.value,
+            "source": plan.scope.source_name,
+            "target": plan.scope.target_name,
+            "run_id": run_id,
+            "operator": current_identity().os_user,
+            "status": "running",
+            "elapsed": format_duration(elapsed),
+            "rto": format_duration(rto),
+            "rto_remaining": format_duration(rto - elapsed),
+            "projected": f"T+{format_duration(tracker.projection(now))}",
+            "rpo": format_duration(pb.objectives.rpo),
+            "rpo_exposure": format_duration(exposure) if exposure is not None else "not measured yet",
+            "steps_done": f"{len(tracker.finished)}/{len(plan.steps)}",
+        }
 
     scope = RunScope(
         run_id=run_id,
@@ -280,6 +318,7 @@ def execute_plan(
         services=services,
         approvals=desk,
         on_fact=on_fact,
+        facts=run_facts,
     )
     runner = Runner(
         plan=plan,

@@ -103,7 +103,7 @@ class Sandbox:
         cls,
         estate: Estate | str | Path | None = None,
         *,
-        faults: Sequence[FaultRule] | str | Path | None = None,
+        faults: Sequence[FaultRule | dict[str, Any]] | str | Path | None = None,
         workdir: str | Path | None = None,
         port_base: int | None = None,
         host: str = "127.0.0.1",
@@ -374,7 +374,8 @@ class Sandbox:
         self._run_on_loop(self.reset_world())
 
 
-def load_faults(faults: Sequence[FaultRule] | str | Path | None) -> list[FaultRule]:
+def load_faults(faults: Sequence[FaultRule | dict[str, Any]] | str | Path | None) -> list[FaultRule]:
+    """Fault rules from a file, from rule objects, or from plain dicts (validated like a faults file)."""
     if faults is None:
         return []
     if isinstance(faults, str | Path):
@@ -388,4 +389,7 @@ def load_faults(faults: Sequence[FaultRule] | str | Path | None) -> list[FaultRu
         except yaml.YAMLError as exc:
             raise SandboxError(f"{path}: not valid YAML: {exc}") from None
         return parse_faults(data, source=str(path))
-    return list(faults)
+    rules = list(faults)
+    if any(isinstance(rule, dict) for rule in rules):
+        return parse_faults([r if isinstance(r, dict) else r.model_dump(mode="json") for r in rules], source="faults")
+    return [r for r in rules if not isinstance(r, dict)]

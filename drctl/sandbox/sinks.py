@@ -100,6 +100,10 @@ class SmtpSink:
             self._server = None
 
     def _protocol(self) -> SMTP:
+        import logging
+
+        # aiosmtpd logs a deprecation of its own Session.login_data on every AUTH, into the operator's terminal
+        logging.getLogger("mail.log").setLevel(logging.ERROR)
         return SMTP(
             self,
             hostname="smtp.sandbox.drctl",

@@ -50,8 +50,8 @@ CASES = [
     ),
     (
         "unresolved reference",
-        "${{ target.health_url }}\n      samples: 10",
-        "${{ target.helth_url }}\n      samples: 10",
+        "${{ target.health_url }}\n      samples: 5",
+        "${{ target.helth_url }}\n      samples: 5",
         "steps[11].with.url",
         "unresolved reference '${{ target.helth_url }}'",
     ),

@@ -1,0 +1,190 @@
+"""dns.swap at run time: If-Match writes, 412 handling, verification at the authoritative servers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from drctl.actions.dns import DnsSwapParams, Move, swap_records
+from drctl.actions.runtime import (
+    FACT_SERVICE_RESTORED,
+    ActionError,
+    Finding,
+    Implementation,
+    Outcome,
+    StepContext,
+    TransientError,
+)
+from drctl.azure.dns import RecordState
+
+#: how many times a record may change under us (412) before the step gives the decision back to the operator
+CONFLICT_ROUNDS = 3
+
+
+def _where(ctx: StepContext) -> tuple[str, str, str | None]:
+    dns = ctx.scope.playbook.dns
+    if dns is None:
+        raise ActionError("the playbook has no dns section")
+    subscription = ctx.secrets.expand(dns.subscription) if dns.subscription else None
+    return dns.resource_group, dns.zone, subscription
+
+
+def _read(ctx: StepContext, move: Move) -> RecordState:
+    from drctl.actions.azure_bridge import arm
+    from drctl.azure import dns as azure_dns
+
+    group, zone, subscription = _where(ctx)
+    return arm(
+        ctx,
+        f"read {move.fqdn} {move.type}",
+        azure_dns.get_record,
+        group,
+        zone,
+        move.name,
+        move.type,
+        subscription=subscription,
+    )
+
+
+def _move(ctx: StepContext, move: Move) -> dict[str, Any]:
+    from drctl.actions.azure_bridge import AzureFailure, arm
+    from drctl.azure import dns as azure_dns
+    from drctl.azure.errors import Kind
+
+    group, zone, subscription = _where(ctx)
+    for _ in range(CONFLICT_ROUNDS):
+        current = _read(ctx, move)
+        if current.values == (move.value,) and current.ttl == move.ttl:
+            return {"fqdn": move.fqdn, "type": move.type, "values": [move.value], "ttl": move.ttl, "already": True}
+        known = {move.value, move.source_value}
+        if current.values and not set(current.values) <= known:
+            raise ActionError(
+                f"{move.fqdn} {move.type} is {', '.join(current.values)}: neither the source's {move.source_value} nor "
+                f"the target's {move.value}. Someone else changed it; drctl does not overwrite it. Check who did, "
+                "then resume (or skip this step with a reason)."
+            )
+        try:
+            arm(
+                ctx,
+                f"set {move.fqdn} {move.type} -> {move.value}",
+                azure_dns.set_record,
+                group,
+                zone,
+                move.name,
+                move.type,
+                values=(move.value,),
+                ttl=move.ttl,
+                if_match=current.etag,
+                subscription=subscription,
+            )
+        except AzureFailure as exc:
+            if exc.found.kind is not Kind.PRECONDITION:
+                raise
+            ctx.record("dns.conflict", {"fqdn": move.fqdn, "type": move.type, "etag": current.etag})
+            ctx.progress(f"{move.fqdn} changed while we wrote it (412): reading it again")
+            continue
+        changed_at = ctx.now()
+        previous_ttl = current.ttl or 0
+        fact = {
+            "fqdn": move.fqdn,
+            "type": move.type,
+            "previous_values": list(current.values),
+            "previous_ttl": previous_ttl,
+            "values": [move.value],
+            "ttl": move.ttl,
+            "changed_at": changed_at.isoformat(),
+            # resolvers may serve the old answer until it expires: the real switch time for clients
+            "clients_switch_by": (changed_at + timedelta(seconds=previous_ttl)).isoformat(),
+        }
+        ctx.record("dns.changed", fact)
+        return fact
+    raise TransientError(f"{move.fqdn} kept changing while we wrote it ({CONFLICT_ROUNDS} times)")
+
+
+def _servers(ctx: StepContext) -> list[tuple[str, int]]:
+    from drctl.actions.azure_bridge import arm
+    from drctl.azure import dns as azure_dns
+    from drctl.net import dnsquery
+
+    chosen = dnsquery.override()
+    if chosen:
+        return chosen
+    group, zone, subscription = _where(ctx)
+    names = arm(ctx, f"read zone {zone}", azure_dns.name_servers, group, zone, subscription=subscription)
+    found = dnsquery.server_addresses(names)
+    if not found:
+        raise TransientError(f"cannot resolve the name servers of {zone}: {', '.join(names) or 'none listed'}")
+    return found
+
+
+def _verify(ctx: StepContext, p: DnsSwapParams, moves: list[Move]) -> dict[str, Any]:
+    from drctl.net import dnsquery
+
+    servers = _servers(ctx)
+    deadline = ctx.now() + p.verify_timeout
+    while True:
+        checks = [(f"{m.fqdn} @ {s[0]}:{s[1]}", m, dnsquery.query(m.fqdn, m.type, s)) for m in moves for s in servers]
+        wrong = [(key, a) for key, m, a in checks if a.values != (m.value,) or a.ttl != m.ttl]
+        if not wrong:
+            return {
+                "servers": [f"{s[0]}:{s[1]}" for s in servers],
+                "answers": {key: {"values": list(a.values), "ttl": a.ttl} for key, _, a in checks},
+                "verified_at": ctx.now().isoformat(),
+            }
+        if ctx.now() >= deadline:
+            key, answer = wrong[0]
+            seen = answer.error or f"{', '.join(answer.values) or 'nothing'} TTL {answer.ttl}"
+            raise TransientError(f"not yet visible at the authoritative servers: {key} answers {seen}")
+        ctx.sleep(0.5)
+
+
+def run_swap(p: DnsSwapParams, ctx: StepContext) -> Outcome:
+    moves = swap_records(p, ctx.scope)
+    changes = [_move(ctx, move) for move in moves]
+    facts: dict[str, Any] = {"records": changes}
+    if p.verify:
+        facts["verification"] = _verify(ctx, p, moves)
+        ctx.record("dns.verified", facts["verification"])
+    ctx.record(FACT_SERVICE_RESTORED, {"at": ctx.now().isoformat(), "by": "dns.swap"})
+    moved = [c for c in changes if not c.get("already")]
+    latest = max((c["clients_switch_by"] for c in moved), default=None)
+    summary = f"{len(moved)} records moved" + (
+        f", {len(changes) - len(moved)} already there" if len(moved) < len(changes) else ""
+    )
+    if p.verify:
+        summary += ", verified at the authoritative servers"
+    if latest:
+        summary += f"; clients switch by {latest[11:19]}"
+    return Outcome(summary, changed=bool(moved), facts=facts)
+
+
+def done_swap(p: DnsSwapParams, ctx: StepContext) -> bool:
+    return all((state := _read(ctx, m)).values == (m.value,) and state.ttl == m.ttl for m in swap_records(p, ctx.scope))
+
+
+def preflight_swap(p: DnsSwapParams, ctx: StepContext) -> list[Finding]:
+    from drctl.durations import format_duration
+
+    findings = []
+    for move in swap_records(p, ctx.scope):
+        state = _read(ctx, move)
+        current = f"{', '.join(state.values) or 'empty'} TTL {state.ttl}"
+        intended = f"{move.value} TTL {move.ttl}"
+        if state.ttl and state.ttl > move.ttl:
+            lead = format_duration(state.ttl)
+            findings.append(
+                Finding(
+                    f"DNS {move.fqdn} {move.type}",
+                    current,
+                    intended,
+                    "warning",
+                    f"clients may keep the old answer for up to {lead} after the swap: lower the TTL to {move.ttl} at "
+                    f"least {lead} before a planned failover",
+                )
+            )
+        else:
+            findings.append(Finding(f"DNS {move.fqdn} {move.type}", current, intended, "ok"))
+    return findings
+
+
+SWAP_IMPLEMENTATION = Implementation(run=run_swap, done=done_swap, preflight=preflight_swap)

@@ -1,0 +1,173 @@
+"""standby.* at run time: start web apps, scale scale sets, PATCH any resource, and verify."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drctl.actions.base import at_least
+from drctl.actions.runtime import ActionError, Finding, Implementation, Outcome, StepContext, TransientError
+from drctl.actions.standby import PatchParams, ScaleParams, StartWebAppsParams, _apps, scale_plan
+
+#: how often to re-read a resource while waiting for it to reach its desired state
+SETTLE_POLL = 1.0
+
+
+def run_start(p: StartWebAppsParams, ctx: StepContext) -> Outcome:
+    from drctl.actions.azure_bridge import arm, in_parallel
+    from drctl.azure import standby
+
+    group = p.resource_group or ctx.scope.target.resource_group
+    apps = _apps(p, ctx.scope)
+
+    def start(app: str) -> bool:
+        if arm(ctx, f"read web app {app}", standby.web_app_state, group, app) == "Running":
+            return False
+        ctx.progress(f"starting web app {app}")
+        arm(ctx, f"start web app {app}", standby.start_web_app, group, app)
+        return True
+
+    # in parallel: each start takes its own time in Azure, and the RTO should pay for the slowest only
+    started = [app for app, did in zip(apps, in_parallel(apps, start), strict=True) if did]
+    pending = list(apps)
+    while pending:
+        pending = [a for a in pending if arm(ctx, f"read web app {a}", standby.web_app_state, group, a) != "Running"]
+        if pending:
+            ctx.sleep(SETTLE_POLL)
+    summary = f"{len(apps)} web apps Running" + (f" ({len(started)} started)" if started else " (already)")
+    return Outcome(summary, changed=bool(started), facts={"started": started, "running": apps})
+
+
+def done_start(p: StartWebAppsParams, ctx: StepContext) -> bool:
+    from drctl.actions.azure_bridge import arm
+    from drctl.azure import standby
+
+    group = p.resource_group or ctx.scope.target.resource_group
+    return all(
+        arm(ctx, f"read web app {app}", standby.web_app_state, group, app) == "Running" for app in _apps(p, ctx.scope)
+    )
+
+
+def preflight_start(p: StartWebAppsParams, ctx: StepContext) -> list[Finding]:
+    from drctl.actions.azure_bridge import arm
+    from drctl.azure import standby
+
+    group = p.resource_group or ctx.scope.target.resource_group
+    findings = []
+    for app in _apps(p, ctx.scope):
+        state = arm(ctx, f"read web app {app}", standby.web_app_state, group, app)
+        findings.append(Finding(f"web app {app}", state, "Running", "ok" if state == "Running" else "info"))
+    return findings
+
+
+def _floors(p: ScaleParams, ctx: StepContext) -> list[tuple[str, int, dict[str, Any]]]:
+    """Each target scale set's floor, sized from the source's live capacity when the source answers."""
+    from drctl.actions.azure_bridge import AzureFailure, arm
+    from drctl.azure import standby
+
+    scope = ctx.scope
+    floors = []
+    for index, (name, declared, planned) in enumerate(scale_plan(p, scope)):
+        explicit = p.scale_sets is not None and p.scale_sets[index].capacity is not None
+        basis: dict[str, Any] = {"declared_source_capacity": declared}
+        floor = planned
+        if not explicit and index < len(scope.source.scale_sets):
+            source_name = scope.source.scale_sets[index].name
+            try:
+                live = arm(
+                    ctx,
+                    f"read source scale set {source_name}",
+                    standby.scale_set_capacity,
+                    scope.source.resource_group,
+                    source_name,
+                )
+            except (AzureFailure, TransientError) as exc:
+                basis |= {"source_read": "playbook", "source_error": str(exc)}
+            else:
+                basis |= {"source_read": "live", "live_source_capacity": live}
+                floor = at_least(p.min_ratio, live)
+        floors.append((name, floor, basis))
+    return floors
+
+
+def run_scale(p: ScaleParams, ctx: StepContext) -> Outcome:
+    from drctl.actions.azure_bridge import arm
+    from drctl.azure import standby
+
+    group = p.resource_group or ctx.scope.target.resource_group
+    results: dict[str, Any] = {}
+    changed = False
+    for name, floor, basis in _floors(p, ctx):
+        before = arm(ctx, f"read scale set {name}", standby.scale_set_capacity, group, name)
+        after = before
+        if before < floor:
+            ctx.progress(f"scaling {name} from {before} to {floor}")
+            after = arm(ctx, f"scale {name} to {floor}", standby.scale_set_to, group, name, floor)
+            changed = True
+        if after < floor:
+            after = arm(ctx, f"read scale set {name}", standby.scale_set_capacity, group, name)
+        if after < floor:
+            raise ActionError(f"scale set {name} reads {after} after scaling, below the floor {floor}")
+        results[name] = {"before": before, "after": after, "floor": floor, **basis}
+    summary = ", ".join(f"{n} {r['before']}->{r['after']} (floor {r['floor']})" for n, r in results.items())
+    return Outcome(summary, changed=changed, facts={"scale_sets": results})
+
+
+def done_scale(p: ScaleParams, ctx: StepContext) -> bool:
+    from drctl.actions.azure_bridge import arm
+    from drctl.azure import standby
+
+    group = p.resource_group or ctx.scope.target.resource_group
+    return all(
+        arm(ctx, f"read scale set {name}", standby.scale_set_capacity, group, name) >= floor
+        for name, floor, _ in _floors(p, ctx)
+    )
+
+
+def preflight_scale(p: ScaleParams, ctx: StepContext) -> list[Finding]:
+    from drctl.actions.azure_bridge import arm
+    from drctl.azure import standby
+
+    group = p.resource_group or ctx.scope.target.resource_group
+    findings = []
+    for name, floor, basis in _floors(p, ctx):
+        now = arm(ctx, f"read scale set {name}", standby.scale_set_capacity, group, name)
+        note = f"source {basis.get('live_source_capacity', basis.get('declared_source_capacity'))}"
+        findings.append(
+            Finding(f"scale set {name}", str(now), f">= {floor} ({note})", "ok" if now >= floor else "info")
+        )
+    return findings
+
+
+def _subset(wanted: Any, actual: Any) -> bool:
+    if isinstance(wanted, dict):
+        return isinstance(actual, dict) and all(k in actual and _subset(v, actual[k]) for k, v in wanted.items())
+    return bool(wanted == actual)
+
+
+def run_patch(p: PatchParams, ctx: StepContext) -> Outcome:
+    from drctl.actions.azure_bridge import arm
+    from drctl.azure import standby
+
+    wanted = p.verify or p.body
+    current = arm(ctx, f"read {p.resource_id}", standby.get_resource, p.resource_id, p.api_version)
+    if _subset(wanted, current):
+        return Outcome(f"{p.resource_id}: already in the desired state")
+    arm(ctx, f"PATCH {p.resource_id}", standby.patch_resource, p.resource_id, p.api_version, p.body)
+    after = arm(ctx, f"read {p.resource_id}", standby.get_resource, p.resource_id, p.api_version)
+    if not _subset(wanted, after):
+        raise TransientError(f"{p.resource_id}: the desired state does not read back yet")
+    return Outcome(f"{p.resource_id}: patched and verified", changed=True)
+
+
+def done_patch(p: PatchParams, ctx: StepContext) -> bool:
+    from drctl.actions.azure_bridge import arm
+    from drctl.azure import standby
+
+    return _subset(
+        p.verify or p.body, arm(ctx, f"read {p.resource_id}", standby.get_resource, p.resource_id, p.api_version)
+    )
+
+
+START_IMPLEMENTATION = Implementation(run=run_start, done=done_start, preflight=preflight_start)
+SCALE_IMPLEMENTATION = Implementation(run=run_scale, done=done_scale, preflight=preflight_scale)
+PATCH_IMPLEMENTATION = Implementation(run=run_patch, done=done_patch)

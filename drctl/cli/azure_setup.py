@@ -1,0 +1,83 @@
+"""Azure for a run: check the credentials before anything runs, and the embedded sandbox behind ``--sandbox``.
+
+``--sandbox`` starts a sandbox seeded from the playbook in this process, puts its environment (ARM endpoint,
+authority, CA, DNS server, the channels' webhook and SMTP variables) into ``os.environ`` for the run, and stops it
+afterwards: the run then drives the real Azure SDK path against it, exactly as against Azure.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from drctl.azure.clients import AzureClients
+    from drctl.playbook.load import LoadedPlaybook
+
+
+def uses_azure(loaded: LoadedPlaybook) -> bool:
+    from drctl.actions import registry
+
+    return any((spec := registry.get(step.uses)) is not None and spec.needs_azure for step in loaded.playbook.steps)
+
+
+def connect(loaded: LoadedPlaybook) -> AzureClients:
+    """Clients for the run, with a token already in hand: a bad secret or an unreachable authority stops the run
+    here, before the journal exists and before anything is changed (exit 8)."""
+    from drctl.azure.clients import AzureClients
+    from drctl.azure.config import load_config
+    from drctl.engine.identity import set_principal_resolver
+
+    config = load_config(playbook_subscription=loaded.playbook.azure.subscription)
+    clients = AzureClients(config)
+    principal = clients.check_credentials()
+    set_principal_resolver(lambda: principal)
+    print(f"azure: {config.describe()}, as {principal}", file=sys.stderr)
+    return clients
+
+
+@contextmanager
+def sandbox_environment(playbook: Path, faults: list[str], workdir: Path) -> Iterator[Any]:
+    """Run the body with an embedded sandbox seeded from ``playbook`` and its environment exported."""
+    from drctl.sandbox import process
+    from drctl.sandbox.faults import parse_faults
+    from drctl.sandbox.playbook import estate_from_playbook
+    from drctl.sandbox.server import Sandbox
+
+    rules = []
+    for text in faults:
+        rules += parse_faults(process.parse_fault_flag(text), source=f"--sandbox-fault {text}")
+    workdir.mkdir(parents=True, exist_ok=True)
+    sandbox = Sandbox.start(estate_from_playbook(playbook), faults=rules, workdir=workdir)
+    saved = dict(os.environ)
+    try:
+        os.environ.update(sandbox.env())
+        print(f"sandbox: a local Azure seeded from {playbook} at {sandbox.arm_endpoint}", file=sys.stderr)
+        yield sandbox
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        sandbox.stop()
+
+
+def sandbox_summary(sandbox: Any) -> str:
+    """The sandbox's state at the end: what the run changed, for the operator to see at a glance."""
+    snap = sandbox.snapshot()
+    lines = ["sandbox state after the run:"]
+    for name, group in snap.get("failover_groups", {}).items():
+        lines.append(f"  failover group {name}: primary {group['primary']}")
+    for name, state in snap.get("web_apps", {}).items():
+        lines.append(f"  web app {name}: {state['state']}")
+    for name, state in snap.get("scale_sets", {}).items():
+        lines.append(f"  scale set {name}: capacity {state['capacity']}")
+    for zone, data in snap.get("dns", {}).items():
+        for record in data.get("served", []):
+            values = ", ".join(record["values"])
+            lines.append(f"  DNS {record['name']}.{zone} {record['type']} {values} TTL {record['ttl']}")
+    for loss in snap.get("data_loss", []):
+        lines.append(f"  data lost by a forced failover: {loss}")
+    return "\n".join(lines)
