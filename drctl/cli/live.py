@@ -118,6 +118,8 @@ def _window(drill: ev.DrillInfo | None) -> str:
         return ""
     if drill.window.inside:
         return f"; change window {drill.window.window}"
+    if drill.window.sandbox:
+        return "; outside the change windows (a sandbox rehearsal: they do not apply)"
     return f"; OUTSIDE the change windows: {drill.window.override_reason}"
 
 

@@ -55,6 +55,8 @@ def _drill_lines(started: RunStarted) -> list[str]:
         where = "no change windows declared"
     elif window.inside:
         where = f"inside the change window {window.window}"
+    elif window.sandbox:
+        where = "outside the change windows (a sandbox rehearsal: they do not apply)"
     else:
         where = f"OUTSIDE every change window: {window.override_reason}"
     return [f"Drill: {phases}; {where}"]

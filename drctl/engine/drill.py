@@ -177,25 +177,30 @@ def forcing_steps(loaded: LoadedPlaybook) -> list[str]:
 
 
 def check_window(
-    windows: list[ChangeWindow], now: datetime, *, outside_window: bool, reason: str | None
+    windows: list[ChangeWindow], now: datetime, *, outside_window: bool, reason: str | None, sandbox: bool = False
 ) -> ev.WindowCheck:
     """The change-window rule at a drill's start: inside a window, or outside with the operator's reason.
 
     Raises ``UsageError`` (exit 2) outside every window without ``--outside-window --reason``, naming the next
-    window. Without declared windows a drill may run at any time.
+    window. Without declared windows a drill may run at any time. A drill against the sandbox changes nothing
+    real, so the rule does not apply to it (the check is journaled all the same).
     """
     reason = (reason or "").strip() or None
     if outside_window and reason is None:
         raise UsageError('--outside-window needs --reason "...": it is journaled with the drill')
     if not windows:
-        return ev.WindowCheck(declared=False, inside=False, override_reason=reason if outside_window else None)
+        return ev.WindowCheck(
+            declared=False, inside=False, override_reason=reason if outside_window else None, sandbox=sandbox
+        )
     opening = current(windows, now)
     if opening is not None:
         ends = opening.end.astimezone(ZoneInfo(opening.window.timezone))
         described = f"{opening.describe()} until {ends:%H:%M}"
-        return ev.WindowCheck(declared=True, inside=True, window=described)
+        return ev.WindowCheck(declared=True, inside=True, window=described, sandbox=sandbox)
     upcoming = next_opening(windows, now)
     following = upcoming.describe() if upcoming is not None else None
+    if sandbox:
+        return ev.WindowCheck(declared=True, inside=False, override_reason=reason, next_opening=following, sandbox=True)
     if not outside_window:
         raise UsageError(
             f"the drill is refused: now ({_local(now, windows[0])}) is outside the playbook's change windows "

@@ -121,6 +121,8 @@ class WindowCheck:
     override_reason: str | None = None
     #: when the next window opens, described; None when the drill started inside one or none is declared
     next_opening: str | None = None
+    #: a rehearsal against the sandbox: change windows protect the real estate, so the rule did not apply
+    sandbox: bool = False
 
 
 @dataclass(frozen=True)

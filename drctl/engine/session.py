@@ -202,7 +202,11 @@ def _drill_info(plan: RunPlan, request: RunRequest, now: datetime) -> ev.DrillIn
 
     options = request.drill or DrillRequest()
     window = check_window(
-        plan.loaded.playbook.change_windows, now, outside_window=options.outside_window, reason=options.reason
+        plan.loaded.playbook.change_windows,
+        now,
+        outside_window=options.outside_window,
+        reason=options.reason,
+        sandbox=request.options.sandbox,
     )
     shape = plan.drill
     return ev.DrillInfo(

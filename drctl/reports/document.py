@@ -137,7 +137,12 @@ def run_section(report: Report) -> Section:
     ]
     window = report.change_window
     if window is not None:
-        if not window.declared:
+        if window.sandbox and not window.inside and window.declared:
+            text = (
+                "outside every window: a sandbox rehearsal, where change windows do not apply "
+                f"(the next window: {window.next_opening})"
+            )
+        elif not window.declared:
             text = "none declared: drills may run at any time"
         elif window.inside:
             text = f"inside {window.window}"

@@ -235,6 +235,7 @@ def test_json_names_its_schema_and_round_trips(drill_report: tuple[Drilled, Repo
         "window": None,
         "override_reason": None,
         "next_opening": None,
+        "sandbox": False,
     }
 
 
