@@ -79,5 +79,8 @@ def sandbox_summary(sandbox: Any) -> str:
             values = ", ".join(record["values"])
             lines.append(f"  DNS {record['name']}.{zone} {record['type']} {values} TTL {record['ttl']}")
     for loss in snap.get("data_loss", []):
-        lines.append(f"  data lost by a forced failover: {loss}")
+        lines.append(
+            f"  data lost by a forced failover of {loss.get('failover_group', loss.get('account', '?'))}: "
+            f"{loss.get('lost_seconds')} s of committed writes"
+        )
     return "\n".join(lines)

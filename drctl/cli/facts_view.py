@@ -44,6 +44,7 @@ _LINES: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "service.restored": lambda d: "service restored (the RTO clock stops here)",
     "sql.failover": lambda d: f"{d.get('failover_group')}: {d.get('primary')} is primary ({d.get('mode')})",
     "sql.planned_failed": lambda d: f"planned failover failed: {d.get('error')}",
+    "replication.suspended": lambda d: f"replication links not catching up ({d.get('because')})",
 }
 
 

@@ -20,6 +20,7 @@ from drctl.actions.sql import FailoverParams, ReplicaCheckParams, RpoSource, evi
 from drctl.azure.sql import FailoverGroupState
 from drctl.durations import format_duration
 from drctl.playbook.enums import Mode
+from drctl.playbook.model import SqlEstate
 
 
 def measure_exposure(ctx: StepContext, sources: list[RpoSource]) -> list[Exposure]:
@@ -87,15 +88,21 @@ def _exposure_text(found: list[Exposure]) -> str:
     return f"RPO exposure {bound}{format_duration(leading.seconds)} ({leading.source})"
 
 
+def _sql_estates(ctx: StepContext) -> tuple[SqlEstate, SqlEstate]:
+    """The source's and the target's SQL estate (validation guarantees both for SQL steps)."""
+    src, tgt = ctx.scope.source.sql, ctx.scope.target.sql
+    if src is None or tgt is None:
+        raise ActionError("both regions need an sql estate")
+    return src, tgt
+
+
 def run_replica_check(p: ReplicaCheckParams, ctx: StepContext) -> Outcome:
     from drctl.actions.azure_bridge import arm
     from drctl.actions.rpo import worst
     from drctl.azure import sql as azure_sql
 
     scope = ctx.scope
-    src, tgt = scope.source.sql, scope.target.sql
-    if src is None or tgt is None:
-        raise ActionError("both regions need an sql estate")
+    src, tgt = _sql_estates(ctx)
     group = p.failover_group or src.failover_group
     target_rg = scope.target.resource_group
     # read from the target's side: it answers even when the source region is lost
@@ -227,9 +234,7 @@ def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
     from drctl.azure import sql as azure_sql
 
     scope = ctx.scope
-    src, tgt = scope.source.sql, scope.target.sql
-    if src is None or tgt is None:
-        raise ActionError("both regions need an sql estate")
+    src, tgt = _sql_estates(ctx)
     group = p.failover_group or tgt.failover_group
     rg = scope.target.resource_group
     before = _target_state(ctx, group)
