@@ -32,6 +32,7 @@ from drctl.engine.runplan import DrillShape, RunPlan, StepPlan, plan_step, refus
 from drctl.engine.schedule import Node, build
 from drctl.errors import PlaybookError, UsageError
 from drctl.playbook import graph
+from drctl.playbook.drill_rules import describe_window, forcing_steps
 from drctl.playbook.enums import Mode
 from drctl.playbook.load import LoadedPlaybook
 from drctl.playbook.model import ChangeWindow, Playbook, RetryPolicy
@@ -158,24 +159,6 @@ def _hold_step(pb: Playbook, forward: Scope, secrets: SecretStore, needs: tuple[
     )
 
 
-def forcing_steps(loaded: LoadedPlaybook) -> list[str]:
-    """The drill steps that could fail over with data loss, each as ``id (why)``; a drill refuses to start.
-
-    ``sql.failover`` with ``mode: forced`` forces by definition. ``planned-then-forced`` is accepted: in a drill
-    the action runs its planned part only (it refuses to force when the run's mode is drill). A storage account
-    failover is an unplanned failover of the account (writes after the last sync time are lost), so a drill
-    refuses it too.
-    """
-    found: list[str] = []
-    for step in graph.steps_for(loaded.playbook, Mode.DRILL):
-        modes = {getattr(loaded.params.get((step.id, label)), "mode", None) for label in ("forward", "reverse")}
-        if step.uses == "sql.failover" and "forced" in modes:
-            found.append(f"{step.id} (sql.failover with mode: forced)")
-        elif step.uses == "storage.failover":
-            found.append(f"{step.id} (storage.failover: an account failover loses the writes after its last sync)")
-    return found
-
-
 def check_window(
     windows: list[ChangeWindow], now: datetime, *, outside_window: bool, reason: str | None, sandbox: bool = False
 ) -> ev.WindowCheck:
@@ -209,10 +192,6 @@ def check_window(
             hint='to drill outside a window anyway: --outside-window --reason "..." (journaled)',
         )
     return ev.WindowCheck(declared=True, inside=False, override_reason=reason, next_opening=following)
-
-
-def describe_window(window: ChangeWindow) -> str:
-    return f"{', '.join(d.value for d in window.days)} {window.start}-{window.end} {window.timezone}"
 
 
 def _local(now: datetime, window: ChangeWindow) -> str:

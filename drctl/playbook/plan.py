@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from drctl.actions import registry
@@ -10,7 +10,7 @@ from drctl.actions.base import Scope
 from drctl.durations import format_duration
 from drctl.engine import schedule
 from drctl.playbook import graph
-from drctl.playbook.enums import Mode
+from drctl.playbook.enums import Audience, Mode
 from drctl.playbook.load import LoadedPlaybook
 
 PLAN_SCHEMA = "drctl.plan/v1"
@@ -53,6 +53,8 @@ class Plan:
     length: float
     warnings: tuple[str, ...]
     skipped: tuple[str, ...]
+    #: a drill's hold and failback half (``mode`` drill, forward); None otherwise
+    drill: DrillPlan | None = None
 
     @property
     def margin(self) -> float:
@@ -102,6 +104,54 @@ class Plan:
             ],
             "skipped": list(self.skipped),
             "warnings": list(self.warnings),
+        } | ({"drill": self.drill.as_dict()} if self.drill is not None else {})
+
+    @property
+    def t0_meaning(self) -> str:
+        """What T0 is for this plan's run."""
+        if self.mode is Mode.DRILL:
+            return "the failback's start, after the hold" if self.reverse else "the drill's start"
+        if self.mode is Mode.FAILBACK:
+            return "the failback's start"
+        return "the declared disaster time, or the run's start"
+
+
+@dataclass(frozen=True)
+class DrillPlan:
+    """The rest of a drill after its failover half: the hold on the target, then the same steps reversed."""
+
+    hold_seconds: float
+    probe_interval_seconds: float
+    probe_url: str | None
+    #: the playbook's change windows, described; empty: drills may run at any time
+    windows: tuple[str, ...]
+    #: steps that could force a failover: ``drctl drill`` refuses to start while there are any
+    refusals: tuple[str, ...]
+    #: background steps that run once per drill (their cadence goes on through the hold and the failback)
+    once_per_drill: tuple[str, ...]
+    #: ``sql.failover`` steps whose playbook mode may force: in a drill they run planned only
+    planned_only: tuple[str, ...]
+    #: channels the drill's messages go to (their audiences include drill), and those they never reach
+    drill_channels: tuple[str, ...]
+    production_only_channels: tuple[str, ...]
+    failback: Plan
+
+    def total(self, failover: Plan) -> float:
+        """The whole drill by budgets: the failover half's critical path, the hold, the failback's."""
+        return failover.length + self.hold_seconds + self.failback.length
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "hold_seconds": self.hold_seconds,
+            "probe_interval_seconds": self.probe_interval_seconds,
+            "probe_url": self.probe_url,
+            "change_windows": list(self.windows),
+            "refusals": list(self.refusals),
+            "once_per_drill": list(self.once_per_drill),
+            "planned_only": list(self.planned_only),
+            "drill_channels": list(self.drill_channels),
+            "production_only_channels": list(self.production_only_channels),
+            "failback": self.failback.as_dict(),
         }
 
 
@@ -153,6 +203,9 @@ def build_plan(loaded: LoadedPlaybook, *, mode: Mode = Mode.FAILOVER, reverse: b
     warnings = [str(w) for w in loaded.warnings]
     if sched.length > rto:
         warnings.append(f"critical path {format_duration(sched.length)} exceeds the RTO {format_duration(rto)}")
+    drill = _drill(loaded, scope) if mode is Mode.DRILL and not reverse else None
+    if drill is not None and drill.refusals:
+        warnings.append(f"drctl drill refuses to start: these steps could force: {'; '.join(drill.refusals)}")
     return Plan(
         playbook=pb.name,
         file=loaded.display,
@@ -171,4 +224,36 @@ def build_plan(loaded: LoadedPlaybook, *, mode: Mode = Mode.FAILOVER, reverse: b
         length=sched.length,
         warnings=tuple(warnings),
         skipped=tuple(s.id for s in pb.steps if mode not in s.when),
+        drill=drill,
     )
+
+
+def _drill(loaded: LoadedPlaybook, forward: Scope) -> DrillPlan:
+    from drctl.playbook.drill_rules import describe_window, forcing_steps
+
+    pb = loaded.playbook
+    steps = graph.steps_for(pb, Mode.DRILL)
+    channels = pb.notifications.channels if pb.notifications else {}
+    used = dict.fromkeys(c for s in steps if s.uses == "notify" for c in s.with_.get("channels", []) if c in channels)
+    drill_channels = tuple(c for c in used if Audience.DRILL in channels[c].audiences)
+    background = {s.id for s in steps if graph.is_background(s)}
+    return DrillPlan(
+        hold_seconds=pb.drill.hold.total_seconds(),
+        probe_interval_seconds=pb.drill.probe_interval.total_seconds(),
+        probe_url=forward.target.health_url,
+        windows=tuple(describe_window(w) for w in pb.change_windows),
+        refusals=tuple(forcing_steps(loaded)),
+        once_per_drill=tuple(sorted(background)),
+        planned_only=tuple(
+            s.id for s in steps if s.uses == "sql.failover" and s.with_.get("mode", "planned") != "planned"
+        ),
+        drill_channels=drill_channels,
+        production_only_channels=tuple(c for c in used if c not in drill_channels),
+        failback=_without(build_plan(loaded, mode=Mode.DRILL, reverse=True), background),
+    )
+
+
+def _without(plan: Plan, left_out: set[str]) -> Plan:
+    """A drill's failback half as the drill runs it: without the periodic steps, whose cadence goes on."""
+    waves = tuple(w for w in (tuple(s for s in wave if s.id not in left_out) for wave in plan.waves) if w)
+    return replace(plan, waves=waves)

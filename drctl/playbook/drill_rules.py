@@ -1,0 +1,31 @@
+"""What a drill may do, decided from the playbook alone (pure): ``drctl drill`` refuses to start on it, and
+``drctl plan --mode drill`` says so in advance."""
+
+from __future__ import annotations
+
+from drctl.playbook import graph
+from drctl.playbook.enums import Mode
+from drctl.playbook.load import LoadedPlaybook
+from drctl.playbook.model import ChangeWindow
+
+
+def forcing_steps(loaded: LoadedPlaybook) -> list[str]:
+    """The drill steps that could fail over with data loss, each as ``id (why)``; a drill refuses to start.
+
+    ``sql.failover`` with ``mode: forced`` forces by definition. ``planned-then-forced`` is accepted: in a drill
+    the action runs its planned part only (it refuses to force when the run's mode is drill). A storage account
+    failover is an unplanned failover of the account (writes after the last sync time are lost), so a drill
+    refuses it too.
+    """
+    found: list[str] = []
+    for step in graph.steps_for(loaded.playbook, Mode.DRILL):
+        modes = {getattr(loaded.params.get((step.id, label)), "mode", None) for label in ("forward", "reverse")}
+        if step.uses == "sql.failover" and "forced" in modes:
+            found.append(f"{step.id} (sql.failover with mode: forced)")
+        elif step.uses == "storage.failover":
+            found.append(f"{step.id} (storage.failover: an account failover loses the writes after its last sync)")
+    return found
+
+
+def describe_window(window: ChangeWindow) -> str:
+    return f"{', '.join(d.value for d in window.days)} {window.start}-{window.end} {window.timezone}"
