@@ -25,15 +25,17 @@ from tests.e2e.conftest import Rehearsal, fast_sample
 pytestmark = pytest.mark.slow
 
 SAMPLE_DRILL = "drill:\n  hold: 10m\n  probe_interval: 1m\n"
-#: the sample's drill with a hold of seconds: the rest of the playbook is the sample's (with fewer health samples)
-SHORT_DRILL = "drill:\n  hold: 2s\n  probe_interval: 1s\n"
+#: the sample's drill with a hold of a second: the rest of the playbook is the sample's (with fewer, closer samples)
+SHORT_DRILL = "drill:\n  hold: 1s\n  probe_interval: 500ms\n"
 
 
 def short_drill(tmp_path: Path) -> Path:
     text = fast_sample()
     assert SAMPLE_DRILL in text
     playbook = tmp_path / "wallet.yaml"
-    playbook.write_text(text.replace(SAMPLE_DRILL, SHORT_DRILL))
+    # health samples 100 ms apart, not a second: the drill runs each check twice
+    assert "interval: 1s\n" in text
+    playbook.write_text(text.replace(SAMPLE_DRILL, SHORT_DRILL).replace("interval: 1s\n", "interval: 100ms\n"))
     return playbook
 
 
