@@ -13,7 +13,8 @@ step runs twice (``failover:dns-swap``, then ``failback:dns-swap``), with the ho
   on until the run ends, and a second one would message everybody twice.
 
 Every step of both phases runs with mode ``drill`` (notifications go only to drill audiences, marked [DRILL]).
-A drill never forces: ``forcing_steps`` names a drill step that could lose data, and the drill refuses to start.
+A drill never forces: ``playbook.drill_rules.forcing_steps`` names a drill step that could lose data, and the
+drill refuses to start.
 The change-window rule (``check_window``) is applied when a drill starts, on the run's clock.
 """
 
@@ -39,17 +40,11 @@ from drctl.playbook.model import ChangeWindow, Playbook, RetryPolicy
 from drctl.playbook.windows import current, next_opening
 
 HOLD_KEY = "hold"
-HOLD_USES = "drill.hold"
 
 
 def key(phase: ev.Phase, step_id: str) -> str:
     """A playbook step's key in a drill run."""
     return f"{phase.value}:{step_id}"
-
-
-def playbook_step_id(step_key: str) -> str:
-    """The playbook step a run's step key stands for (the key itself outside drills)."""
-    return step_key.split(":", 1)[1] if ":" in step_key else step_key
 
 
 def build_drill_plan(loaded: LoadedPlaybook, environ: Mapping[str, str]) -> RunPlan:

@@ -38,10 +38,13 @@ def run_line(report: Report) -> RunLine:
         word = "-"
     else:
         why = [f"{o.name} not met" for o in verdict.objectives if o.met is False]
-        if verdict.hold is not None and not verdict.hold.passed:
+        hold_failed = verdict.hold is not None and not verdict.hold.passed
+        if hold_failed:
             why.append("hold failed")
-        if report.run.state != "succeeded":
-            why.append(report.run.state)
+        if report.run.state == "aborted":
+            why.append("aborted")
+        elif report.run.state == "failed" and not hold_failed:
+            why.append("step failed")
         word = "FAILED" + (f" ({', '.join(why)})" if why else "")
     return RunLine(_objective(objectives.get("RTO")), _objective(objectives.get("RPO")), word)
 
