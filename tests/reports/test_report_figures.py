@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from drctl.engine import events as ev
@@ -248,3 +249,33 @@ def test_reports_are_private_files(tmp_path: Path, drill_report: tuple[Drilled, 
     assert sorted(p.name for p in written) == ["report.html", "report.json", "report.md", "report.xml"]
     assert all(p.parent == ran.result.journal.parent for p in written)
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in written)
+
+
+def test_a_failback_run_reports_one_phase_home(space: DrillSpace) -> None:
+    from drctl.engine.clock import FakeClock
+    from drctl.engine.journal import read_journal
+    from drctl.engine.operator import Unattended
+    from drctl.engine.runplan import build_run_plan
+    from drctl.engine.session import Host, RunOptions, RunRequest, start_planned
+    from drctl.playbook.enums import Mode
+    from drctl.playbook.load import load_playbook
+    from tests.drill.conftest import STEPS
+
+    path = space.playbook(STEPS)
+    plan = build_run_plan(load_playbook(path), Mode.FAILBACK, {})
+    request = RunRequest(playbook=path, mode=Mode.FAILBACK, options=RunOptions(state_dir=space.state))
+    result = start_planned(plan, request, Host(clock=FakeClock(), operator=Unattended()))
+    ran = Drilled(result, read_journal(result.journal).events())
+
+    report = report_of(ran)
+
+    assert_figures_equal_the_journal(ran, report)
+    assert report.verdict.passed
+    (phase,) = report.phases
+    assert (phase.name, phase.source, phase.target) == ("failback", "west", "east")
+    assert phase.time_to_restore_seconds == objective(report, "RTO")[0]
+    assert report.change_window is None
+    assert report.verdict.hold is None
+    assert "DR failback report: app" in render(report, ReportFormat.MD)
+    junit = render(report, ReportFormat.JUNIT)
+    assert re.findall(r'<testsuite name="(\w+)"', junit) == ["failback", "objectives"]
