@@ -17,8 +17,10 @@ from drctl.reports.model import Report, StepReport
 ROW = 18
 LABEL = 230
 WIDTH = 980
-TOP = 58
+TOP = 70
 BOTTOM = 34
+#: about how wide a character of the chart's 11 px sans-serif text is, to keep labels apart and inside
+CHAR = 6.2
 
 FILL = {
     "succeeded": "#2e7d32",
@@ -51,7 +53,8 @@ def _bar_end(step: StepReport, end: float) -> float | None:
 
 
 def _span(report: Report) -> tuple[float, float]:
-    """The time axis in seconds from T0: from T0 (or the earliest start) to the RTO or the last end."""
+    """The time axis in seconds from T0: from T0 (or the earliest start) to the last end or budget, and to the RTO
+    unless the RTO is so far beyond the run that every bar would be a sliver (it is then marked at the edge)."""
     starts = [s.start_offset_seconds for s in report.steps if s.start_offset_seconds is not None]
     finishes = [s.finish_offset_seconds for s in report.steps if s.finish_offset_seconds is not None]
     ghosts = [
@@ -60,7 +63,9 @@ def _span(report: Report) -> tuple[float, float]:
     ended = report.run.ended_at
     last = (ended - report.run.t0).total_seconds() if ended else max(finishes + starts, default=0.0)
     low = min([0.0, *starts])
-    high = max([report.run.rto_seconds, last, *finishes, *ghosts, low + 1.0])
+    work = max([last, *finishes, *ghosts, low + 1.0])
+    rto = report.run.rto_seconds
+    high = max(work, rto) if rto <= 2 * work else work
     return low, high * 1.03
 
 
@@ -85,15 +90,17 @@ def render_gantt(report: Report) -> str:
     end = (report.run.ended_at - report.run.t0).total_seconds() if report.run.ended_at else high / 1.03
     for row, step in enumerate(steps):
         out += _row(step, row, x, end)
-    out += _markers(report, x, bottom)
+    out += _markers(report, high, x, bottom)
     out.append("</svg>")
     return "\n".join(out)
 
 
 def _phase_bands(report: Report, x: Scale, bottom: int) -> list[str]:
-    out: list[str] = []
+    bands: list[str] = []
+    labels: list[str] = []
     if not report.is_drill:
-        return out
+        return bands
+    row_end = [0.0, 0.0]  # where the last label of each of two rows ends, so that narrow phases do not overlap
     for phase in report.phases:
         if phase.start_offset_seconds is None:
             continue
@@ -101,14 +108,18 @@ def _phase_bands(report: Report, x: Scale, bottom: int) -> list[str]:
         stop = x(phase.end_offset_seconds) if phase.end_offset_seconds is not None else x(_last(report))
         width = max(1.0, stop - start)
         colour = PHASE_FILL.get(phase.name, "#f5f5f5")
-        out.append(
-            f'<rect x="{start:.1f}" y="{TOP - 14}" width="{width:.1f}" height="{bottom - TOP + 14}" fill="{colour}">'
+        bands.append(
+            f'<rect x="{start:.1f}" y="{TOP - 30}" width="{width:.1f}" height="{bottom - TOP + 30}" fill="{colour}">'
             f"<title>{_attr(phase.name)}: {_attr(phase.source)} -&gt; {_attr(phase.target)}</title></rect>"
         )
-        out.append(
-            f'<text x="{start + 3:.1f}" y="{TOP - 4}" fill="#37474f" font-style="italic">{_attr(phase.name)}</text>'
+        row = 0 if start >= row_end[0] else 1
+        label_x = max(start + 3, row_end[row])
+        row_end[row] = label_x + CHAR * len(phase.name) + 6
+        name = _attr(phase.name)
+        labels.append(
+            f'<text x="{label_x:.1f}" y="{TOP - 4 - 12 * row}" fill="#37474f" font-style="italic">{name}</text>'
         )
-    return out
+    return bands + labels
 
 
 def _last(report: Report) -> float:
@@ -156,25 +167,35 @@ def _row(step: StepReport, row: int, x: Scale, end: float) -> list[str]:
     return out
 
 
-def _marker(at: float, colour: str, label: str, bottom: int, *, dashed: bool, line: int) -> list[str]:
-    dash = ' stroke-dasharray="6 3"' if dashed else ""
+def _marker(
+    x: Scale, seconds: float, *, high: float, colour: str, label: str, bottom: int, line: int, dashed: bool = True
+) -> list[str]:
+    """A vertical line with its label; a time beyond the chart is a label at its right edge, with an arrow."""
+    y = 12 + 12 * line
+    if seconds > high:
+        return [f'<text x="{WIDTH - 4}" y="{y}" text-anchor="end" fill="{colour}">{_attr(label)} -&gt;</text>']
+    at = x(seconds)
+    fits = at + 3 + CHAR * len(label) <= WIDTH - 4
+    anchor = f'x="{at + 3:.1f}"' if fits else f'x="{at - 3:.1f}" text-anchor="end"'
     return [
-        f'<line x1="{at:.1f}" y1="{TOP - 14}" x2="{at:.1f}" y2="{bottom}" stroke="{colour}" stroke-width="2"{dash}>'
-        f"<title>{_attr(label)}</title></line>",
-        f'<text x="{at + 3:.1f}" y="{12 + 12 * line}" fill="{colour}">{_attr(label)}</text>',
+        f'<line x1="{at:.1f}" y1="{TOP - 30}" x2="{at:.1f}" y2="{bottom}" stroke="{colour}" stroke-width="2"'
+        + (' stroke-dasharray="6 3"' if dashed else "")
+        + f"><title>{_attr(label)}</title></line>",
+        f'<text {anchor} y="{y}" fill="{colour}">{_attr(label)}</text>',
     ]
 
 
-def _markers(report: Report, x: Scale, bottom: int) -> list[str]:
-    out = _marker(
-        x(report.run.rto_seconds), "#c62828", f"RTO {fd(report.run.rto_seconds)}", bottom, dashed=True, line=0
-    )
-    rto = next((o for o in report.verdict.objectives if o.name == "RTO"), None)
-    if rto is not None and rto.achieved_seconds is not None:
-        label = f"restored T+{fd(rto.achieved_seconds)}"
-        out += _marker(x(rto.achieved_seconds), "#2e7d32", label, bottom, dashed=False, line=1)
+def _markers(report: Report, high: float, x: Scale, bottom: int) -> list[str]:
+    rto = report.run.rto_seconds
+    out = _marker(x, rto, high=high, colour="#c62828", label=f"RTO {fd(rto)}", bottom=bottom, line=0)
+    achieved = next((o for o in report.verdict.objectives if o.name == "RTO"), None)
+    if achieved is not None and achieved.achieved_seconds is not None:
+        label = f"restored T+{fd(achieved.achieved_seconds)}"
+        out += _marker(
+            x, achieved.achieved_seconds, high=high, colour="#2e7d32", label=label, bottom=bottom, line=1, dashed=False
+        )
     switches = [d.clients_switch_offset_seconds for d in report.dns if d.clients_switch_offset_seconds is not None]
     if switches:
         label = f"DNS clients switched by T+{fd(max(switches))}"
-        out += _marker(x(max(switches)), "#6a1b9a", label, bottom, dashed=True, line=2)
+        out += _marker(x, max(switches), high=high, colour="#6a1b9a", label=label, bottom=bottom, line=2)
     return out

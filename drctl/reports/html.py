@@ -69,7 +69,16 @@ def render_html(report: Report) -> str:
     if not report.run.ended:
         out.append('<p class="interim">Interim report: the run has not ended; figures may change on resume.</p>')
     out += _section(head)
-    out += ["<h2>Timeline</h2>", '<div class="chart">', render_gantt(report), "</div>"]
+    out += [
+        "<h2>Timeline</h2>",
+        "<p>Each step from its actual start to its end (green succeeded, red failed, orange advisory failure, grey "
+        "skipped, blue running) over a dashed outline of its budget; the RTO from T0 in dashed red, the service "
+        "restored in green, DNS clients all switched in dashed purple; a drill's phases as bands. Hover for "
+        "figures.</p>",
+        '<div class="chart">',
+        render_gantt(report),
+        "</div>",
+    ]
     for section in made[1:]:
         out += _section(section)
     out += [
