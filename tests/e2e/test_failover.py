@@ -3,10 +3,12 @@ and with it lost, and with the faults a DR engineer fears."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from drctl.errors import ExitCode
-from tests.e2e.conftest import Rehearsal
+from tests.e2e.conftest import Rehearsal, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -88,7 +90,6 @@ def test_replication_lag_over_the_rpo_stops_a_forced_failover_until_someone_acce
     r.sandbox.client().set_replication_lag(20 * 60)
     r.sandbox.set_region("au-east", up=False)
     process = r.start("failover", str(r.playbook), "--yes")  # --yes does not accept data loss
-    from tests.e2e.conftest import wait_for
 
     def asking() -> bool:
         return bool(r.run_ids()) and any(
@@ -114,8 +115,6 @@ def test_a_rejected_data_loss_aborts_and_changes_nothing_more(rehearsal: Rehears
     r.sandbox.client().set_replication_lag(20 * 60)
     r.sandbox.set_region("au-east", up=False)
     process = r.start("failover", str(r.playbook), "--yes")
-    from tests.e2e.conftest import wait_for
-
     wait_for(
         lambda: (
             bool(r.run_ids())
@@ -185,8 +184,6 @@ def test_plan_preflight_reads_the_estate_and_never_changes_it(rehearsal: Rehears
     r = rehearsal
     result = r.drctl("plan", str(r.playbook), "--preflight", "--format", "json")
     assert result.returncode == 0, result.stderr[-2000:]
-    import json
-
     checks = {c["step"]: c for c in json.loads(result.stdout)["preflight"]}
     dns = checks["dns-swap"]["findings"][0]
     assert dns["current"] == "20.53.10.10 TTL 3600"
