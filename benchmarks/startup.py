@@ -2,6 +2,8 @@
 
 Run: python benchmarks/startup.py [--runs N]
 Targets (issue 2, 2-core machine): --help and validate of the sample <= 0.2 s; plan of 500 steps <= 0.5 s.
+Validation grows linearly with the steps (issue 11): 10,000 and 20,000 steps are timed once each (--runs ignored),
+and the second should take about twice the first.
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ def main() -> None:
             seconds = median_seconds(argv, args.runs)
             verdict = "ok" if seconds <= target else "OVER"
             print(f"{name:28s} {seconds * 1000:6.0f} ms  target <= {target * 1000:.0f} ms  {verdict}")
+        timed: list[float] = []
+        for steps in (10_000, 20_000):
+            huge = Path(tmp) / f"{steps}-steps.yaml"
+            huge.write_text(generated_playbook(steps))
+            timed.append(median_seconds([*drctl, "validate", str(huge)], 1))
+            print(f"{'drctl validate ' + format(steps, ',') + ' steps':28s} {timed[-1] * 1000:6.0f} ms")
+        print(f"20,000 / 10,000 steps: {timed[1] / timed[0]:.2f}x (linear: about 2x)")
 
 
 if __name__ == "__main__":

@@ -12,16 +12,25 @@ from datetime import timedelta
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s|d)")
 _WHOLE = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|h|m|s|d))+$")
 _UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+#: the longest duration a playbook may state: a run schedules T0 + budgets and deadlines as datetimes, and no
+#: objective, budget or wait of a recovery is measured in months; beyond this it is a typo, not a plan
+MAX_SECONDS = 30 * 86400.0
+#: digits beyond this cannot be a duration anyone meant (and would overflow a float before the bound is checked)
+_MAX_TEXT = 40
 
 
 def parse_duration(text: str) -> timedelta:
     """Parse ``1h30m``-style text; raise ``ValueError`` with a message fit for the user."""
     compact = text.strip().replace(" ", "")
+    if len(compact) > _MAX_TEXT:
+        raise ValueError(f"a duration of {len(compact)} characters is not a duration: use e.g. 90s, 15m, 1h30m")
     if not compact or not _WHOLE.match(compact):
         raise ValueError(
             f"cannot read {text!r} as a duration: use a number and a unit (ms, s, m, h, d), e.g. 90s, 15m, 1h30m"
         )
     seconds = sum(float(num) * _UNIT_SECONDS[unit] for num, unit in _PART.findall(compact))
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"{text.strip()} is longer than the 30d a run can schedule")
     return timedelta(seconds=seconds)
 
 

@@ -281,9 +281,20 @@ def _check_budgets(pb: Playbook, out: Collector, index: dict[str, int]) -> None:
         out.add(
             ("objectives", "rto"),
             f"the critical path ({_modes(modes)}) takes {format_duration(length)} of budgets, longer than "
-            f"the RTO {format_duration(rto)}: {' -> '.join(path)}",
+            f"the RTO {format_duration(rto)}: {_path_text(path)}",
             severity=Severity.WARNING,
         )
+
+
+#: a path longer than this is shown by its ends: the message must stay readable, the plan lists every step
+_PATH_SHOWN = 8
+
+
+def _path_text(path: tuple[str, ...]) -> str:
+    if len(path) <= _PATH_SHOWN:
+        return " -> ".join(path)
+    head, tail = path[: _PATH_SHOWN // 2], path[-(_PATH_SHOWN // 2) :]
+    return f"{' -> '.join(head)} -> ... ({len(path) - len(head) - len(tail)} more steps) -> {' -> '.join(tail)}"
 
 
 def _check_drill_audiences(

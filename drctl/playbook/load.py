@@ -21,6 +21,45 @@ from drctl.playbook.yamlpos import LocatedDocument, YamlSyntaxError, load_locate
 MAX_BYTES = 5 * 1024 * 1024
 
 
+class NotAPlaybookFile(OSError):
+    """A path that must not be read as a playbook (a device, a FIFO, a file over the size limit)."""
+
+
+def read_bounded(file: Path) -> bytes:
+    """The file's bytes, refusing before reading what cannot be a playbook.
+
+    The size is checked on the open descriptor (not the path, which could be swapped in between) and the read
+    itself stops one byte past the limit, so ``/dev/zero`` or a file growing under us is never read whole. A FIFO
+    is opened non-blocking: opening it normally would wait forever for a writer.
+    """
+    import os
+    import stat
+
+    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(str(file))
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device or special file"
+            raise NotAPlaybookFile(f"is {kind}, not a regular file: a playbook is read from a file")
+        if info.st_size > MAX_BYTES:
+            raise NotAPlaybookFile(f"file is {info.st_size} bytes; a playbook is at most {MAX_BYTES}")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_BYTES:
+            raise NotAPlaybookFile(f"file grew past {MAX_BYTES} bytes while it was read; a playbook is at most that")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 @dataclass(frozen=True)
 class LoadedPlaybook:
     path: Path
@@ -68,18 +107,18 @@ def check_file(path: str | Path) -> CheckResult:
     file = Path(path)
     out = Collector(display, None)
     try:
-        raw = file.read_bytes()
+        raw = read_bounded(file)
     except FileNotFoundError:
         out.add((), "no such file")
         return CheckResult(display, out.items, None)
     except IsADirectoryError:
         out.add((), "is a directory, not a playbook file")
         return CheckResult(display, out.items, None)
+    except NotAPlaybookFile as exc:
+        out.add((), str(exc))
+        return CheckResult(display, out.items, None)
     except OSError as exc:
         out.add((), f"cannot read: {exc.strerror or exc}")
-        return CheckResult(display, out.items, None)
-    if len(raw) > MAX_BYTES:
-        out.add((), f"file is {len(raw)} bytes; a playbook is at most {MAX_BYTES}")
         return CheckResult(display, out.items, None)
     try:
         text = raw.decode("utf-8")

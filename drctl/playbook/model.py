@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
 from drctl.durations import format_duration, parse_duration
 from drctl.playbook.enums import Audience, Mode, OnFailure, RecordType, Weekday
@@ -27,6 +28,16 @@ def _duration(value: object) -> object:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration), PlainSerializer(format_duration, return_type=str)]
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than 0s: a step that may not run at all would fail at once")
+    return value
+
+
+#: a limit on time (a timeout, an interval): zero would fail or spin at once
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
 
 
 def _secret(value: object) -> object:
@@ -182,7 +193,7 @@ class ChangeWindow(Model):
 class DrillSettings(Model):
     #: how long the drill holds on the target, probing its health, before failing back
     hold: Duration = timedelta(minutes=10)
-    probe_interval: Duration = timedelta(minutes=1)
+    probe_interval: PositiveDuration = timedelta(minutes=1)
 
 
 class RetryPolicy(Model):
@@ -213,7 +224,7 @@ class Step(Model):
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
     #: None: after the previous step in file order; []: no dependency at all
     needs: Annotated[list[Identifier] | None, BeforeValidator(_needs)] = None
-    timeout: Duration | None = None
+    timeout: PositiveDuration | None = None
     budget: Duration | None = None
     retry: Annotated[RetryPolicy | None, BeforeValidator(_retry)] = None
     on_failure: OnFailure = OnFailure.ABORT
@@ -234,8 +245,11 @@ class Playbook(Model):
     drill: DrillSettings = DrillSettings()
     steps: list[Step] = Field(min_length=1)
 
+    @cached_property
+    def _steps_by_id(self) -> dict[str, Step]:
+        # the checks look steps up by id for every edge: a scan each time made validation quadratic
+        return {step.id: step for step in reversed(self.steps)}
+
     def step(self, step_id: str) -> Step:
-        for step in self.steps:
-            if step.id == step_id:
-                return step
-        raise KeyError(step_id)
+        """The first step with this id (duplicates are a validation error of their own)."""
+        return self._steps_by_id[step_id]

@@ -91,6 +91,20 @@ def _scalar(node: yaml.ScalarNode, loader: Any) -> Any:
     return loader.construct_object(node, deep=True)
 
 
+#: a playbook nests about six levels deep; far deeper is a hostile or generated file (and Python's recursion)
+MAX_DEPTH = 64
+#: values produced by following aliases: anchors reused for defaults are small; an alias bomb is not
+MAX_ALIASED_VALUES = 10_000
+
+
+class _Budget:
+    """What one document may cost to build, checked while it is built (an alias bomb never materialises)."""
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+        self.aliased = 0
+
+
 def load_located(text: str) -> LocatedDocument:
     """Parse one YAML document; raise ``YamlSyntaxError`` with a position on any syntax problem."""
     loader = _Loader(text)
@@ -98,13 +112,18 @@ def load_located(text: str) -> LocatedDocument:
         root = loader.get_single_node()
         doc = LocatedDocument(data=None)
         if root is not None:
-            doc.data = _walk(root, (), doc, loader)
+            doc.data = _walk(root, (), doc, loader, _Budget(), in_alias=False)
         return doc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
         problem = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""
+        opened = exc.context_mark
+        if opened is not None and mark is not None and (opened.line, opened.column) != (mark.line, mark.column):
+            # the parser notices an unclosed bracket or quote only where the next construct starts; the place
+            # to fix is where it was opened
+            context += f", started at line {opened.line + 1} column {opened.column + 1}"
         lines = text.splitlines()
         line_text = lines[where.line - 1] if 0 < where.line <= len(lines) else ""
         hint = ""
@@ -117,7 +136,20 @@ def load_located(text: str) -> LocatedDocument:
         loader.dispose()
 
 
-def _walk(node: yaml.Node, path: Path, doc: LocatedDocument, loader: Any) -> Any:
+def _walk(node: yaml.Node, path: Path, doc: LocatedDocument, loader: Any, budget: _Budget, *, in_alias: bool) -> Any:
+    if len(path) > MAX_DEPTH:
+        raise YamlSyntaxError(f"values nest deeper than {MAX_DEPTH} levels: not a playbook", _pos(node))
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        # a collection met twice is an alias being expanded (the composer shares the node)
+        in_alias = in_alias or id(node) in budget.seen
+        budget.seen.add(id(node))
+    if in_alias:
+        budget.aliased += 1
+        if budget.aliased > MAX_ALIASED_VALUES:
+            raise YamlSyntaxError(
+                f"aliases (*name) expand to more than {MAX_ALIASED_VALUES} values: refused as an alias bomb",
+                _pos(node),
+            )
     doc.values[path] = _pos(node)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolves YAML merge keys (<<) the way PyYAML's own loader does
@@ -130,8 +162,8 @@ def _walk(node: yaml.Node, path: Path, doc: LocatedDocument, loader: Any) -> Any
             if skey in out:
                 raise YamlSyntaxError(f"duplicate key {skey!r}: each key may appear once", _pos(key_node))
             doc.keys[(*path, skey)] = _pos(key_node)
-            out[skey] = _walk(value_node, (*path, skey), doc, loader)
+            out[skey] = _walk(value_node, (*path, skey), doc, loader, budget, in_alias=in_alias)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_walk(item, (*path, i), doc, loader) for i, item in enumerate(node.value)]
+        return [_walk(item, (*path, i), doc, loader, budget, in_alias=in_alias) for i, item in enumerate(node.value)]
     return _scalar(node, loader)  # type: ignore[arg-type]
