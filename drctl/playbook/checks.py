@@ -217,8 +217,10 @@ def _check_safety(pb: Playbook, out: Collector, index: dict[str, int], params: d
             spec = registry.get(step.uses)
             validated = params.get((step.id, label))
             if spec is None or validated is None:
-                return  # a step that failed its own checks: its role is unknown, and was reported already
-            if pb.step(step.id).on_failure is not OnFailure.CONTINUE:
+                # a step that failed its own checks (reported already) might be any guard: count it as every
+                # one, so what is still reported holds whatever the author meant it to be
+                roles[step.id] = set(SafetyRole)
+            elif pb.step(step.id).on_failure is not OnFailure.CONTINUE:
                 roles[step.id] = spec.safety(validated, step.with_)
         for step in graph.steps_for(pb, mode):
             if SafetyRole.MOVES_DNS not in spec_roles(pb, step.id, label, params):

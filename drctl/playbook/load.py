@@ -189,16 +189,15 @@ def _validate_model(data: dict[str, Any], out: Collector) -> tuple[Playbook | No
         playbook = Playbook.model_validate(data)
     except ValidationError as exc:
         failed = add_validation_errors(out, exc, data, vocabulary=vocabulary())
-        bad_steps = {p[1] for p in failed if len(p) >= 2 and p[0] == "steps" and isinstance(p[1], int)}
-        only_steps = all(len(p) >= 2 and p[0] == "steps" and isinstance(p[1], int) for p in failed)
-        if not (only_steps and isinstance(raw_steps, list)):
+        repaired = _repair(data, failed)
+        if repaired is None:
             return None, step_index, set()
-        keep = [s for i, s in enumerate(raw_steps) if i not in bad_steps]
-        known = {sid for sid, i in step_index.items() if i in bad_steps}
-        if not keep:
+        patched, dropped = repaired
+        known = {sid for sid, i in step_index.items() if i in dropped}
+        if not patched["steps"]:
             return None, step_index, known
         try:
-            playbook = Playbook.model_validate({**data, "steps": keep})
+            playbook = Playbook.model_validate(patched)
         except ValidationError:
             return None, step_index, known
         return playbook, step_index, known
@@ -206,3 +205,44 @@ def _validate_model(data: dict[str, Any], out: Collector) -> tuple[Playbook | No
         # duplicates were reported above; the graph checks would only repeat them
         return None, step_index, set()
     return playbook, step_index, set()
+
+
+#: sections no step depends on: when one is malformed, a stand-in lets every other check still run. The stand-in
+#: RTO/RPO are the longest durations allowed, so no budget finding is made against a value the file did not state
+_STAND_INS: dict[str, Any] = {
+    "objectives": {"rto": "30d", "rpo": "30d"},
+    "azure": {"subscription": "unreadable"},
+    "drill": {},
+    "change_windows": [],
+    "description": None,
+    "name": "unreadable",
+}
+#: a step whose identity or place in the graph is unreadable is left out (and the safety check with it); any
+#: other malformed field of a step is dropped, so the step still stands in the graph as its author wrote it
+_STEP_IDENTITY = {"id", "uses", "needs", "when", "with"}
+
+
+def _repair(data: dict[str, Any], failed: set[tuple[str | int, ...]]) -> tuple[dict[str, Any], set[int]] | None:
+    """The document with what failed its schema set aside, so the remaining checks report everything in one pass;
+    None when what failed is what the other checks read (regions, direction, DNS, channels, version)."""
+    patched = dict(data)
+    raw_steps = data.get("steps")
+    steps = list(raw_steps) if isinstance(raw_steps, list) else None
+    dropped: set[int] = set()
+    for path in failed:
+        root = path[0] if path else None
+        if isinstance(root, str) and root in _STAND_INS:
+            patched[root] = _STAND_INS[root]
+            continue
+        if root != "steps" or steps is None or len(path) < 2 or not isinstance(path[1], int):
+            return None
+        index = path[1]
+        item = steps[index] if index < len(steps) else None
+        field = path[2] if len(path) > 2 else None
+        if not isinstance(item, dict) or field is None or field in _STEP_IDENTITY:
+            dropped.add(index)
+        else:
+            steps[index] = {k: v for k, v in item.items() if k != field}
+    if steps is not None:
+        patched["steps"] = [s for i, s in enumerate(steps) if i not in dropped]
+    return patched, dropped
