@@ -131,9 +131,10 @@ def run_replica_check(p: ReplicaCheckParams, ctx: StepContext) -> Outcome:
         raise TransientError("; ".join(waiting))
     within = passes(mine, limit)
     if not within and p.enforce_rpo:
-        raise ActionError(f"{mine.text()}: not shown within {format_duration(limit)}")
+        shown = "not measured" if mine.status == "unknown" else f"over {format_duration(limit)}"
+        raise ActionError(f"{mine.text()}: {shown}, and enforce_rpo is set")
     if mine.status == "unknown":
-        verdict = f"not measured, so not known to be within {format_duration(limit)}"
+        verdict = "not measured: forcing it would need a person to accept the possible loss"
     else:
         verdict = f"{'within' if within else 'OVER'} {format_duration(limit)}"
     catching_up = sum(1 for s in links.values() if s == "CATCH_UP")
