@@ -111,3 +111,14 @@ def test_the_source_is_lost_only_when_arm_and_another_signal_say_so_and_nothing_
     found = Assessment("fg", (suspended, refused))
     assert found.as_fact()["verdict"] == "lost"
     assert "connection refused" in found.text()
+
+
+def test_views_say_what_a_figure_is() -> None:
+    from drctl.cli.facts_view import describe_fact
+
+    unknown_loss = loss_fact(FG, "forced", None)
+    assert describe_fact("rpo.exposure", unknown_loss) == "fg-wallet: forced failover, data loss UNKNOWN (no evidence)"
+    planned = describe_fact("rpo.exposure", loss_fact(FG, "planned", None))
+    assert planned == "fg-wallet: planned failover, nothing lost (synchronised)"
+    gate = {"resource": "fg-wallet", "by": "source-alive", "passed": False, "gate_seconds": 900}
+    assert describe_fact("rpo.gate", gate) == "not forcing fg-wallet: the source still answers"
