@@ -186,7 +186,8 @@ def _decide_forcing(p: FailoverParams, ctx: StepContext, group: str) -> tuple[di
 
     assessment = assess_sql_source(ctx, group)
     limit = (p.rpo_gate or ctx.scope.playbook.objectives.rpo).total_seconds()
-    exposure, evidence = measure_group(ctx, group, p.replication_url_group, ["app"])
+    sources: list[RpoSource] = ["app"] if p.rpo_evidence is None or "app" in p.rpo_evidence else []
+    exposure, evidence = measure_group(ctx, group, p.replication_url_group, sources)
     record_evidence(ctx, "gate", evidence, [exposure])
     decision: dict[str, Any] = {
         "resource": group,
