@@ -259,3 +259,29 @@ def test_a_storage_account_behind_its_gate_waits_for_a_person(tmp_path: Path) ->
         assert process.returncode == ExitCode.ABORTED
         assert storage_failovers(r) == []
         assert not [d for d in r.sandbox.client().data_loss() if d["kind"] == "storage.failover"]
+
+
+def test_mode_forced_with_the_source_alive_asks_a_person_first(tmp_path: Path) -> None:
+    """A playbook that says `mode: forced`, both regions up and the group 5 s behind: the gate used to pass on
+    its measurement and force a live primary without asking anyone."""
+    text = fast_sample().replace("mode: planned-then-forced", "mode: forced")
+    with rehearsal_of(tmp_path, text) as r:
+        process = r.start("failover", str(r.playbook), "--yes")
+        try:
+            wait_for(asking_or_ended(r, process, "promote-database"), timeout=180, what="a person to be asked")
+            assert process.poll() is None, "a live source is never forced on drctl's judgement"
+            assert forced_posts(r) == []
+            (asked,) = [
+                e for e in r.journal() if e.get("type") == "approval.requested" and e.get("step") == "promote-database"
+            ]
+            assert "the source still answers" in asked["prompt"]
+            assert "replicationState CATCH_UP" in asked["prompt"], "the evidence is in the question"
+            r.drctl("approve", r.run_ids()[-1], "promote-database", "--reject", "--reason", "it is alive")
+            process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == ExitCode.ABORTED
+        assert forced_posts(r) == []
+        assert r.sandbox.client().data_loss() == []
+        assert r.primary() == "sql-wallet-aue"
