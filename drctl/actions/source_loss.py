@@ -87,11 +87,14 @@ class Assessment:
     def as_fact(self) -> dict[str, Any]:
         return {"resource": self.resource, "verdict": self.verdict, "signals": [s.as_fact() for s in self.signals]}
 
-    def text(self) -> str:
-        meaning = {
+    @property
+    def meaning(self) -> str:
+        return {
             "lost": "the source is lost",
             "alive": "the source still answers",
             "unclear": "the source is not clearly lost",
         }[self.verdict]
+
+    def text(self) -> str:
         evidence = "; ".join(f"{s.what}: {s.finding}" for s in self.signals) or "no evidence"
-        return f"{meaning} ({evidence})"
+        return f"{self.meaning} ({evidence})"

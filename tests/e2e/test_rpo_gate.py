@@ -62,11 +62,20 @@ def asking_or_ended(r: Rehearsal, process: subprocess.Popen[str], step: str) -> 
     def check() -> bool:
         if process.poll() is not None:
             return True
-        return bool(r.run_ids()) and any(
-            e.get("type") == "approval.requested" and e.get("step") == step for e in r.journal()
-        )
+        try:
+            events = r.journal() if r.run_ids() else []
+        except FileNotFoundError:  # the run's directory exists a moment before its journal
+            return False
+        return any(e.get("type") == "approval.requested" and e.get("step") == step for e in events)
 
     return check
+
+
+def _has_fact(r: Rehearsal, kind: str) -> bool:
+    try:
+        return bool(r.facts(kind))
+    except FileNotFoundError:
+        return False
 
 
 def test_a_slow_source_is_unhealthy_not_lost_and_is_never_forced(rehearsal: Rehearsal) -> None:
@@ -84,7 +93,7 @@ def test_a_slow_source_is_unhealthy_not_lost_and_is_never_forced(rehearsal: Rehe
     process = r.start("failover", str(r.playbook), "--yes")
     try:
         wait_for(
-            lambda: (bool(r.run_ids()) and bool(r.facts("sql.failover"))) or process.poll() is not None,
+            lambda: process.poll() is not None or (bool(r.run_ids()) and _has_fact(r, "sql.failover")),
             timeout=240,
             what="the failover to end",
         )

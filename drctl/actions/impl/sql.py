@@ -109,11 +109,8 @@ def run_replica_check(p: ReplicaCheckParams, ctx: StepContext) -> Outcome:
         # links stop catching up when the primary is lost; while the source shows any life they are waited for
         assessment = assess_sql_source(ctx, group)
         if assessment.verdict != "alive":
-            ctx.record("replication.suspended", {"links": links, "because": assessment.text()})
-            ctx.progress(
-                f"links are not catching up and {assessment.text()}: forcing will need the source-loss "
-                "decision and the RPO gate"
-            )
+            # expected when the primary is lost: the failover's own decision and gate are the safeguard then
+            ctx.record("replication.suspended", {"links": links, "because": assessment.meaning})
             waiting = []
             source_state = f" (source {assessment.verdict})"
     limit = (p.max_exposure or scope.playbook.objectives.rpo).total_seconds()
@@ -203,7 +200,6 @@ def _decide_forcing(p: FailoverParams, ctx: StepContext, group: str) -> tuple[di
     if assessment.verdict == "lost" and passes(exposure, limit):
         decision.update(passed=True, by="measurement")
         ctx.record("rpo.gate", decision)
-        ctx.progress(f"RPO gate of {group} passed: {exposure.text()} <= {format_duration(limit)}")
         return decision, exposure
     why = []
     if assessment.verdict != "lost":

@@ -100,7 +100,6 @@ def _gate(
     if assessment.verdict == "lost" and passes(exposure, limit):
         decision.update(passed=True, by="measurement")
         ctx.record("rpo.gate", decision)
-        ctx.progress(f"RPO gate of {name} passed: {exposure.text()} <= {format_duration(limit)}")
         return decision, exposure
     why = []
     if assessment.verdict != "lost":
