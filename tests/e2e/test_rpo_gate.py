@@ -4,6 +4,7 @@ sandbox's request log, and the data loss the sandbox records."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -216,6 +217,12 @@ def test_without_evidence_about_the_group_nothing_says_within(tmp_path: Path) ->
 
 def test_storage_fails_over_planned_while_both_regions_answer(tmp_path: Path) -> None:
     with rehearsal_of(tmp_path, with_storage_step(fast_sample())) as r:
+        plan = r.drctl("plan", str(r.playbook), "--preflight", "--format", "json")
+        assert plan.returncode == 0, plan.stderr[-2000:]
+        checks = {c["step"]: c for c in json.loads(plan.stdout)["preflight"]}
+        (finding,) = checks["fail-over-storage"]["findings"]
+        assert "planned failover possible" in finding["current"]
+        assert r.mutations() == []
         result = r.failover("--yes")
         assert result.returncode == ExitCode.OK, result.stdout[-3000:] + result.stderr[-3000:]
         (post,) = storage_failovers(r)

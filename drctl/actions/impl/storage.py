@@ -9,6 +9,7 @@ from drctl.actions.runtime import (
     FACT_RPO_EXPOSURE,
     AbortRun,
     ActionError,
+    Finding,
     Implementation,
     Outcome,
     StepContext,
@@ -184,5 +185,31 @@ def done_failover(p: StorageFailoverParams, ctx: StepContext) -> bool:
     return all(_is_target(ctx, _read(ctx, name, declared[name])) for name in _accounts(p, ctx.scope))
 
 
+def preflight_failover(p: StorageFailoverParams, ctx: StepContext) -> list[Finding]:
+    """Which failover each account would get now: planned needs both regions, in a drill too."""
+    declared = declared_accounts(ctx.scope)
+    found: list[Finding] = []
+    for name in _accounts(p, ctx.scope):
+        geo = _read(ctx, name, declared[name])
+        current = (
+            f"primary {geo.primary_location} ({geo.status_of_primary}), secondary {geo.secondary_location}, "
+            f"planned failover {'possible' if geo.can_planned_failover else 'NOT possible'}"
+        )
+        if _is_target(ctx, geo):
+            found.append(Finding(f"storage account {name}", current, None, "warning", "the target is already primary"))
+        elif geo.can_planned_failover:
+            found.append(Finding(f"storage account {name}", current, f"primary {ctx.scope.target.location}", "info"))
+        else:
+            why = "only an unplanned failover (data loss, behind the account's RPO gate) could run now"
+            target = f"primary {ctx.scope.target.location}"
+            if p.mode == "planned":
+                found.append(
+                    Finding(f"storage account {name}", current, target, "error", "a planned failover cannot run")
+                )
+            else:
+                found.append(Finding(f"storage account {name}", current, target, "warning", why))
+    return found
+
+
 CHECK_IMPLEMENTATION = Implementation(run=run_check)
-FAILOVER_IMPLEMENTATION = Implementation(run=run_failover, done=done_failover)
+FAILOVER_IMPLEMENTATION = Implementation(run=run_failover, done=done_failover, preflight=preflight_failover)
