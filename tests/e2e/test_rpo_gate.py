@@ -301,3 +301,22 @@ def test_mode_forced_with_the_source_alive_asks_a_person_first(tmp_path: Path) -
         assert forced_posts(r) == []
         assert r.sandbox.client().data_loss() == []
         assert r.primary() == "sql-wallet-aue"
+
+
+def test_a_region_whose_control_plane_is_gone_is_lost_by_arm_evidence_too(rehearsal: Rehearsal) -> None:
+    r = rehearsal
+    r.sandbox.client().set_replication_lag(30, target="fg-wallet")
+    r.sandbox.client().set_region("au-east", up=False, control_plane="unavailable")
+    result = r.failover("--yes", timeout=300)
+    assert result.returncode == ExitCode.OK, result.stdout[-3000:] + result.stderr[-3000:]
+    assessment = r.facts("source.assessment")[-1]
+    assert assessment["verdict"] == "lost"
+    findings = {s["what"]: (s["finding"], s["says"]) for s in assessment["signals"]}
+    assert findings["sql-wallet-aue in australiaeast (ARM)"] == ("region unavailable (503)", "lost")
+    assert findings["replication of fg-wallet seen from sql-wallet-aus (ARM)"][1] == "lost"
+    (failover,) = r.facts("sql.failover")
+    assert failover["mode"] == "forced"
+    (loss,) = r.sandbox.client().data_loss()
+    (exposure,) = r.facts("rpo.exposure")
+    assert exposure["status"] == "bounded"
+    assert exposure["seconds"] >= loss["lost_seconds"] - 1, "an upper bound is never below what was lost"
