@@ -1,11 +1,18 @@
-"""RPO exposure: how much committed data a failover would lose, from the evidence that can be had. Pure.
+"""RPO evidence and data-loss figures, per resource. Pure.
 
-- Both regions' replication endpoints answer: exposure = source's last committed write - target's. Exact.
-- The source does not answer (the usual case in a real outage): the source stopped writing at the disaster,
-  at the latest at T0, so exposure <= T0 - target's last committed write. An upper bound, and said to be one.
-- Storage geo-replication: exposure <= now - lastSyncTime (Azure promises nothing newer than that). Upper bound.
+Every figure names the resource it is about (a failover group, a storage account) and says what it is:
 
-The worst of the available measurements is what a gate compares with the objective.
+- ``measured``: exact. Both regions' replication endpoints answered: the source's last committed write minus the
+  target's.
+- ``bounded``: an upper bound. The source does not answer, so it stopped writing at the latest at T0:
+  ``T0 - target's last write``; or storage geo-replication: ``now - lastSyncTime`` (Azure promises nothing
+  newer). The real figure is at most this.
+- ``unknown``: no evidence about this resource. Unknown is never "within" anything.
+
+Evidence about one resource never stands for another: a gate looks up the exposure *of the resource it
+protects* (``for_resource``), and passes on its own only when that figure is measured or bounded and within
+the gate. After a failover took effect, ``loss_fact`` states its data-loss window: zero for a planned
+(synchronised) failover by construction, the gate's figure for a forced or unplanned one.
 """
 
 from __future__ import annotations
@@ -13,7 +20,34 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+from drctl.durations import format_duration
+
+Status = Literal["measured", "bounded", "unknown"]
+#: how a failover that took effect ended: planned/synchronised (nothing lost) or forced/unplanned (loss allowed)
+FailoverKind = Literal["planned", "forced", "unplanned"]
+
+SQL_GROUP = "sql.failover_group"
+STORAGE_ACCOUNT = "storage.account"
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"{'failover group' if self.kind == SQL_GROUP else 'storage account'} {self.name}"
+
+
+def group_resource(name: str) -> Resource:
+    return Resource(SQL_GROUP, name)
+
+
+def account_resource(name: str) -> Resource:
+    return Resource(STORAGE_ACCOUNT, name)
 
 
 @dataclass(frozen=True)
@@ -23,22 +57,43 @@ class ReplicaReport:
     region: str
     role: str
     last_committed_write: datetime
+    #: the failover group the endpoint says it reports on, when it says so
+    failover_group: str | None = None
 
 
 @dataclass(frozen=True)
 class Exposure:
-    seconds: float
-    source: str
+    """What a forced failover of ``resource`` would lose now, as far as the evidence tells."""
+
+    resource: Resource
+    seconds: float | None
+    status: Status
+    source: str | None
     basis: str
-    upper_bound: bool
+
+    @property
+    def upper_bound(self) -> bool:
+        return self.status == "bounded"
 
     def as_fact(self) -> dict[str, Any]:
         return {
-            "seconds": round(self.seconds, 3),
+            "resource": self.resource.name,
+            "resource_kind": self.resource.kind,
+            "seconds": None if self.seconds is None else round(self.seconds, 3),
+            "status": self.status,
             "source": self.source,
             "basis": self.basis,
             "upper_bound": self.upper_bound,
         }
+
+    def text(self) -> str:
+        """``failover group fg: at most 5m (bounded: ...)``; never a figure for an unknown exposure."""
+        if self.seconds is None or self.status == "unknown":
+            return f"{self.resource.label}: exposure unknown ({self.basis})"
+        figure = format_duration(self.seconds)
+        if self.status == "bounded":
+            return f"{self.resource.label}: exposure at most {figure} (upper bound: {self.basis})"
+        return f"{self.resource.label}: exposure {figure} (measured: {self.basis})"
 
 
 class EvidenceError(ValueError):
@@ -54,36 +109,79 @@ def parse_report(body: Mapping[str, Any], region: str) -> ReplicaReport:
         raise EvidenceError(f"replication endpoint of {region} gave no readable last_committed_write ({exc})") from None
     if when.tzinfo is None:
         raise EvidenceError(f"replication endpoint of {region} gave a time without a time zone")
-    return ReplicaReport(region, role, when)
+    group = body.get("failover_group")
+    return ReplicaReport(region, role, when, str(group) if group else None)
 
 
-def from_app(source: ReplicaReport | None, target: ReplicaReport, *, t0: datetime) -> Exposure:
+def from_app(source: ReplicaReport | None, target: ReplicaReport, *, t0: datetime, group: str) -> Exposure:
+    resource = group_resource(group)
     if source is not None:
         gap = (source.last_committed_write - target.last_committed_write).total_seconds()
         return Exposure(
+            resource,
             max(0.0, gap),
+            "measured",
             "app",
             f"{source.region} last write {source.last_committed_write:%H:%M:%S} - {target.region} last write "
             f"{target.last_committed_write:%H:%M:%S}",
-            upper_bound=False,
         )
     gap = (t0 - target.last_committed_write).total_seconds()
     return Exposure(
+        resource,
         max(0.0, gap),
+        "bounded",
         "app",
-        f"source unreachable: T0 {t0:%H:%M:%S} - {target.region} last write {target.last_committed_write:%H:%M:%S}",
-        upper_bound=True,
+        f"source not answering: T0 {t0:%H:%M:%S} - {target.region} last write {target.last_committed_write:%H:%M:%S}",
     )
 
 
 def from_storage(account: str, last_sync: datetime, *, now: datetime) -> Exposure:
     return Exposure(
+        account_resource(account),
         max(0.0, (now - last_sync).total_seconds()),
+        "bounded",
         "storage",
-        f"storage {account} last sync {last_sync:%H:%M:%S}",
-        upper_bound=True,
+        f"now - lastSyncTime {last_sync:%H:%M:%S}",
     )
 
 
+def unknown(resource: Resource, why: str) -> Exposure:
+    return Exposure(resource, None, "unknown", None, why)
+
+
+def for_resource(found: Iterable[Exposure], resource: Resource, *, why_unknown: str) -> Exposure:
+    """The worst figure about ``resource`` alone; ``unknown`` when nothing is about it."""
+    mine = [e for e in found if e.resource == resource and e.seconds is not None]
+    if not mine:
+        return unknown(resource, why_unknown)
+    return max(mine, key=lambda e: e.seconds or 0.0)
+
+
+def passes(exposure: Exposure, limit_seconds: float) -> bool:
+    """Does the evidence alone let a forced failover of its resource through? Never when unknown."""
+    return exposure.status != "unknown" and exposure.seconds is not None and exposure.seconds <= limit_seconds
+
+
 def worst(found: Iterable[Exposure]) -> Exposure | None:
-    return max(found, key=lambda e: e.seconds, default=None)
+    known = [e for e in found if e.seconds is not None]
+    return max(known, key=lambda e: e.seconds or 0.0, default=None)
+
+
+def loss_fact(resource: Resource, kind: FailoverKind, exposure: Exposure | None) -> dict[str, Any]:
+    """The ``rpo.exposure`` fact of a failover that took effect: the data-loss window it opened for ``resource``.
+
+    ``seconds`` is what the engine reads: 0 for a planned failover (synchronised: nothing lost by construction),
+    the gate's figure for a forced or unplanned one, ``None`` when that figure was unknown."""
+    if kind == "planned":
+        return {
+            "seconds": 0.0,
+            "status": "synchronised",
+            "resource": resource.name,
+            "resource_kind": resource.kind,
+            "failover": kind,
+            "source": None,
+            "basis": "planned failover: fully synchronised before the switch",
+            "upper_bound": False,
+        }
+    found = exposure or unknown(resource, "no evidence")
+    return {**found.as_fact(), "failover": kind}

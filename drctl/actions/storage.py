@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from drctl.actions.base import ActionSpec, Params, Problem, Scope
 from drctl.durations import format_duration
@@ -18,6 +19,19 @@ class StorageParams(Params):
 class StorageCheckParams(StorageParams):
     max_exposure: Duration | None = None
     enforce_rpo: bool = False
+
+
+#: planned: Azure's planned failover (both regions answer; nothing lost; the account stays geo-redundant);
+#: unplanned: the customer-managed failover for a lost primary (writes after lastSyncTime are lost);
+#: planned-then-unplanned: planned while both regions answer, unplanned only when the primary is lost
+StorageFailoverMode = Literal["planned", "planned-then-unplanned", "unplanned"]
+
+
+class StorageFailoverParams(StorageParams):
+    mode: StorageFailoverMode = "planned"
+    #: an unplanned failover of an account runs only when its own exposure (now - lastSyncTime) is within this
+    #: (default: the RPO objective), or a person accepts the loss with a reason
+    rpo_gate: Duration | None = None
 
 
 def declared_accounts(scope: Scope) -> dict[str, str]:
@@ -49,11 +63,23 @@ def _describe_check(p: StorageCheckParams, scope: Scope) -> list[str]:
     return [f"storage {name}: geo-replication last sync time within {limit}" for name in _accounts(p, scope)]
 
 
-def _describe_failover(p: StorageParams, scope: Scope) -> list[str]:
-    return [
-        f"storage account {name}: fail over so that {scope.target.location} becomes primary"
-        for name in _accounts(p, scope)
+def _describe_failover(p: StorageFailoverParams, scope: Scope) -> list[str]:
+    how = {
+        "planned": "planned failover (both regions must answer; nothing lost)",
+        "planned-then-unplanned": "planned failover while both regions answer; unplanned only when the primary "
+        "is lost, behind the account's own RPO gate",
+        "unplanned": "unplanned failover (writes after lastSyncTime are lost) behind the account's own RPO gate",
+    }[p.mode]
+    gate = format_duration(p.rpo_gate or scope.playbook.objectives.rpo)
+    lines = [
+        f"storage account {name}: {scope.target.location} becomes primary by {how}" for name in _accounts(p, scope)
     ]
+    if p.mode != "planned":
+        lines.append(
+            f"unplanned only if the account's exposure (now - lastSyncTime, an upper bound) <= {gate} or an approver "
+            "accepts the loss with a reason; a drill runs planned only"
+        )
+    return lines
 
 
 STORAGE_CHECK = ActionSpec(
@@ -71,8 +97,8 @@ STORAGE_CHECK = ActionSpec(
 
 STORAGE_FAILOVER = ActionSpec(
     name="storage.failover",
-    summary="Fail a geo-redundant storage account over to its secondary region",
-    params=StorageParams,
+    summary="Fail a geo-redundant storage account over to its secondary region (planned, or unplanned when lost)",
+    params=StorageFailoverParams,
     mutating=True,
     default_timeout=timedelta(hours=1),
     default_budget=timedelta(minutes=15),

@@ -17,6 +17,10 @@ class GeoReplication:
     status: str | None
     last_sync_time: datetime | None
     can_failover: bool | None
+    #: both regions answer: Azure can run a planned (lossless) failover
+    can_planned_failover: bool | None = None
+    #: ARM's view of the primary region: ``available`` or ``unavailable``
+    status_of_primary: str | None = None
 
 
 def geo_replication(clients: AzureClients, resource_group: str, account: str) -> GeoReplication:
@@ -29,8 +33,16 @@ def geo_replication(clients: AzureClients, resource_group: str, account: str) ->
         status=wire(getattr(stats, "status", None)),
         last_sync_time=getattr(stats, "last_sync_time", None),
         can_failover=getattr(stats, "can_failover", None),
+        can_planned_failover=getattr(stats, "can_planned_failover", None),
+        status_of_primary=wire(prop(found, "status_of_primary")),
     )
 
 
-def fail_over(clients: AzureClients, resource_group: str, account: str) -> None:
-    clients.storage.storage_accounts.begin_failover(resource_group, account).result()
+def fail_over(clients: AzureClients, resource_group: str, account: str, *, planned: bool) -> None:
+    """``failoverType=Planned`` (the SDK's default) needs both regions; without it, Azure runs the customer-managed
+    (unplanned) failover a lost primary needs."""
+    operations = clients.storage.storage_accounts
+    if planned:
+        operations.begin_failover(resource_group, account, failover_type="Planned").result()
+    else:
+        operations.begin_failover(resource_group, account, failover_type=None).result()

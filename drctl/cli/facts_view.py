@@ -9,8 +9,27 @@ from drctl.durations import format_duration as fd
 
 
 def _rpo(d: Mapping[str, Any]) -> str:
+    if "failover" in d:  # a failover that took effect: its data-loss window for one resource
+        head = f"{d.get('resource')}: {d.get('failover')} failover"
+        if d.get("status") == "synchronised":
+            return f"{head}, nothing lost (synchronised)"
+        if d.get("seconds") is None:
+            return f"{head}, data loss UNKNOWN ({d.get('basis', '')})"
+        bound = "at most " if d.get("upper_bound") else ""
+        return f"{head}, data loss {bound}{fd(float(d['seconds']))} ({d.get('status')}: {d.get('basis', '')})"
     bound = "at most " if d.get("upper_bound") else ""
-    return f"RPO exposure {bound}{fd(float(d.get('seconds', 0)))} ({d.get('source', '?')}: {d.get('basis', '')})"
+    return f"RPO exposure {bound}{fd(float(d.get('seconds') or 0))} ({d.get('source', '?')}: {d.get('basis', '')})"
+
+
+def _evidence(d: Mapping[str, Any]) -> str:
+    parts = []
+    for r in d.get("resources") or []:
+        if r.get("seconds") is None:
+            parts.append(f"{r.get('resource')} unknown")
+        else:
+            bound = "at most " if r.get("upper_bound") else ""
+            parts.append(f"{r.get('resource')} {bound}{fd(float(r['seconds']))}")
+    return f"RPO evidence ({d.get('purpose')}): {', '.join(parts) or 'none'}"
 
 
 def _dns(d: Mapping[str, Any]) -> str:
@@ -22,12 +41,17 @@ def _dns(d: Mapping[str, Any]) -> str:
 
 
 def _gate(d: Mapping[str, Any]) -> str:
+    name = f" of {d['resource']}" if d.get("resource") else ""
+    if d.get("by") == "source-alive":
+        return f"not forcing {d.get('resource', '')}: the source still answers"
     if d.get("by") == "measurement":
         return (
-            f"RPO gate passed: exposure {fd(float(d.get('exposure_seconds') or 0))} <= {fd(float(d['gate_seconds']))}"
+            f"RPO gate{name} passed: exposure {'at most ' if d.get('exposure_status') == 'bounded' else ''}"
+            f"{fd(float(d.get('exposure_seconds') or 0))} <= "
+            f"{fd(float(d['gate_seconds']))}"
         )
     verdict = "ACCEPTED" if d.get("passed") else "refused"
-    return f"RPO gate: data loss {verdict} by {d.get('approver')}: {d.get('reason')}"
+    return f"RPO gate{name}: data loss {verdict} by {d.get('approver')}: {d.get('reason')}"
 
 
 _LINES: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
@@ -37,11 +61,14 @@ _LINES: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "notify.failed": lambda d: f"message to {d.get('channel')} NOT delivered: {d.get('error')}",
     "rpo.exposure": _rpo,
     "rpo.unmeasured": lambda d: f"RPO exposure could not be measured: {'; '.join(d.get('notes') or [])}",
+    "rpo.evidence": _evidence,
+    "source.assessment": lambda d: None,  # its progress line says it, evidence included
     "rpo.gate": _gate,
     "dns.changed": _dns,
     "dns.conflict": lambda d: f"DNS {d.get('fqdn')} changed while we wrote it (412): re-read, re-decided",
     "dns.verified": lambda d: f"DNS verified at {', '.join(d.get('servers') or [])}",
     "service.restored": lambda d: "service restored (the RTO clock stops here)",
+    "storage.failover": lambda d: f"storage account {d.get('account')}: {d.get('type')} failover done",
     "sql.failover": lambda d: f"{d.get('failover_group')}: {d.get('primary')} is primary ({d.get('mode')})",
     "sql.planned_failed": lambda d: f"planned failover failed: {d.get('error')}",
     "replication.suspended": lambda d: f"replication links not catching up ({d.get('because')})",

@@ -13,17 +13,18 @@ def forcing_steps(loaded: LoadedPlaybook) -> list[str]:
     """The drill steps that could fail over with data loss, each as ``id (why)``; a drill refuses to start.
 
     ``sql.failover`` with ``mode: forced`` forces by definition. ``planned-then-forced`` is accepted: in a drill
-    the action runs its planned part only (it refuses to force when the run's mode is drill). A storage account
-    failover is an unplanned failover of the account (writes after the last sync time are lost), so a drill
-    refuses it too.
+    the action runs its planned part only (it refuses to force when the run's mode is drill). ``storage.failover``
+    with ``mode: unplanned`` loses the writes after the account's last sync time, so a drill refuses it; its
+    ``planned`` failover (Azure's failover for drills) and ``planned-then-unplanned`` (planned only in a drill)
+    are accepted.
     """
     found: list[str] = []
     for step in graph.steps_for(loaded.playbook, Mode.DRILL):
         modes = {getattr(loaded.params.get((step.id, label)), "mode", None) for label in ("forward", "reverse")}
         if step.uses == "sql.failover" and "forced" in modes:
             found.append(f"{step.id} (sql.failover with mode: forced)")
-        elif step.uses == "storage.failover":
-            found.append(f"{step.id} (storage.failover: an account failover loses the writes after its last sync)")
+        elif step.uses == "storage.failover" and "unplanned" in modes:
+            found.append(f"{step.id} (storage.failover with mode: unplanned loses the writes after the last sync)")
     return found
 
 

@@ -73,7 +73,8 @@ def test_a_failover_plan_keeps_its_disaster_clock() -> None:
     md = render_markdown(build_plan(load_playbook(SAMPLE), mode=Mode.FAILOVER))
 
     assert "Times are budgets from T0 (the declared disaster time, or the run's start)" in md
-    assert "forced failover (data loss) only if measured RPO exposure <= 15m" in md
+    assert "forced failover (data loss) only when the source is lost" in md
+    assert "the RPO exposure of fg-wallet is measured <= 15m, or an approver accepts the loss" in md
 
 
 def test_the_drill_plan_in_text_and_json_carries_the_failback_half() -> None:

@@ -249,7 +249,7 @@ def test_references_are_checked_in_the_failback_direction_too(
     # only the source region declares replication_url: failback would have no target URL to read
     text = sample_text.replace("    replication_url: https://api-aus.wallet.example.com/replication\n", "")
     text = text.replace(
-        "    uses: sql.replica_check\n", "    uses: sql.replica_check\n    with: {rpo_evidence: [app]}\n"
+        "with: {replication_url_group: fg-wallet}", "with: {replication_url_group: fg-wallet, rpo_evidence: [app]}"
     )
     messages = [d.message for d in check_file(write_playbook(text)).diagnostics]
     assert any("needs replication_url in both regions" in m for m in messages), messages

@@ -1,11 +1,12 @@
-"""sql.replica_check and sql.failover at run time: roles, links, RPO evidence and the RPO gate."""
+"""sql.replica_check and sql.failover at run time: roles, links, RPO evidence, the source-loss decision and
+the per-resource RPO gate."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from drctl.actions.base import Role
-from drctl.actions.rpo import Exposure
+from drctl.actions.impl.evidence import Evidence, app_exposure, assess_sql_source, record_evidence, storage_exposure
+from drctl.actions.rpo import Exposure, FailoverKind
 from drctl.actions.runtime import (
     FACT_RPO_EXPOSURE,
     AbortRun,
@@ -18,74 +19,28 @@ from drctl.actions.runtime import (
 )
 from drctl.actions.sql import FailoverParams, ReplicaCheckParams, RpoSource, evidence_sources
 from drctl.azure.sql import FailoverGroupState
+from drctl.azure.sql import FailoverKind as RequestKind
 from drctl.durations import format_duration
 from drctl.playbook.enums import Mode
 from drctl.playbook.model import SqlEstate
 
 
-def measure_exposure(ctx: StepContext, sources: list[RpoSource]) -> list[Exposure]:
-    """Every RPO measurement the evidence allows, journaled as ``rpo.exposure`` (the worst one leads)."""
-    import json
-
-    from drctl.actions.azure_bridge import AzureFailure, arm
-    from drctl.actions.rpo import EvidenceError, ReplicaReport, from_app, from_storage, parse_report, worst
+def measure_group(
+    ctx: StepContext, group: str, tied: str | None, sources: list[RpoSource]
+) -> tuple[Exposure, Evidence]:
+    """The failover group's exposure (``unknown`` without evidence about it), with any storage figures beside
+    it, each about its own account; all journaled as ``rpo.evidence``."""
+    from drctl.actions.rpo import for_resource, group_resource
     from drctl.actions.storage import declared_accounts
-    from drctl.azure import storage
-    from drctl.net.http import Client, HttpError
 
-    scope = ctx.scope
-    found: list[Exposure] = []
-    notes: list[str] = []
-    if "app" in sources and scope.source.replication_url and scope.target.replication_url:
-        client = Client(timeout=5.0)
-
-        def report(role: Role) -> ReplicaReport | None:
-            url = scope.region(role).replication_url or ""
-            name = scope.region_name(role)
-            try:
-                response = client.request("GET", url)
-                if response.status != 200:
-                    notes.append(f"{name} replication endpoint answered {response.status}")
-                    return None
-                return parse_report(json.loads(response.body), name)
-            except (HttpError, ValueError, EvidenceError) as exc:
-                notes.append(f"{name} replication endpoint: {exc}")
-                return None
-
-        try:
-            target_report = report("target")
-            if target_report is not None:
-                found.append(from_app(report("source"), target_report, t0=ctx.t0))
-        finally:
-            client.close()
+    evidence = Evidence()
+    if "app" in sources:
+        app_exposure(ctx, group, tied, evidence)
     if "storage" in sources:
-        for account, group in declared_accounts(scope).items():
-            try:
-                geo = arm(ctx, f"read geo-replication of {account}", storage.geo_replication, group, account)
-            except (AzureFailure, TransientError) as exc:
-                notes.append(str(exc))
-                continue
-            if geo.last_sync_time is not None:
-                found.append(from_storage(account, geo.last_sync_time, now=ctx.now()))
-    leading = worst(found)
-    if leading is not None:
-        ctx.record(
-            FACT_RPO_EXPOSURE,
-            {**leading.as_fact(), "measurements": [e.as_fact() for e in found], "notes": notes},
-        )
-    elif sources:
-        ctx.record("rpo.unmeasured", {"sources": list(sources), "notes": notes})
-    return found
-
-
-def _exposure_text(found: list[Exposure]) -> str:
-    from drctl.actions.rpo import worst
-
-    leading = worst(found)
-    if leading is None:
-        return "RPO exposure not measured"
-    bound = "at most " if leading.upper_bound else ""
-    return f"RPO exposure {bound}{format_duration(leading.seconds)} ({leading.source})"
+        storage_exposure(ctx, declared_accounts(ctx.scope), evidence)
+    why = "; ".join(evidence.notes) or "no evidence source about it"
+    mine = for_resource(evidence.found, group_resource(group), why_unknown=why)
+    return mine, evidence
 
 
 def _sql_estates(ctx: StepContext) -> tuple[SqlEstate, SqlEstate]:
@@ -96,9 +51,40 @@ def _sql_estates(ctx: StepContext) -> tuple[SqlEstate, SqlEstate]:
     return src, tgt
 
 
+def _others(evidence: Evidence, mine: Exposure) -> str:
+    """Figures about other resources, said as such: they never stand for the failover group's."""
+    texts = [e.text() for e in evidence.found if e.resource != mine.resource]
+    return f"; also {'; '.join(texts)}" if texts else ""
+
+
+def _read_links(
+    ctx: StepContext, src: SqlEstate, tgt: SqlEstate, fatal: list[str], waiting: list[str]
+) -> dict[str, str]:
+    """Each target database's link to the source: wrong roles are fatal, a link not catching up is waited for."""
+    from drctl.actions.azure_bridge import arm
+    from drctl.azure import sql as azure_sql
+
+    target_rg = ctx.scope.target.resource_group
+    links: dict[str, str] = {}
+    for db in tgt.databases:
+        found = arm(
+            ctx, f"read replication links of {tgt.server}/{db}", azure_sql.replication_links, target_rg, tgt.server, db
+        )
+        link = next((k for k in found if k.partner_server == src.server), None)
+        if link is None:
+            fatal.append(f"{tgt.server}/{db} has no replication link to {src.server}")
+            continue
+        links[db] = link.state
+        if link.role != "Secondary" or link.partner_role != "Primary":
+            fatal.append(f"{tgt.server}/{db} link is {link.role} with partner {link.partner_role}")
+        elif link.state != "CATCH_UP":
+            waiting.append(f"{tgt.server}/{db} link is {link.state}, not CATCH_UP")
+    return links
+
+
 def run_replica_check(p: ReplicaCheckParams, ctx: StepContext) -> Outcome:
     from drctl.actions.azure_bridge import arm
-    from drctl.actions.rpo import worst
+    from drctl.actions.rpo import passes
     from drctl.azure import sql as azure_sql
 
     scope = ctx.scope
@@ -115,49 +101,43 @@ def run_replica_check(p: ReplicaCheckParams, ctx: StepContext) -> Outcome:
         fatal.append(f"{tgt.server} is {state.role} in {group}, not Secondary: has the failover already happened?")
     if state.primary_server not in (None, src.server):
         fatal.append(f"{group}'s primary is {state.primary_server}, not {src.server}")
-    links: dict[str, str] = {}
-    for db in tgt.databases:
-        found = arm(
-            ctx, f"read replication links of {tgt.server}/{db}", azure_sql.replication_links, target_rg, tgt.server, db
-        )
-        link = next((k for k in found if k.partner_server == src.server), None)
-        if link is None:
-            fatal.append(f"{tgt.server}/{db} has no replication link to {src.server}")
-            continue
-        links[db] = link.state
-        if link.role != "Secondary" or link.partner_role != "Primary":
-            fatal.append(f"{tgt.server}/{db} link is {link.role} with partner {link.partner_role}")
-        elif link.state != "CATCH_UP":
-            waiting.append(f"{tgt.server}/{db} link is {link.state}, not CATCH_UP")
-    exposures = measure_exposure(ctx, evidence_sources(p.rpo_evidence, scope))
-    # links stop catching up when the primary is lost: expected in an outage, and what the RPO gate is for
-    source_lost = any(e.source == "app" and e.upper_bound for e in exposures)
-    if waiting and source_lost:
-        ctx.record("replication.suspended", {"links": links, "because": "the source region does not answer"})
-        ctx.progress("links are not catching up and the source does not answer: a forced failover will need the gate")
-        waiting = []
+    links = _read_links(ctx, src, tgt, fatal, waiting)
+    mine, evidence = measure_group(ctx, group, p.replication_url_group, evidence_sources(p.rpo_evidence, scope))
+    record_evidence(ctx, "check", evidence, [mine])
+    source_state = ""
+    if waiting and not fatal:
+        # links stop catching up when the primary is lost; while the source shows any life they are waited for
+        assessment = assess_sql_source(ctx, group)
+        if assessment.verdict != "alive":
+            # expected when the primary is lost: the failover's own decision and gate are the safeguard then
+            ctx.record("replication.suspended", {"links": links, "because": assessment.meaning})
+            waiting = []
+            source_state = f" (source {assessment.verdict})"
     limit = (p.max_exposure or scope.playbook.objectives.rpo).total_seconds()
-    leading = worst(exposures)
     facts: dict[str, Any] = {
         "failover_group": group,
         "primary": state.primary_server,
         "links": links,
-        "rpo_exposure_seconds": leading.seconds if leading else None,
+        "rpo_exposure_seconds": mine.seconds,
+        "rpo_exposure_status": mine.status,
         "rpo_limit_seconds": limit,
     }
     if fatal:
         raise ActionError("; ".join(fatal))
     if waiting:
         raise TransientError("; ".join(waiting))
-    over = leading is not None and leading.seconds > limit
-    if over and p.enforce_rpo:
-        raise ActionError(f"{_exposure_text(exposures)} is over {format_duration(limit)}")
-    verdict = "OVER" if over else "within"
-    catching_up = sum(1 for state in links.values() if state == "CATCH_UP")
+    within = passes(mine, limit)
+    if not within and p.enforce_rpo:
+        shown = "not measured" if mine.status == "unknown" else f"over {format_duration(limit)}"
+        raise ActionError(f"{mine.text()}: {shown}, and enforce_rpo is set")
+    if mine.status == "unknown":
+        verdict = "not measured: forcing it would need a person to accept the possible loss"
+    else:
+        verdict = f"{'within' if within else 'OVER'} {format_duration(limit)}"
+    catching_up = sum(1 for s in links.values() if s == "CATCH_UP")
     summary = (
-        f"{group}: {src.server} Primary, {catching_up}/{len(tgt.databases)} links CATCH_UP"
-        + (" (source lost)" if source_lost else "")
-        + f"; {_exposure_text(exposures)}, {verdict} {format_duration(limit)}"
+        f"{group}: {src.server} Primary, {catching_up}/{len(tgt.databases)} links CATCH_UP{source_state}; "
+        f"{mine.text()}, {verdict}{_others(evidence, mine)}"
     )
     return Outcome(summary, facts=facts)
 
@@ -178,109 +158,111 @@ def _target_state(ctx: StepContext, group: str) -> FailoverGroupState:
     )
 
 
-def _gate(p: FailoverParams, ctx: StepContext) -> tuple[bool, dict[str, Any]]:
-    """Safety rule 2: may a forced failover run? Measured exposure within the gate, or an accepted loss."""
-    from drctl.actions.rpo import worst
+def _start_failover(ctx: StepContext, group: str, kind: RequestKind) -> None:
+    """Every SQL failover request goes through here: one POST to the target's server, followed to its end."""
+    from drctl.actions.azure_bridge import arm
+    from drctl.azure import sql as azure_sql
 
+    tgt = ctx.scope.target.sql
+    assert tgt is not None  # checked by validation
+    arm(
+        ctx,
+        f"{kind} failover of {group} to {tgt.server}",
+        azure_sql.fail_over,
+        ctx.scope.target.resource_group,
+        tgt.server,
+        group,
+        kind,
+    )
+
+
+def _decide_forcing(p: FailoverParams, ctx: StepContext, group: str) -> tuple[dict[str, Any], Exposure]:
+    """Safety rule 2 for one failover group: force only on a clear loss of the source and measured exposure of
+    *this group* within the gate; anything else is put to a person (data-loss topic, never ``--yes``)."""
+    from drctl.actions.rpo import passes
+
+    assessment = assess_sql_source(ctx, group)
     limit = (p.rpo_gate or ctx.scope.playbook.objectives.rpo).total_seconds()
-    exposures = measure_exposure(ctx, evidence_sources(p.rpo_evidence, ctx.scope))
-    leading = worst(exposures)
-    if leading is not None and leading.seconds <= limit:
-        decision = {"gate_seconds": limit, "exposure_seconds": leading.seconds, "passed": True, "by": "measurement"}
+    sources: list[RpoSource] = ["app"] if p.rpo_evidence is None or "app" in p.rpo_evidence else []
+    exposure, evidence = measure_group(ctx, group, p.replication_url_group, sources)
+    record_evidence(ctx, "gate", evidence, [exposure])
+    decision: dict[str, Any] = {
+        "resource": group,
+        "resource_kind": exposure.resource.kind,
+        "gate_seconds": limit,
+        "exposure_seconds": exposure.seconds,
+        "exposure_status": exposure.status,
+        "source": assessment.verdict,
+    }
+    if assessment.verdict == "alive" and p.mode == "planned-then-forced":
+        ctx.record("rpo.gate", {**decision, "passed": False, "by": "source-alive"})
+        raise TransientError(f"not forcing {group}: {assessment.text()}; the planned failover will be tried again")
+    if assessment.verdict == "lost" and passes(exposure, limit):
+        decision.update(passed=True, by="measurement")
         ctx.record("rpo.gate", decision)
-        return True, decision
-    measured = _exposure_text(exposures)
+        return decision, exposure
+    why = []
+    if assessment.verdict != "lost":
+        why.append(f"{assessment.text()}, so a forced failover may leave two primaries accepting writes")
+    if not passes(exposure, limit):
+        shown = "not measured" if exposure.status == "unknown" else "over the gate"
+        why.append(f"{exposure.text()}: {shown} (RPO gate {format_duration(limit)})")
     prompt = (
-        f"Forced failover may lose committed data: {measured}, and the RPO gate is {format_duration(limit)}. "
-        "Accept the data loss and force the failover?"
+        f"Forcing the failover of {group} may lose committed data: {'; '.join(why)}. Accept the data loss and force?"
     )
     approval = ctx.prior_approval() or ctx.request_approval(prompt, require_reason=True, topic="data-loss")
-    decision = {
-        "gate_seconds": limit,
-        "exposure_seconds": leading.seconds if leading else None,
-        "passed": approval.approved,
-        "by": "approval",
-        "approver": approval.approver.os_user,
-        "principal": approval.approver.principal,
-        "reason": approval.reason,
-    }
+    decision.update(
+        passed=approval.approved,
+        by="approval",
+        approver=approval.approver.os_user,
+        principal=approval.approver.principal,
+        reason=approval.reason,
+    )
     ctx.record("rpo.gate", decision)
-    return approval.approved, decision
-
-
-def _source_answers(ctx: StepContext) -> bool | None:
-    """Does the source region's app or replication endpoint answer? None when the playbook gives neither."""
-    from drctl.net.http import Client, HttpError
-
-    source = ctx.scope.source
-    urls = [u for u in (source.replication_url, source.health_url) if u]
-    if not urls:
-        return None
-    client = Client(timeout=5.0)
-    try:
-        for url in urls:
-            try:
-                client.request("GET", url)
-            except HttpError:
-                continue
-            return True
-    finally:
-        client.close()
-    return False
+    if not approval.approved:
+        raise AbortRun(f"forced failover of {group} refused: the data loss was not accepted")
+    return decision, exposure
 
 
 def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
-    from drctl.actions.azure_bridge import AzureFailure, arm
-    from drctl.azure import sql as azure_sql
+    from drctl.actions.azure_bridge import AzureFailure
+    from drctl.actions.rpo import group_resource, loss_fact
 
-    scope = ctx.scope
     src, tgt = _sql_estates(ctx)
     group = p.failover_group or tgt.failover_group
-    rg = scope.target.resource_group
     before = _target_state(ctx, group)
     if before.role == "Primary":
         return Outcome(f"{tgt.server} is already primary in {group}: nothing to do", facts={"already": True})
-    used: str
     gate: dict[str, Any] | None = None
+    exposure: Exposure | None = None
+    used: FailoverKind = "planned"
     mode = p.mode
     if ctx.mode is Mode.DRILL and mode != "planned":
         # a drill proves the procedure; it never risks data for it
         ctx.progress(f"drill: planned failover only (the playbook says {mode})")
         mode = "planned"
-    if mode == "planned":
-        arm(ctx, f"planned failover of {group} to {tgt.server}", azure_sql.fail_over, rg, tgt.server, group, "planned")
-        used = "planned"
-    else:
-        planned_error: str | None = None
+    force = mode == "forced"
+    if mode != "forced":
         if mode == "planned-then-forced":
             ctx.progress(f"trying a planned failover of {group} first (no data loss)")
-            try:
-                arm(ctx, f"planned failover of {group}", azure_sql.fail_over, rg, tgt.server, group, "planned")
-                used = "planned"
-            except (AzureFailure, TransientError) as exc:
-                planned_error = str(exc)
-                answers = _source_answers(ctx)
-                ctx.record(
-                    "sql.planned_failed", {"failover_group": group, "error": planned_error, "source_answers": answers}
-                )
-                if answers is not False:
-                    # forcing is for a lost primary; a primary that answers gets another planned attempt
-                    raise TransientError(
-                        f"planned failover of {group} failed while the source may still answer: not forcing "
-                        f"({planned_error})"
-                    ) from None
-        if mode == "forced" or planned_error is not None:
-            passed, gate = _gate(p, ctx)
-            if not passed:
-                raise AbortRun(f"forced failover of {group} refused at the RPO gate: the data loss was not accepted")
-            ctx.progress(f"forcing the failover of {group} to {tgt.server} (data loss allowed)")
-            arm(ctx, f"forced failover of {group}", azure_sql.fail_over, rg, tgt.server, group, "forced")
-            used = "forced"
+        try:
+            _start_failover(ctx, group, "planned")
+        except (AzureFailure, TransientError) as exc:
+            if mode == "planned":
+                raise
+            ctx.record("sql.planned_failed", {"failover_group": group, "error": str(exc)})
+            force = True
+    if force:
+        gate, exposure = _decide_forcing(p, ctx, group)
+        ctx.progress(f"forcing the failover of {group} to {tgt.server} (data loss allowed)")
+        _start_failover(ctx, group, "forced")
+        used = "forced"
     after = _target_state(ctx, group)
     if after.role != "Primary":
         raise ActionError(f"after the {used} failover {tgt.server} is {after.role} in {group}, not Primary")
     facts = {"failover_group": group, "mode": used, "primary": tgt.server, "secondary": src.server, "gate": gate}
     ctx.record("sql.failover", facts)
+    ctx.record(FACT_RPO_EXPOSURE, loss_fact(group_resource(group), used, exposure))
     return Outcome(f"{group}: {tgt.server} is Primary ({used} failover)", changed=True, facts=facts)
 
 
@@ -310,7 +292,16 @@ def preflight_replica(p: ReplicaCheckParams, ctx: StepContext) -> list[Finding]:
         outcome = run_replica_check(p.model_copy(update={"enforce_rpo": False}), ctx)
     except (ActionError, TransientError) as exc:
         return [Finding("replication", str(exc), "links CATCH_UP", "error")]
-    return [Finding("replication", outcome.summary, "links CATCH_UP, exposure within RPO", "ok")]
+    unknown = outcome.facts.get("rpo_exposure_status") == "unknown"
+    return [
+        Finding(
+            "replication",
+            outcome.summary,
+            "links CATCH_UP, exposure measured within RPO",
+            "warning" if unknown else "ok",
+            "no RPO evidence about the failover group: a forced failover would need a person" if unknown else "",
+        )
+    ]
 
 
 REPLICA_IMPLEMENTATION = Implementation(run=run_replica_check, preflight=preflight_replica)

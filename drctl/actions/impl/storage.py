@@ -1,62 +1,215 @@
-"""storage.* at run time: geo-replication evidence and account failover."""
+"""storage.* at run time: geo-replication evidence (per account) and account failover, planned or unplanned."""
 
 from __future__ import annotations
 
-from drctl.actions.runtime import FACT_RPO_EXPOSURE, ActionError, Implementation, Outcome, StepContext, TransientError
-from drctl.actions.storage import StorageCheckParams, StorageParams, _accounts, declared_accounts
+from typing import Any
+
+from drctl.actions.rpo import Exposure, FailoverKind
+from drctl.actions.runtime import (
+    FACT_RPO_EXPOSURE,
+    AbortRun,
+    ActionError,
+    Finding,
+    Implementation,
+    Outcome,
+    StepContext,
+    TransientError,
+)
+from drctl.actions.source_loss import FACT_SOURCE_ASSESSMENT, Assessment, Says, Signal
+from drctl.actions.storage import StorageCheckParams, StorageFailoverParams, _accounts, declared_accounts
+from drctl.azure.storage import GeoReplication
 from drctl.durations import format_duration
+from drctl.playbook.enums import Mode
+
+
+def _read(ctx: StepContext, name: str, group: str) -> GeoReplication:
+    from drctl.actions.azure_bridge import arm
+    from drctl.azure import storage
+
+    return arm(ctx, f"read storage account {name}", storage.geo_replication, group, name)
 
 
 def run_check(p: StorageCheckParams, ctx: StepContext) -> Outcome:
-    from drctl.actions.azure_bridge import arm
-    from drctl.actions.rpo import from_storage, worst
-    from drctl.azure import storage
+    from drctl.actions.impl.evidence import Evidence, record_evidence
+    from drctl.actions.rpo import from_storage, passes
 
     declared = declared_accounts(ctx.scope)
-    found = []
+    evidence = Evidence()
     for name in _accounts(p, ctx.scope):
-        geo = arm(ctx, f"read geo-replication of {name}", storage.geo_replication, declared[name], name)
+        geo = _read(ctx, name, declared[name])
         if geo.last_sync_time is None:
             raise TransientError(f"storage {name}: no last sync time yet (geo-replication {geo.status})")
-        found.append(from_storage(name, geo.last_sync_time, now=ctx.now()))
-    leading = worst(found)
-    assert leading is not None  # at least one account, checked by validation
-    ctx.record(FACT_RPO_EXPOSURE, {**leading.as_fact(), "measurements": [e.as_fact() for e in found]})
+        evidence.found.append(from_storage(name, geo.last_sync_time, now=ctx.now()))
+    record_evidence(ctx, "check", evidence, [])
     limit = (p.max_exposure or ctx.scope.playbook.objectives.rpo).total_seconds()
-    if leading.seconds > limit and p.enforce_rpo:
-        raise ActionError(f"storage RPO exposure {format_duration(leading.seconds)} is over {format_duration(limit)}")
-    return Outcome(f"storage RPO exposure at most {format_duration(leading.seconds)} ({leading.basis})")
+    over = [e for e in evidence.found if not passes(e, limit)]
+    if over and p.enforce_rpo:
+        raise ActionError("; ".join(f"{e.text()} is over {format_duration(limit)}" for e in over))
+    texts = [f"{e.text()}, {'OVER' if e in over else 'within'} {format_duration(limit)}" for e in evidence.found]
+    return Outcome("; ".join(texts))
 
 
-def _primary_is_target(ctx: StepContext, name: str, group: str) -> bool:
+def _start_storage_failover(ctx: StepContext, group: str, name: str, *, planned: bool) -> None:
+    """Every storage account failover request goes through here: one POST, followed to its end."""
     from drctl.actions.azure_bridge import arm
     from drctl.azure import storage
 
-    geo = arm(ctx, f"read storage account {name}", storage.geo_replication, group, name)
+    kind = "planned" if planned else "unplanned"
+    arm(ctx, f"{kind} failover of storage account {name}", storage.fail_over, group, name, planned=planned)
+
+
+def _assess(ctx: StepContext, name: str, geo: GeoReplication) -> Assessment:
+    """Is the account's primary lost? Azure's own view of the account: geo-replication status and the primary's
+    status. Journaled and shown before anything is decided on it."""
+    what = f"geo-replication of {name} (ARM)"
+    by_status: dict[str, Says] = {"live": "alive", "unavailable": "lost"}
+    by_primary: dict[str, Says] = {"available": "alive", "unavailable": "lost"}
+    replication = by_status.get((geo.status or "").lower(), "unclear")
+    primary = by_primary.get((geo.status_of_primary or "").lower(), "unclear")
+    signals = (
+        Signal("arm", what, f"status {geo.status or 'not reported'}", replication, replication=True),
+        Signal("arm", f"primary of {name} (ARM)", f"statusOfPrimary {geo.status_of_primary}", primary),
+    )
+    found = Assessment(name, signals)
+    ctx.record(FACT_SOURCE_ASSESSMENT, found.as_fact())
+    ctx.progress(f"storage account {name}: {found.text()}")
+    return found
+
+
+def _gate(
+    p: StorageFailoverParams, ctx: StepContext, name: str, geo: GeoReplication
+) -> tuple[dict[str, Any], Exposure]:
+    """The account's own gate: its lastSyncTime, never another resource's evidence."""
+    from drctl.actions.impl.evidence import Evidence, record_evidence
+    from drctl.actions.rpo import account_resource, from_storage, passes, unknown
+
+    assessment = _assess(ctx, name, geo)
+    limit = (p.rpo_gate or ctx.scope.playbook.objectives.rpo).total_seconds()
+    if geo.last_sync_time is not None:
+        exposure = from_storage(name, geo.last_sync_time, now=ctx.now())
+    else:
+        exposure = unknown(account_resource(name), f"no lastSyncTime (geo-replication {geo.status})")
+    record_evidence(ctx, "gate", Evidence([exposure]), [])
+    decision: dict[str, Any] = {
+        "resource": name,
+        "resource_kind": exposure.resource.kind,
+        "gate_seconds": limit,
+        "exposure_seconds": exposure.seconds,
+        "exposure_status": exposure.status,
+        "source": assessment.verdict,
+    }
+    if assessment.verdict == "lost" and passes(exposure, limit):
+        decision.update(passed=True, by="measurement")
+        ctx.record("rpo.gate", decision)
+        return decision, exposure
+    why = []
+    if assessment.verdict != "lost":
+        why.append(assessment.text())
+    if not passes(exposure, limit):
+        shown = "not measured" if exposure.status == "unknown" else "over the gate"
+        why.append(f"{exposure.text()}: {shown} (RPO gate {format_duration(limit)})")
+    prompt = (
+        f"An unplanned failover of storage account {name} loses the writes after its last sync: {'; '.join(why)}. "
+        "Accept the data loss and fail over?"
+    )
+    approval = ctx.request_approval(prompt, require_reason=True, topic="data-loss")
+    decision.update(
+        passed=approval.approved,
+        by="approval",
+        approver=approval.approver.os_user,
+        principal=approval.approver.principal,
+        reason=approval.reason,
+    )
+    ctx.record("rpo.gate", decision)
+    if not approval.approved:
+        raise AbortRun(f"unplanned failover of storage account {name} refused: the data loss was not accepted")
+    return decision, exposure
+
+
+def _is_target(ctx: StepContext, geo: GeoReplication) -> bool:
     return (geo.primary_location or "").lower() == ctx.scope.target.location.lower()
 
 
-def run_failover(p: StorageParams, ctx: StepContext) -> Outcome:
-    from drctl.actions.azure_bridge import arm
-    from drctl.azure import storage
+def _fail_over_one(p: StorageFailoverParams, ctx: StepContext, name: str, group: str) -> dict[str, Any] | None:
+    from drctl.actions.rpo import account_resource, loss_fact
 
+    geo = _read(ctx, name, group)
+    if _is_target(ctx, geo):
+        return None
+    mode = p.mode
+    if ctx.mode is Mode.DRILL and mode != "planned":
+        ctx.progress(f"drill: planned failover of {name} only (the playbook says {mode})")
+        mode = "planned"
+    both = bool(geo.can_planned_failover) and (geo.status_of_primary or "").lower() == "available"
+    gate: dict[str, Any] | None = None
+    exposure: Exposure | None = None
+    if (both and mode != "unplanned") or mode == "planned":
+        if not both:
+            raise TransientError(
+                f"storage account {name}: a planned failover needs both regions (primary {geo.status_of_primary}, "
+                f"planned failover {'possible' if geo.can_planned_failover else 'not possible'})"
+            )
+        ctx.progress(f"planned failover of storage account {name} to {ctx.scope.target.location} (no data loss)")
+        _start_storage_failover(ctx, group, name, planned=True)
+        kind: FailoverKind = "planned"
+    else:
+        gate, exposure = _gate(p, ctx, name, geo)
+        ctx.progress(f"unplanned failover of storage account {name} to {ctx.scope.target.location} (data loss allowed)")
+        _start_storage_failover(ctx, group, name, planned=False)
+        kind = "unplanned"
+    if not _is_target(ctx, _read(ctx, name, group)):
+        raise ActionError(
+            f"storage account {name}: primary is not {ctx.scope.target.location} after the {kind} failover"
+        )
+    facts = {"account": name, "type": kind, "primary_location": ctx.scope.target.location, "gate": gate}
+    ctx.record("storage.failover", facts)
+    ctx.record(FACT_RPO_EXPOSURE, loss_fact(account_resource(name), kind, exposure))
+    return facts
+
+
+def run_failover(p: StorageFailoverParams, ctx: StepContext) -> Outcome:
     declared = declared_accounts(ctx.scope)
-    moved = []
+    moved = [
+        found for name in _accounts(p, ctx.scope) if (found := _fail_over_one(p, ctx, name, declared[name])) is not None
+    ]
+    kinds = ", ".join(f"{m['account']} {m['type']}" for m in moved) or "none needed"
+    return Outcome(
+        f"{len(moved)} storage accounts failed over ({kinds})",
+        changed=bool(moved),
+        facts={"failed_over": [m["account"] for m in moved], "types": {m["account"]: m["type"] for m in moved}},
+    )
+
+
+def done_failover(p: StorageFailoverParams, ctx: StepContext) -> bool:
+    declared = declared_accounts(ctx.scope)
+    return all(_is_target(ctx, _read(ctx, name, declared[name])) for name in _accounts(p, ctx.scope))
+
+
+def preflight_failover(p: StorageFailoverParams, ctx: StepContext) -> list[Finding]:
+    """Which failover each account would get now: planned needs both regions, in a drill too."""
+    declared = declared_accounts(ctx.scope)
+    found: list[Finding] = []
     for name in _accounts(p, ctx.scope):
-        if _primary_is_target(ctx, name, declared[name]):
-            continue
-        ctx.progress(f"failing storage account {name} over to {ctx.scope.target.location}")
-        arm(ctx, f"fail over storage account {name}", storage.fail_over, declared[name], name)
-        if not _primary_is_target(ctx, name, declared[name]):
-            raise ActionError(f"storage account {name}: primary is not {ctx.scope.target.location} after failover")
-        moved.append(name)
-    return Outcome(f"{len(moved)} storage accounts failed over", changed=bool(moved), facts={"failed_over": moved})
-
-
-def done_failover(p: StorageParams, ctx: StepContext) -> bool:
-    declared = declared_accounts(ctx.scope)
-    return all(_primary_is_target(ctx, name, declared[name]) for name in _accounts(p, ctx.scope))
+        geo = _read(ctx, name, declared[name])
+        current = (
+            f"primary {geo.primary_location} ({geo.status_of_primary}), secondary {geo.secondary_location}, "
+            f"planned failover {'possible' if geo.can_planned_failover else 'NOT possible'}"
+        )
+        if _is_target(ctx, geo):
+            found.append(Finding(f"storage account {name}", current, None, "warning", "the target is already primary"))
+        elif geo.can_planned_failover:
+            found.append(Finding(f"storage account {name}", current, f"primary {ctx.scope.target.location}", "info"))
+        else:
+            why = "only an unplanned failover (data loss, behind the account's RPO gate) could run now"
+            target = f"primary {ctx.scope.target.location}"
+            if p.mode == "planned":
+                found.append(
+                    Finding(f"storage account {name}", current, target, "error", "a planned failover cannot run")
+                )
+            else:
+                found.append(Finding(f"storage account {name}", current, target, "warning", why))
+    return found
 
 
 CHECK_IMPLEMENTATION = Implementation(run=run_check)
-FAILOVER_IMPLEMENTATION = Implementation(run=run_failover, done=done_failover)
+FAILOVER_IMPLEMENTATION = Implementation(run=run_failover, done=done_failover, preflight=preflight_failover)
