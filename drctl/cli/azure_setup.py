@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from drctl.azure.clients import AzureClients
+    from drctl.engine.events import Environment
     from drctl.playbook.load import LoadedPlaybook
 
 
@@ -38,6 +39,35 @@ def connect(loaded: LoadedPlaybook) -> AzureClients:
     set_principal_resolver(lambda: principal)
     print(f"azure: {config.describe()}, as {principal}", file=sys.stderr)
     return clients
+
+
+def environment_for(loaded: LoadedPlaybook, *, sandbox: Any = None, faults: tuple[str, ...] = ()) -> Environment:
+    """Where a run of ``loaded`` runs, from the configuration alone (no credentials, no network): the embedded
+    ``sandbox``, a sandbox of ``drctl sandbox up`` (its environment is exported), or Azure."""
+    from drctl.azure.config import load_config
+    from drctl.engine.events import Environment
+
+    if sandbox is not None:
+        from drctl.sandbox.playbook import estate_fingerprint
+
+        return Environment(
+            kind="sandbox",
+            arm_endpoint=sandbox.arm_endpoint,
+            tenant=sandbox.identity.tenant_id,
+            subscription=sandbox.subscription_id,
+            estate_sha256=estate_fingerprint(loaded.playbook),
+            embedded=True,
+            faults=faults,
+        )
+    if not uses_azure(loaded):
+        return Environment(kind="none")
+    config = load_config(playbook_subscription=loaded.playbook.azure.subscription)
+    return Environment(
+        kind="sandbox" if os.environ.get("DRCTL_SANDBOX_ADMIN") else "azure",
+        arm_endpoint=config.arm_endpoint,
+        tenant=config.tenant_id,
+        subscription=config.subscription_id,
+    )
 
 
 @contextmanager
