@@ -45,7 +45,7 @@ def environment_for(loaded: LoadedPlaybook, *, sandbox: Any = None, faults: tupl
     """Where a run of ``loaded`` runs, from the configuration alone (no credentials, no network): the embedded
     ``sandbox``, a sandbox of ``drctl sandbox up`` (its environment is exported), or Azure."""
     from drctl.azure.config import load_config
-    from drctl.engine.events import Environment
+    from drctl.engine.events import Environment, target_digest
 
     if sandbox is not None:
         from drctl.sandbox.playbook import estate_fingerprint
@@ -58,6 +58,7 @@ def environment_for(loaded: LoadedPlaybook, *, sandbox: Any = None, faults: tupl
             estate_sha256=estate_fingerprint(loaded.playbook),
             embedded=True,
             faults=faults,
+            target_sha256=target_digest(sandbox.arm_endpoint, sandbox.subscription_id),
         )
     if not uses_azure(loaded):
         return Environment(kind="none")
@@ -67,6 +68,7 @@ def environment_for(loaded: LoadedPlaybook, *, sandbox: Any = None, faults: tupl
         arm_endpoint=config.arm_endpoint,
         tenant=config.tenant_id,
         subscription=config.subscription_id,
+        target_sha256=target_digest(config.arm_endpoint, config.subscription_id),
     )
 
 

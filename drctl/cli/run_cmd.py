@@ -339,9 +339,10 @@ class _ResumeChoices:
 
 def _resume(seed: RunView, console: Console, root: Path, choices: _ResumeChoices, *, sandbox: Any) -> None:
     from drctl.cli.azure_setup import connect, environment_for, uses_azure
+    from drctl.engine.events import Environment
     from drctl.engine.resume import ResumeRequest, environment_refusal, resume_run
     from drctl.engine.session import RunOptions
-    from drctl.errors import NotFound
+    from drctl.errors import DrctlError, NotFound
     from drctl.playbook.load import check_file
 
     started = seed.started
@@ -352,8 +353,14 @@ def _resume(seed: RunView, console: Console, root: Path, choices: _ResumeChoices
         # where the run began is checked before any credential is asked for: a refusal needs none
         found = check_file(Path(started.playbook_path))
         if found.loaded is not None:
-            faults = started.environment.faults if started.environment is not None else ()
-            environment = environment_for(found.loaded, sandbox=sandbox, faults=faults)
+            then = started.environment
+            try:
+                environment = environment_for(found.loaded, sandbox=sandbox, faults=then.faults if then else ())
+            except DrctlError:
+                if then is None or not then.rehearsal:
+                    raise
+                # a rehearsal, and this shell configures no Azure: the refusal below says how to go on
+                environment = Environment(kind="none")
             refusal = environment_refusal(started.environment, environment)
             if refusal is not None:
                 message, hint = refusal

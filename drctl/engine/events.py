@@ -155,10 +155,20 @@ class Environment:
     embedded: bool = False
     #: a sandbox: the ``--sandbox-fault`` rules it was started with
     faults: tuple[str, ...] = ()
+    #: sha256 of the ARM endpoint and subscription: what resume compares, since a subscription taken from a
+    #: ``${VAR}`` is redacted in the journal
+    target_sha256: str | None = None
 
     @property
     def rehearsal(self) -> bool:
         return self.kind == "sandbox"
+
+
+def target_digest(arm_endpoint: str, subscription: str) -> str:
+    """``Environment.target_sha256``: one ARM endpoint and subscription, without writing the subscription down."""
+    import hashlib
+
+    return hashlib.sha256(f"{arm_endpoint.rstrip('/').lower()}\n{subscription.strip().lower()}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)

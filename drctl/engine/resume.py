@@ -175,7 +175,7 @@ def _where(env: ev.Environment) -> str:
         return f"a sandbox ({how}, estate {(env.estate_sha256 or '?')[:12]})"
     if env.kind == "azure":
         return f"Azure (ARM {env.arm_endpoint}, tenant {env.tenant or '?'}, subscription {env.subscription})"
-    return "no Azure at all (the playbook has no Azure step)"
+    return "no Azure (none configured, or the playbook has no Azure step)"
 
 
 def environment_refusal(then: ev.Environment | None, now: ev.Environment | None) -> tuple[str, str] | None:
@@ -191,13 +191,14 @@ def environment_refusal(then: ev.Environment | None, now: ev.Environment | None)
             if then.estate_sha256 != now.estate_sha256:
                 return f"it ran on {_where(then)}; the estate seeded now differs ({_where(now)})", again
             return None
-        if (then.arm_endpoint, then.subscription) != (now.arm_endpoint, now.subscription):
+        if then.target_sha256 != now.target_sha256:
             hint = "point the environment at the sandbox it ran on, or: " + again
             return f"it ran on {_where(then)}, and the environment now points at {_where(now)}", hint
         return None
     if then.kind == "azure":
-        same = (then.arm_endpoint, then.subscription) == (now.arm_endpoint, now.subscription)
-        tenants = then.tenant is None or now.tenant is None or then.tenant == now.tenant
+        same = then.target_sha256 == now.target_sha256
+        known = [t for t in (then.tenant, now.tenant) if t is not None and not t.startswith("[redacted")]
+        tenants = len(known) < 2 or known[0] == known[1]
         if now.kind != "azure" or not same or not tenants:
             hint = "set DRCTL_ARM_ENDPOINT, AZURE_TENANT_ID and the subscription to those the run began with"
             return f"it ran against {_where(then)}, and this would resume it against {_where(now)}", hint

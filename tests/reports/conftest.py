@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from drctl.engine.clock import FakeClock
-from drctl.engine.events import Environment
+from drctl.engine.events import Environment, target_digest
 from drctl.engine.journal import read_journal
 from drctl.engine.operator import Unattended
 from drctl.engine.runplan import build_run_plan
@@ -106,6 +106,7 @@ AZURE = Environment(
     arm_endpoint="https://management.azure.com",
     tenant="72f988bf-86f1-41af-91ab-2d7cd011db47",
     subscription="0b1f6471-1bf0-4dda-aec3-cb9272f09590",
+    target_sha256=target_digest("https://management.azure.com", "0b1f6471-1bf0-4dda-aec3-cb9272f09590"),
 )
 
 
