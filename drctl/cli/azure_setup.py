@@ -48,14 +48,14 @@ def environment_for(loaded: LoadedPlaybook, *, sandbox: Any = None, faults: tupl
     from drctl.engine.events import Environment, target_digest
 
     if sandbox is not None:
-        from drctl.sandbox.playbook import estate_fingerprint
+        from drctl.sandbox.estate import estate_sha256
 
         return Environment(
             kind="sandbox",
             arm_endpoint=sandbox.arm_endpoint,
             tenant=sandbox.identity.tenant_id,
             subscription=sandbox.subscription_id,
-            estate_sha256=estate_fingerprint(loaded.playbook),
+            estate_sha256=estate_sha256(sandbox.estate),
             embedded=True,
             faults=faults,
             target_sha256=target_digest(sandbox.arm_endpoint, sandbox.subscription_id),
@@ -63,8 +63,10 @@ def environment_for(loaded: LoadedPlaybook, *, sandbox: Any = None, faults: tupl
     if not uses_azure(loaded):
         return Environment(kind="none")
     config = load_config(playbook_subscription=loaded.playbook.azure.subscription)
+    external = bool(os.environ.get("DRCTL_SANDBOX_ADMIN"))
     return Environment(
-        kind="sandbox" if os.environ.get("DRCTL_SANDBOX_ADMIN") else "azure",
+        kind="sandbox" if external else "azure",
+        estate_sha256=(os.environ.get("DRCTL_SANDBOX_ESTATE") or None) if external else None,
         arm_endpoint=config.arm_endpoint,
         tenant=config.tenant_id,
         subscription=config.subscription_id,

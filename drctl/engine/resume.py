@@ -187,9 +187,10 @@ def environment_refusal(then: ev.Environment | None, now: ev.Environment | None)
         again = "drctl resume {run} --sandbox (a sandbox seeded from the same playbook, in this process)"
         if now.kind != "sandbox":
             return f"it is a rehearsal on {_where(then)}, and this would resume it against {_where(now)}", again
-        if then.embedded or now.embedded:
+        if then.estate_sha256 is not None and now.estate_sha256 is not None:
+            # a sandbox seeded with the same estate, whichever process runs it: the run's own one is gone
             if then.estate_sha256 != now.estate_sha256:
-                return f"it ran on {_where(then)}; the estate seeded now differs ({_where(now)})", again
+                return f"it ran on {_where(then)}; the sandbox now is seeded otherwise ({_where(now)})", again
             return None
         if then.target_sha256 != now.target_sha256:
             hint = "point the environment at the sandbox it ran on, or: " + again

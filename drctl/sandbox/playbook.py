@@ -45,15 +45,6 @@ def estate_from_playbook(source: str | Path | Playbook) -> Estate:
     return estate_from_dict(estate_data_from_playbook(playbook), source=f"estate seeded from {where}")
 
 
-def estate_fingerprint(playbook: Playbook) -> str:
-    """The sha256 of the estate a playbook seeds: a run journals it, and resume on a sandbox needs the same."""
-    import hashlib
-    import json
-
-    data = json.dumps(estate_data_from_playbook(playbook), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(data.encode()).hexdigest()
-
-
 def _var(value: str | None) -> str | None:
     match = _ENV.match(value.strip()) if value else None
     return match.group(1) if match else None
