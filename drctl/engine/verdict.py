@@ -11,8 +11,10 @@ were journaled, views call ``verdict_of_journal``, which is this same function.
   clock stops when the phase's (the run's) steps are all done; a run that ended without either did not restore
   the service, and that is not met.
 - **RPO**: about the failover that took effect. A planned (synchronised) failover loses nothing by construction;
-  a forced one loses what the evidence about that resource says, ``measured`` or ``at most`` (an upper bound);
-  a forced failover without evidence about it is ``unmeasured``, which is not met. Without any failover, the
+  a forced one loses what the evidence about that resource says, ``measured`` or ``at most`` (an upper bound):
+  evidence names its resource (``resource``, ``failover_group`` or ``account``), and evidence that names none
+  counts by its source (storage sync times for a storage account, anything else for a failover group), never
+  across; a forced failover without evidence about it is ``unmeasured``, which is not met. Without any failover, the
   largest exposure measured is compared; an upper bound over the objective proves nothing either way.
 - **MTTR** (when the playbook sets a target): T0 until the (failover phase's) steps were all done.
 - **Result**, by precedence: ``aborted`` (exit 5), ``failed`` (exit 1: a step failed, a drill's hold among them),
@@ -196,41 +198,70 @@ def _forced(data: Mapping[str, Any]) -> bool:
 def _rpo(view: RunView, started: ev.RunStarted) -> ev.ObjectiveVerdict:
     objective = started.rpo_seconds
     failovers = [f for f in view.facts if f.kind in FAILOVER_KINDS]
-    measurements = [f for f in view.facts if f.kind == RPO_EXPOSURE and _number(f.data, "seconds") is not None]
+    measured = [m for f in view.facts if f.kind == RPO_EXPOSURE for m in _measurements(f)]
     forced = [f for f in failovers if _forced(f.data)]
     if forced:
-        return _forced_rpo(objective, forced, measurements)
+        return _forced_rpo(objective, forced, measured)
     if failovers:
         names = ", ".join(sorted({_resource(f.data) or f.step for f in failovers}))
         basis = f"planned failover of {names}: no data loss by construction (synchronised before the switch)"
         return ev.ObjectiveVerdict("RPO", objective, 0.0, True, "met", basis, evidence="none by construction")
-    if not measurements:
+    if not measured:
         basis = "not measured: no rpo.exposure fact and no failover in the journal"
         return ev.ObjectiveVerdict("RPO", objective, None, None, "unmeasured", basis, evidence="unmeasured")
-    return _exposure(objective, measurements, what="largest exposure measured")
+    return _exposure(objective, measured, what="largest exposure measured")
 
 
-def _forced_rpo(objective: float, forced: Sequence[ev.Fact], measured: Sequence[ev.Fact]) -> ev.ObjectiveVerdict:
+def _measurements(fact: ev.Fact) -> list[dict[str, Any]]:
+    """An ``rpo.exposure`` fact's measurements: the leading one and any it lists (``measurements``), each with
+    the step that recorded it and the resource it names, if any."""
+    out = []
+    for data in [fact.data, *(m for m in fact.data.get("measurements") or [] if isinstance(m, Mapping))]:
+        seconds = _number(data, "seconds")
+        if seconds is not None:
+            out.append({**data, "seconds": seconds, "step": fact.step, "resource": _resource(data)})
+    return out
+
+
+def _about(measurement: Mapping[str, Any], failover: ev.Fact) -> bool:
+    """Evidence about the resource a failover forced. Evidence that names no resource (older actions) counts
+    by its source: storage sync times for a storage account, anything else for a failover group; never across."""
+    named = measurement.get("resource")
+    if named is not None:
+        return bool(named == _resource(failover.data))
+    storage = str(measurement.get("source") or "").lower() == "storage"
+    return storage == (failover.kind == "storage.failover")
+
+
+def _forced_rpo(
+    objective: float, forced: Sequence[ev.Fact], measured: Sequence[Mapping[str, Any]]
+) -> ev.ObjectiveVerdict:
     """A forced failover lost what the evidence about that resource says; no evidence about it is unmeasured."""
-    resources = {_resource(f.data) for f in forced}
-    about = [m for m in measured if _resource(m.data) in resources]
-    if not about and not any(_resource(m.data) for m in measured):
-        about = list(measured)  # evidence that names no resource (older actions) is about the run's failover
-    names = ", ".join(sorted(r or "?" for r in resources))
-    if not about:
-        basis = f"forced failover of {names} with no RPO evidence about it: the data lost is unknown"
-        return ev.ObjectiveVerdict("RPO", objective, None, False, "unmeasured", basis, evidence="unmeasured")
-    return _exposure(objective, about, what=f"data lost by the forced failover of {names}", forced=True)
+    verdicts = []
+    for failover in forced:
+        name = _resource(failover.data) or failover.step
+        about = [m for m in measured if _about(m, failover)]
+        if not about:
+            basis = f"forced failover of {name} with no RPO evidence about it: the data lost is unknown"
+            verdicts.append(
+                ev.ObjectiveVerdict("RPO", objective, None, False, "unmeasured", basis, evidence="unmeasured")
+            )
+            continue
+        verdicts.append(_exposure(objective, about, what=f"data lost by the forced failover of {name}", forced=True))
+    order = {False: 0, None: 1, True: 2}
+    return min(verdicts, key=lambda v: (order[v.met], -(v.achieved_seconds or 0.0)))
 
 
-def _exposure(objective: float, measured: Sequence[ev.Fact], *, what: str, forced: bool = False) -> ev.ObjectiveVerdict:
-    worst = max(measured, key=lambda f: _number(f.data, "seconds") or 0.0)
-    seconds = _number(worst.data, "seconds") or 0.0
-    bound = worst.data.get("upper_bound") is True
+def _exposure(
+    objective: float, measured: Sequence[Mapping[str, Any]], *, what: str, forced: bool = False
+) -> ev.ObjectiveVerdict:
+    worst = max(measured, key=lambda m: float(m["seconds"]))
+    seconds = float(worst["seconds"])
+    bound = worst.get("upper_bound") is True
     label = "at most" if bound else "measured"
-    source = ", ".join(str(worst.data[k]) for k in ("source", "basis") if isinstance(worst.data.get(k), str))
+    source = ", ".join(str(worst[k]) for k in ("source", "basis") if isinstance(worst.get(k), str))
     figure = f"{'at most ' if bound else ''}{fd(seconds)}"
-    basis = f"{what}: {figure} ({worst.step}{': ' + source if source else ''}); objective {fd(objective)}"
+    basis = f"{what}: {figure} ({worst['step']}{': ' + source if source else ''}); objective {fd(objective)}"
     if seconds <= objective:
         met: bool | None = True
     elif bound and not forced:

@@ -203,3 +203,40 @@ def test_a_run_against_a_sandbox_is_a_rehearsal() -> None:
     assert judge(events).rehearsal
     events[0] = started(environment=ev.Environment(kind="azure", arm_endpoint="https://management.azure.com"))
     assert not judge(events).rehearsal
+
+
+def test_storage_evidence_never_vouches_for_a_forced_sql_failover() -> None:
+    """The issue's case: the failover group forced, the only evidence a storage account's sync time (5 minutes,
+    naming no resource, as the storage action writes it today): the RPO is unknown, never "met"."""
+    verdict = judge(
+        succeeded(
+            fact(2, "rpo.exposure", seconds=327, upper_bound=True, source="storage", basis="last sync"),
+            fact(3, "sql.failover", failover_group="fg-wallet", mode="forced"),
+            restored(6, 300),
+        )
+    )
+    rpo = objective(verdict, "RPO")
+    assert rpo is not None
+    assert (rpo.met, rpo.status) == (False, "unmeasured")
+    assert (verdict.result, verdict.exit_code) == ("breached", 4)
+
+    app = judge(
+        succeeded(
+            fact(
+                2,
+                "rpo.exposure",
+                seconds=327,
+                upper_bound=True,
+                source="storage",
+                measurements=[
+                    {"seconds": 40, "source": "app", "upper_bound": False},
+                    {"seconds": 327, "source": "storage"},
+                ],
+            ),
+            fact(3, "sql.failover", failover_group="fg-wallet", mode="forced"),
+            restored(6, 300),
+        )
+    )
+    rpo = objective(app, "RPO")
+    assert rpo is not None
+    assert (rpo.achieved_seconds, rpo.met, rpo.evidence) == (40, True, "measured")
