@@ -271,9 +271,13 @@ class LiveTable:
             ("━" * filled, style), ("━" * (40 - filled), "grey37"), f"  {elapsed / rto:.0%} of the RTO" if rto else ""
         )
         phase = self._phase()
+        # the RTO is when clients reach the target (the previous TTL after the DNS swap), not the run's end
+        clients = ""
+        if view.restored_at is not None:
+            clients = f"   clients on the target by T+{fd((view.restored_at - started.t0).total_seconds())}"
         head = Text(
             f"{started.mode} {started.playbook_name} {started.source} -> {started.target}{phase}   "
-            f"T+{fd(elapsed)} of RTO {fd(rto)}   projected finish T+{fd(projection)}",
+            f"T+{fd(elapsed)} of RTO {fd(rto)}   projected finish T+{fd(projection)}{clients}",
             style="bold",
         )
         rehearsal = banner(started)

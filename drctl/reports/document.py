@@ -134,6 +134,19 @@ def verdict_section(report: Report) -> Section:
     )
 
 
+def environment(report: Report) -> str:
+    env = report.run.environment
+    if env is None:
+        return "a sandbox (rehearsal)" if report.run.rehearsal else "not recorded (an older journal)"
+    if env.kind == "sandbox":
+        how = "started by the run (--sandbox)" if env.embedded else f"at {env.arm_endpoint}"
+        faults = f"; faults {'; '.join(env.faults)}" if env.faults else ""
+        return f"REHEARSAL: a sandbox {how}, estate sha256 {(env.estate_sha256 or '?')[:12]}{faults}"
+    if env.kind == "azure":
+        return f"Azure: ARM {env.arm_endpoint}, tenant {env.tenant or '?'}, subscription {env.subscription}"
+    return "no Azure (the playbook has no Azure step)"
+
+
 def _outcome(report: Report) -> str:
     """The verdict's result, never the bare ending: a breached run's steps succeeded, but it did not."""
     v, run = report.verdict, report.run
@@ -154,6 +167,7 @@ def run_section(report: Report) -> Section:
         ("Ended", when(run.ended_at) or f"not ended ({run.state})"),
         ("Outcome", _outcome(report)),
         ("Operator", who(run.operator)),
+        ("Environment", environment(report)),
         ("drctl", f"{run.drctl_version} (pid {run.pid})"),
         ("Objectives", f"RTO {dur(run.rto_seconds)}, RPO {dur(run.rpo_seconds)}, MTTR {dur(run.mttr_seconds) or '-'}"),
     ]
