@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from drctl.azure.clients import AzureClients
+    from drctl.engine.events import Environment
     from drctl.playbook.load import LoadedPlaybook
 
 
@@ -38,6 +39,39 @@ def connect(loaded: LoadedPlaybook) -> AzureClients:
     set_principal_resolver(lambda: principal)
     print(f"azure: {config.describe()}, as {principal}", file=sys.stderr)
     return clients
+
+
+def environment_for(loaded: LoadedPlaybook, *, sandbox: Any = None, faults: tuple[str, ...] = ()) -> Environment:
+    """Where a run of ``loaded`` runs, from the configuration alone (no credentials, no network): the embedded
+    ``sandbox``, a sandbox of ``drctl sandbox up`` (its environment is exported), or Azure."""
+    from drctl.azure.config import load_config
+    from drctl.engine.events import Environment, target_digest
+
+    if sandbox is not None:
+        from drctl.sandbox.estate import estate_sha256
+
+        return Environment(
+            kind="sandbox",
+            arm_endpoint=sandbox.arm_endpoint,
+            tenant=sandbox.identity.tenant_id,
+            subscription=sandbox.subscription_id,
+            estate_sha256=estate_sha256(sandbox.estate),
+            embedded=True,
+            faults=faults,
+            target_sha256=target_digest(sandbox.arm_endpoint, sandbox.subscription_id),
+        )
+    if not uses_azure(loaded):
+        return Environment(kind="none")
+    config = load_config(playbook_subscription=loaded.playbook.azure.subscription)
+    external = bool(os.environ.get("DRCTL_SANDBOX_ADMIN"))
+    return Environment(
+        kind="sandbox" if external else "azure",
+        estate_sha256=(os.environ.get("DRCTL_SANDBOX_ESTATE") or None) if external else None,
+        arm_endpoint=config.arm_endpoint,
+        tenant=config.tenant_id,
+        subscription=config.subscription_id,
+        target_sha256=target_digest(config.arm_endpoint, config.subscription_id),
+    )
 
 
 @contextmanager

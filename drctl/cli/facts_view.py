@@ -40,6 +40,17 @@ def _dns(d: Mapping[str, Any]) -> str:
     )
 
 
+def _restored(d: Mapping[str, Any]) -> str:
+    clients = str(d.get("at", ""))[11:19]
+    lag = d.get("previous_ttl_seconds")
+    if not isinstance(lag, int | float) or "authoritative_at" not in d:
+        return f"service restored at {clients} (the RTO clock stops there)"
+    return (
+        f"service restored for clients by {clients}: verified at the authoritative servers at "
+        f"{str(d['authoritative_at'])[11:19]} + the previous TTL {fd(float(lag))} (the RTO clock stops there)"
+    )
+
+
 def _gate(d: Mapping[str, Any]) -> str:
     name = f" of {d['resource']}" if d.get("resource") else ""
     if d.get("by") == "source-alive":
@@ -67,7 +78,7 @@ _LINES: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "dns.changed": _dns,
     "dns.conflict": lambda d: f"DNS {d.get('fqdn')} changed while we wrote it (412): re-read, re-decided",
     "dns.verified": lambda d: f"DNS verified at {', '.join(d.get('servers') or [])}",
-    "service.restored": lambda d: "service restored (the RTO clock stops here)",
+    "service.restored": _restored,
     "storage.failover": lambda d: f"storage account {d.get('account')}: {d.get('type')} failover done",
     "sql.failover": lambda d: f"{d.get('failover_group')}: {d.get('primary')} is primary ({d.get('mode')})",
     "sql.planned_failed": lambda d: f"planned failover failed: {d.get('error')}",

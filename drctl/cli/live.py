@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from drctl.cli.facts_view import describe_fact
+from drctl.cli.verdict_view import banner, verdict_line
 from drctl.durations import format_duration as fd
 from drctl.engine import events as ev
 from drctl.engine.journal import Record
@@ -31,8 +32,10 @@ def describe(event: ev.Event) -> str | None:  # noqa: PLR0912 - one line per eve
             back = ""
             if event.drill is not None:
                 back = f", hold {fd(event.drill.hold_seconds)}, then {event.target} -> {event.source}"
+            rehearsal = banner(event)
             return (
-                f"run {event.run_id}: {event.mode} of {event.playbook_name}, {event.source} -> {event.target}{back}; "
+                (f"{rehearsal}\n          " if rehearsal else "")
+                + f"run {event.run_id}: {event.mode} of {event.playbook_name}, {event.source} -> {event.target}{back}; "
                 f"T0 {event.t0.isoformat(timespec='seconds')}{declared}, RTO {fd(event.rto_seconds)}, "
                 f"RPO {fd(event.rpo_seconds)}" + _window(event.drill)
             )
@@ -104,12 +107,9 @@ def describe(event: ev.Event) -> str | None:  # noqa: PLR0912 - one line per eve
         case ev.RunInterrupted():
             return "run interrupted (forced)"
         case ev.RunFinished():
-            if event.service_restored and event.rto_achieved_seconds is not None:
-                rto = f", service restored at T+{fd(event.rto_achieved_seconds)} (RTO achieved)"
-            else:
-                rto = ", service not restored"
-            rpo = f", RPO exposure {fd(event.rpo_exposure_seconds)}" if event.rpo_exposure_seconds is not None else ""
-            return f"run {event.ending.value} (exit {event.exit_code}){rto}{rpo}"
+            if event.verdict is not None:
+                return verdict_line(event.verdict)
+            return f"run {event.ending.value} (exit {event.exit_code}); see `drctl report` for its verdict"
     return None
 
 
@@ -271,11 +271,18 @@ class LiveTable:
             ("━" * filled, style), ("━" * (40 - filled), "grey37"), f"  {elapsed / rto:.0%} of the RTO" if rto else ""
         )
         phase = self._phase()
+        # the RTO is when clients reach the target (the previous TTL after the DNS swap), not the run's end
+        clients = ""
+        if view.restored_at is not None:
+            clients = f"   clients on the target by T+{fd((view.restored_at - started.t0).total_seconds())}"
         head = Text(
             f"{started.mode} {started.playbook_name} {started.source} -> {started.target}{phase}   "
-            f"T+{fd(elapsed)} of RTO {fd(rto)}   projected finish T+{fd(projection)}",
+            f"T+{fd(elapsed)} of RTO {fd(rto)}   projected finish T+{fd(projection)}{clients}",
             style="bold",
         )
+        rehearsal = banner(started)
+        if rehearsal:
+            return Group(Text(rehearsal, style="bold black on yellow"), head, bar, table)
         return Group(head, bar, table)
 
     def _phase(self) -> str:

@@ -189,7 +189,7 @@ def run_playbook(
     )
     with embedded as running:
         try:
-            _start(playbook, mode, console, declared_at, state_dir, sandbox=sandbox.enabled, drill=drill)
+            _start(playbook, mode, console, declared_at, state_dir, sandbox=running, faults=sandbox.faults, drill=drill)
         finally:
             if running is not None:
                 print(sandbox_summary(running), file=sys.stderr)
@@ -202,22 +202,25 @@ def _start(
     declared_at: datetime | None,
     state_dir: Path,
     *,
-    sandbox: bool,
+    sandbox: Any,
+    faults: tuple[str, ...] = (),
     drill: DrillRequest | None = None,
 ) -> None:
-    from drctl.cli.azure_setup import connect, uses_azure
+    from drctl.cli.azure_setup import connect, environment_for, uses_azure
     from drctl.engine.session import RunOptions, RunRequest, start_run
     from drctl.playbook.load import load_playbook
 
     loaded = load_playbook(playbook)
+    environment = environment_for(loaded, sandbox=sandbox, faults=faults)
     azure = connect(loaded) if uses_azure(loaded) else None
     options = RunOptions(
         state_dir=state_dir,
         yes=console.yes,
         concurrency=console.concurrency or 8,
         output=console.output.value,
-        sandbox=sandbox,
+        sandbox=environment.rehearsal,
         accept_data_loss=console.accept_data_loss,
+        environment=environment,
     )
     host, close = _host(console, None, azure)
     try:
@@ -269,17 +272,6 @@ def _run_command(mode: Mode) -> Callable[..., None]:
     return command
 
 
-def _azure_for(playbook: Path) -> Any:
-    """The Azure clients a resumed run needs, connected now; a playbook that changed is the engine's to refuse."""
-    from drctl.cli.azure_setup import connect, uses_azure
-    from drctl.playbook.load import check_file
-
-    found = check_file(playbook)
-    if found.loaded is None or not uses_azure(found.loaded):
-        return None
-    return connect(found.loaded)
-
-
 def resume(  # noqa: PLR0917 - Typer reads the options from the signature
     run: str = typer.Argument(..., metavar="RUN", help="The run id (a unique prefix will do)."),
     yes: bool = typer.Option(False, "--yes", help="Approve approval gates as the operator running drctl."),
@@ -293,40 +285,106 @@ def resume(  # noqa: PLR0917 - Typer reads the options from the signature
     skip: list[str] = typer.Option([], "--skip", metavar="STEP", help="Skip this step (needs --reason)."),
     abort: bool = typer.Option(False, "--abort", help="End the run as aborted instead (needs --reason)."),
     reason: str | None = typer.Option(None, "--reason", help="Why: journaled with --force, --skip or --abort."),
+    sandbox: bool = typer.Option(
+        False,
+        "--sandbox",
+        help="Resume a rehearsal that ran on an embedded sandbox (--sandbox) against a new one seeded from the "
+        "same playbook, with the same faults: the estate must be the one the run began with.",
+    ),
 ) -> None:
     """Take up a run that stopped (crash, pause, failure): skip what finished, check what was interrupted.
 
     A step that started but did not finish is checked first (its action's done-check) and only run again when
     not done; a mutating step without a done-check is never run again blindly (--rerun-unchecked STEP after
-    checking by hand). T0 stays the original run's.
+    checking by hand). T0 stays the original run's. The run resumes only where it began (the same Azure, or a
+    sandbox of the same estate); --abort needs no playbook, credentials or estate.
     """
+    from contextlib import nullcontext
+
+    from drctl.cli.azure_setup import sandbox_environment
     from drctl.engine.history import load_run
     from drctl.engine.paths import StateDir, resolve_state_dir
-    from drctl.engine.resume import ResumeRequest, resume_run
-    from drctl.engine.session import RunOptions
 
     if (force or skip or abort) and not (reason or "").strip():
         raise UsageError("--force, --skip and --abort need --reason: it is journaled")
-    console = _console(output, yes, state_dir, concurrency)
+    if abort and sandbox:
+        raise UsageError("--abort needs no sandbox: it only closes the run's journal")
     root = resolve_state_dir(state_dir)
     seed = load_run(StateDir(root), run)
     started = seed.view.started
     assert started is not None
-    options = RunOptions(
-        state_dir=root,
-        yes=yes,
-        concurrency=concurrency or int(started.options.get("concurrency", 8)),
-        output=output.value,
+    faults = started.environment.faults if started.environment is not None else ()
+    embedded = (
+        sandbox_environment(Path(started.playbook_path), list(faults), root / "sandbox" / f"resume-{os.getpid()}")
+        if sandbox
+        else nullcontext()
     )
-    request = ResumeRequest(
-        run_id=seed.run_id,
-        options=options,
+    choices = _ResumeChoices(
         force_reason=reason if force else None,
         rerun_unchecked=tuple(rerun_unchecked),
         skip=dict.fromkeys(skip, reason or ""),
         abort_reason=reason if abort else None,
     )
-    host, close = _host(console, seed.view, _azure_for(Path(started.playbook_path)))
+    with embedded as running:
+        _resume(seed.view, _console(output, yes, state_dir, concurrency), root, choices, sandbox=running)
+
+
+@dataclass(frozen=True)
+class _ResumeChoices:
+    force_reason: str | None
+    rerun_unchecked: tuple[str, ...]
+    skip: dict[str, str]
+    abort_reason: str | None
+
+
+def _resume(seed: RunView, console: Console, root: Path, choices: _ResumeChoices, *, sandbox: Any) -> None:
+    from drctl.cli.azure_setup import connect, environment_for, uses_azure
+    from drctl.engine.events import Environment
+    from drctl.engine.resume import ResumeRequest, environment_refusal, resume_run
+    from drctl.engine.session import RunOptions
+    from drctl.errors import DrctlError, NotFound
+    from drctl.playbook.load import check_file
+
+    started = seed.started
+    assert started is not None
+    azure = None
+    environment = None
+    if choices.abort_reason is None:
+        # where the run began is checked before any credential is asked for: a refusal needs none
+        found = check_file(Path(started.playbook_path))
+        if found.loaded is not None:
+            then = started.environment
+            try:
+                environment = environment_for(found.loaded, sandbox=sandbox, faults=then.faults if then else ())
+            except DrctlError:
+                if then is None or not then.rehearsal:
+                    raise
+                # a rehearsal, and this shell configures no Azure: the refusal below says how to go on
+                environment = Environment(kind="none")
+            refusal = environment_refusal(started.environment, environment)
+            if refusal is not None:
+                message, hint = refusal
+                rid = seed.run_id
+                raise NotFound(f"run {rid}: {message}; resume refused, nothing was run", hint=hint.format(run=rid))
+            if uses_azure(found.loaded):
+                azure = connect(found.loaded)
+    options = RunOptions(
+        state_dir=root,
+        yes=console.yes,
+        concurrency=console.concurrency or int(started.options.get("concurrency", 8)),
+        output=console.output.value,
+        sandbox=environment.rehearsal if environment is not None else bool(started.options.get("sandbox")),
+        environment=environment,
+    )
+    request = ResumeRequest(
+        run_id=seed.run_id,
+        options=options,
+        force_reason=choices.force_reason,
+        rerun_unchecked=choices.rerun_unchecked,
+        skip=choices.skip,
+        abort_reason=choices.abort_reason,
+    )
+    host, close = _host(console, seed, azure)
     try:
         result = resume_run(request, host)
     finally:

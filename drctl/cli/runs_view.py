@@ -12,7 +12,7 @@ from drctl.engine.journal import verify_contents
 from drctl.engine.paths import StateDir
 from drctl.errors import DrctlError
 from drctl.reports.build import build_report
-from drctl.reports.due import Due, RunRecord, describe, due_checks
+from drctl.reports.due import Due, RunRecord, describe, due_checks, rehearsals
 from drctl.reports.summary import RunLine, run_line, run_record
 
 
@@ -21,6 +21,8 @@ class Row:
     summary: RunSummary
     line: RunLine | None
     record: RunRecord | None
+    #: an ended run's state is its verdict's result (a breached run's steps succeeded; it did not)
+    state: str = ""
 
 
 def rows(state: StateDir) -> list[Row]:
@@ -30,9 +32,10 @@ def rows(state: StateDir) -> list[Row]:
             loaded = load_run(state, summary.run_id)
             report = build_report(loaded.contents, verify_contents(loaded.contents))
         except DrctlError:  # an unreadable journal is listed as such by summaries()
-            out.append(Row(summary, None, None))
+            out.append(Row(summary, None, None, summary.state))
             continue
-        out.append(Row(summary, run_line(report), run_record(report)))
+        ended = report.verdict.result if report.run.ended else summary.state
+        out.append(Row(summary, run_line(report), run_record(report), ended))
     return out
 
 
@@ -51,7 +54,7 @@ def render_runs(state: StateDir) -> str:
         line = row.line or RunLine("?", "?", "?")
         lines.append(
             f"{item.run_id:22}  {item.playbook[:20]:20}  {item.mode:8}  {started:19}  {steps:7}  {line.rto:14}  "
-            f"{line.rpo:14}  {line.verdict:24}  {item.state}"
+            f"{line.rpo:14}  {line.verdict:24}  {row.state}"
         )
     return "\n".join(lines) + "\n"
 
@@ -65,7 +68,7 @@ def runs_data(state: StateDir) -> dict[str, Any]:
                 "playbook": row.summary.playbook,
                 "mode": row.summary.mode,
                 "started": row.summary.started.isoformat() if row.summary.started else None,
-                "state": row.summary.state,
+                "state": row.state,
                 "steps_done": row.summary.steps_done,
                 "steps": row.summary.steps,
                 "rto": row.line.rto if row.line else None,
@@ -77,13 +80,14 @@ def runs_data(state: StateDir) -> dict[str, Any]:
     }
 
 
-def _checks(state: StateDir, now: datetime) -> list[Due]:
-    return due_checks([row.record for row in rows(state) if row.record is not None], now)
+def _checks(found: list[Row], now: datetime) -> list[Due]:
+    return due_checks([row.record for row in found if row.record is not None], now)
 
 
 def render_due(state: StateDir, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
-    checks = _checks(state, now)
+    found = rows(state)
+    checks = _checks(found, now)
     if not checks:
         return (
             f"no runs in {state.root}: no drill or RPO check on record, so for every application a quarterly RTO "
@@ -100,11 +104,26 @@ def render_due(state: StateDir, now: datetime | None = None) -> str:
     overdue = [e for e in checks if e.overdue]
     if overdue:
         lines.append(f"{len(overdue)} overdue: {', '.join(f'{e.playbook} {e.check.label}' for e in overdue)}")
+    practice = _rehearsals(found)
+    if practice:
+        lines += ["", "Rehearsals on a sandbox (not evidence: they count for no check above):"]
+        for row in practice:
+            record = row.record
+            assert record is not None
+            verdict = row.line.verdict if row.line else "?"
+            when = record.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+            lines.append(f"  {record.playbook[:20]:20}  {record.mode:8}  {when:16}  {record.run_id:22}  {verdict}")
     return "\n".join(lines) + "\n"
+
+
+def _rehearsals(found: list[Row]) -> list[Row]:
+    chosen = {r.run_id for r in rehearsals([row.record for row in found if row.record is not None])}
+    return [row for row in found if row.record is not None and row.record.run_id in chosen]
 
 
 def due_data(state: StateDir, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
+    found = rows(state)
     return {
         "schema": "drctl.due/v1",
         "now": now.isoformat(),
@@ -121,6 +140,17 @@ def due_data(state: StateDir, now: datetime | None = None) -> dict[str, Any]:
                 "status": describe(e),
                 "note": e.note or None,
             }
-            for e in _checks(state, now)
+            for e in _checks(found, now)
+        ],
+        "rehearsals": [
+            {
+                "playbook": row.record.playbook,
+                "mode": row.record.mode,
+                "run_id": row.record.run_id,
+                "started": row.record.started_at.isoformat(),
+                "verdict": row.line.verdict if row.line else None,
+            }
+            for row in _rehearsals(found)
+            if row.record is not None
         ],
     }

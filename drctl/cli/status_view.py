@@ -6,10 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from drctl.cli.live import describe
+from drctl.cli.verdict_view import banner, describe_environment, objective_text
 from drctl.durations import format_duration as fd
-from drctl.engine.events import Phase, RunStarted
+from drctl.engine.codec import to_data
+from drctl.engine.events import Phase, RunStarted, RunVerdict
 from drctl.engine.history import Liveness, LoadedRun
 from drctl.engine.replay import RunState, StepState
+from drctl.engine.verdict import verdict_of_journal
 
 
 def _end(run: LoadedRun) -> datetime:
@@ -34,9 +37,21 @@ def next_action(run: LoadedRun) -> str:
         return view.paused.next
     if view.state in (RunState.FAILED, RunState.ABORTED, RunState.INTERRUPTED):
         return f"fix the cause, then `drctl resume {rid}` runs what did not finish"
-    if view.finished and view.finished.breached:
-        return "nothing to run; an objective was breached: see the report"
-    return "nothing: the run succeeded"
+    if _verdict(run).result == "breached":
+        return f"nothing to run; an objective was breached: see `drctl report {rid}`"
+    return "nothing: the run passed"
+
+
+def _verdict(run: LoadedRun) -> RunVerdict:
+    """The journaled verdict (the one every view shows); for a run that has not ended, the interim one."""
+    return verdict_of_journal(run.contents.events())
+
+
+def _state(run: LoadedRun, verdict: RunVerdict) -> str:
+    """An ended run's state is its verdict: steps that all succeeded under a breached objective did not pass."""
+    if run.view.finished is None:
+        return run.state_label
+    return verdict.headline + (f" (exit {verdict.exit_code})" if verdict.exit_code is not None else "")
 
 
 def _drill_lines(started: RunStarted) -> list[str]:
@@ -69,19 +84,23 @@ def render_status(run: LoadedRun) -> str:
     elapsed = (_end(run) - started.t0).total_seconds()
     rto = started.rto_seconds
     t0_kind = "declared" if started.declared else "run start"
-    lines = [
+    verdict = _verdict(run)
+    rehearsal = banner(started)
+    lines = [rehearsal] if rehearsal else []
+    lines += [
         f"Run {run.run_id}: {started.mode} of {started.playbook_name}, {started.source} -> {started.target}",
         f"Playbook: {started.playbook_path} (sha256 {started.playbook_sha256[:12]})",
         f"Operator: {started.operator.os_user}@{started.operator.host}; drctl {started.drctl_version}",
         f"T0: {started.t0.isoformat(timespec='seconds')} ({t0_kind}); RTO {fd(rto)}, RPO {fd(started.rpo_seconds)}",
-        f"State: {run.state_label}" + (f" (pid {run.holder.pid} on {run.holder.host})" if run.holder else ""),
+        f"State: {_state(run, verdict)}" + (f" (pid {run.holder.pid} on {run.holder.host})" if run.holder else ""),
         f"Elapsed: T+{fd(elapsed)} of the RTO {fd(rto)} ({elapsed / rto:.0%})" if rto else f"Elapsed: T+{fd(elapsed)}",
     ]
     lines += _drill_lines(started)
-    if view.finished and view.finished.rto_achieved_seconds is not None:
-        lines.append(f"RTO achieved: {fd(view.finished.rto_achieved_seconds)}")
-    if view.rpo_exposure is not None:
-        lines.append(f"RPO exposure: {fd(view.rpo_exposure)} (objective {fd(started.rpo_seconds)})")
+    lines.append(f"Verdict: {verdict.headline}" + ("" if view.finished else " (interim: the run has not ended)"))
+    lines += [f"  {objective_text(o)}" for o in verdict.objectives]
+    lines += [f"  why: {reason}" for reason in verdict.reasons if view.finished]
+    if started.environment is not None:
+        lines.append(f"Environment: {describe_environment(started.environment)}")
     lines += [f"Objective: {describe(e)}" for e in view.objective_events]
     lines.append("")
     width = max((len(s) for s in view.steps), default=4)
@@ -116,6 +135,7 @@ def status_data(run: LoadedRun) -> dict[str, Any]:
     view = run.view
     started = view.started
     assert started is not None
+    verdict = _verdict(run)
     return {
         "schema": "drctl.status/v1",
         "run_id": run.run_id,
@@ -128,6 +148,9 @@ def status_data(run: LoadedRun) -> dict[str, Any]:
         "rto_seconds": started.rto_seconds,
         "rpo_seconds": started.rpo_seconds,
         "rpo_exposure_seconds": view.rpo_exposure,
+        "rehearsal": verdict.rehearsal,
+        "environment": to_data(started.environment) if started.environment is not None else None,
+        "verdict": to_data(verdict),
         "objective_events": [e.type for e in view.objective_events],
         "pending_approvals": sorted({r.step for r in view.pending_approvals.values()}),
         "steps": [

@@ -137,6 +137,81 @@ class DrillInfo:
     window: WindowCheck
 
 
+@dataclass(frozen=True)
+class Environment:
+    """Where a run runs: Azure (an ARM endpoint, tenant, subscription) or a sandbox seeded from an estate.
+
+    Resume refuses another environment; a run against a sandbox is a rehearsal, never drill evidence.
+    """
+
+    #: ``azure``, ``sandbox`` or ``none`` (a playbook with no Azure step)
+    kind: str
+    arm_endpoint: str | None = None
+    tenant: str | None = None
+    subscription: str | None = None
+    #: a sandbox: the sha256 of the estate it was seeded with (the same estate on resume), else None
+    estate_sha256: str | None = None
+    #: a sandbox: it was started by the run itself (``--sandbox``), not by ``drctl sandbox up``
+    embedded: bool = False
+    #: a sandbox: the ``--sandbox-fault`` rules it was started with
+    faults: tuple[str, ...] = ()
+    #: sha256 of the ARM endpoint and subscription: what resume compares, since a subscription taken from a
+    #: ``${VAR}`` is redacted in the journal
+    target_sha256: str | None = None
+
+    @property
+    def rehearsal(self) -> bool:
+        return self.kind == "sandbox"
+
+
+def target_digest(arm_endpoint: str, subscription: str) -> str:
+    """``Environment.target_sha256``: one ARM endpoint and subscription, without writing the subscription down."""
+    import hashlib
+
+    return hashlib.sha256(f"{arm_endpoint.rstrip('/').lower()}\n{subscription.strip().lower()}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ObjectiveVerdict:
+    """One objective against what the run achieved (``engine/verdict.py`` says how each is computed)."""
+
+    #: RTO, RPO or MTTR
+    name: str
+    objective_seconds: float
+    #: the figure (RTO: T0 until clients are served by the target); None when there is none
+    achieved_seconds: float | None
+    #: None: not known yet (the run has not ended), or not measured and not required (an RPO without failover)
+    met: bool | None
+    #: ``met``, ``not met``, ``unmeasured``, ``pending``
+    status: str
+    #: how the figure was obtained, in words
+    basis: str
+    #: RTO: when the new records answered at the authoritative servers (seconds since T0), if known
+    authoritative_seconds: float | None = None
+    #: RTO: the previous TTL clients may keep the old answer for, if known
+    client_lag_seconds: float | None = None
+    #: RPO: ``measured``, ``at most`` (an upper bound), ``none by construction`` (planned), ``unmeasured``
+    evidence: str | None = None
+
+
+@dataclass(frozen=True)
+class RunVerdict:
+    """The run's one verdict, computed once from its journal; every view shows this, none recomputes it."""
+
+    #: ``passed``, ``breached`` (steps succeeded, an objective was not met), ``failed``, ``aborted``,
+    #: ``not finished``
+    result: str
+    #: PASSED, OBJECTIVE BREACHED, FAILED, ABORTED, NOT FINISHED
+    headline: str
+    #: the run's exit code (docs/exit-codes.md), or None before the run ends
+    exit_code: int | None
+    #: why it did not pass (empty when it did)
+    reasons: tuple[str, ...]
+    objectives: tuple[ObjectiveVerdict, ...]
+    #: the run drove a sandbox: a rehearsal, not evidence
+    rehearsal: bool = False
+
+
 @dataclass(frozen=True, kw_only=True)
 class Event:
     type: ClassVar[str]
@@ -188,6 +263,8 @@ class RunStarted(Event):
     mttr_seconds: float | None = None
     #: a drill's phases, hold and change-window check; None for failover and failback runs
     drill: DrillInfo | None = None
+    #: where the run runs (None in journals written before drctl recorded it)
+    environment: Environment | None = None
 
 
 @_event("run.resumed")
@@ -203,6 +280,8 @@ class RunResumed(Event):
     options: dict[str, Any] = field(default_factory=dict)
     #: the steps as the resumed run sees them (they differ from run.started only after ``--force``)
     steps: tuple[StepInfo, ...] = ()
+    #: where the resumed run runs (the same environment as ``run.started``'s, or resume refuses)
+    environment: Environment | None = None
 
 
 @_event("journal.repaired")
@@ -253,6 +332,8 @@ class RunFinished(Event):
     breached: tuple[str, ...] = ()
     #: an action recorded ``service.restored``: ``rto_achieved_seconds`` measures a real restoration
     service_restored: bool = False
+    #: the run's verdict, computed from the journal (``engine/verdict.py``); None in older journals
+    verdict: RunVerdict | None = None
 
 
 # --- steps ---------------------------------------------------------------------------------------------------

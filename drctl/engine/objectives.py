@@ -8,8 +8,10 @@ Times here are seconds since T0 (the declared disaster time, or the run start).
   critical path of budgets", with actual durations for what is done.
 - ``objective.at_risk``: once per run, the first time the projection passes the RTO.
 - ``objective.rto_breached``: once, when the elapsed time passes the RTO before the service is restored
-  (a ``service.restored`` fact, or the end of the run when no action records one).
-- ``objective.rpo_breached``: once, when an ``rpo.exposure`` fact exceeds the RPO.
+  (a ``service.restored`` fact, or the end of the run when no action records one), or as soon as a
+  ``service.restored`` fact says clients reach the target only after the RTO (its ``at`` includes the previous
+  DNS TTL); ``elapsed_seconds`` is then that restoration time.
+- ``objective.rpo_breached``: once, when an ``rpo.exposure`` fact exceeds the RPO (an ``upper_bound`` does not).
 """
 
 from __future__ import annotations
@@ -143,13 +145,17 @@ class ObjectiveTracker:
         if kind == FACT_RPO_EXPOSURE and isinstance(data.get("seconds"), int | float):
             exposure = float(data["seconds"])
             self.rpo_exposure = exposure if self.rpo_exposure is None else max(self.rpo_exposure, exposure)
-            if exposure > self.rpo:
+            # an upper bound over the RPO is not a measured breach; the verdict weighs it (engine/verdict.py)
+            if exposure > self.rpo and data.get("upper_bound") is not True:
                 return self._once(ev.RpoBreached(at=now, step=step_id, exposure_seconds=exposure, rpo_seconds=self.rpo))
         counts = not self._phased or step_id in self._rto_ids
         if kind == FACT_SERVICE_RESTORED and self.restored_at is None and counts:
             at = data.get("at")
             when = datetime.fromisoformat(at) if isinstance(at, str) else now
             self.restored_at = self.since_t0(when)
+            # clients reach the target only after the previous TTL: past the RTO, the breach is certain now
+            if self.restored_at > self.rto:
+                return self._once(ev.RtoBreached(at=now, elapsed_seconds=self.restored_at, rto_seconds=self.rto))
         return []
 
     def rto_achieved(self, end: datetime) -> float:

@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from drctl import __version__
 from drctl.engine import events as ev
@@ -20,8 +21,9 @@ from drctl.engine.journal import Journal, JournalFile, Recorder, read_journal, r
 from drctl.engine.lock import RunLock
 from drctl.engine.operator import DecisionPrompt, Operator
 from drctl.engine.paths import StateDir
+from drctl.engine.redact import SecretStore
 from drctl.engine.replay import RunState, RunView, StepState
-from drctl.engine.runner import Ending, RunOutcome, StartState
+from drctl.engine.runner import Ending, RunOutcome, StartState, finished_with_verdict
 from drctl.engine.runplan import RunPlan, plan_for_mode
 from drctl.engine.session import (
     Host,
@@ -47,7 +49,7 @@ class ResumeRequest:
     rerun_unchecked: tuple[str, ...] = ()
     #: step -> reason: skip these steps instead of running them
     skip: Mapping[str, str] = field(default_factory=dict)
-    #: end the run as aborted instead of resuming it
+    #: end the run as aborted instead of resuming it (needs no playbook, secrets or credentials)
     abort_reason: str | None = None
 
 
@@ -58,6 +60,12 @@ def resume_run(request: ResumeRequest, host: Host) -> RunResult:
     view = _readable_view(read_journal(path))
     started = view.started
     assert started is not None
+    if request.abort_reason is not None:
+        return _abort_run(request, host, state, run_id)
+    refusal = environment_refusal(started.environment, request.options.environment)
+    if refusal is not None:
+        message, hint = refusal
+        raise NotFound(f"run {run_id}: {message}; resume refused, nothing was run", hint=hint.format(run=run_id))
     loaded = load_playbook(started.playbook_path)
     changed = loaded.sha256 != started.playbook_sha256
     if changed and not request.force_reason:
@@ -78,12 +86,7 @@ def resume_run(request: ResumeRequest, host: Host) -> RunResult:
         journal = Journal.reopen(contents)
         try:
             recorder = Recorder(journal, plan.secrets, host.listeners)
-            if saved is not None:
-                recorder.emit(
-                    ev.JournalRepaired(
-                        at=now, line=len(contents.lines) + 1, dropped_bytes=saved.stat().st_size, saved_to=str(saved)
-                    )
-                )
+            _repaired(recorder, contents, saved, now)
             me = current_identity()
             opts = request.options
             recorder.emit(
@@ -97,22 +100,110 @@ def resume_run(request: ResumeRequest, host: Host) -> RunResult:
                     reason=request.force_reason if changed else None,
                     options=opts.journaled(),
                     steps=tuple(s.info() for s in plan.steps.values()),
+                    environment=opts.environment,
                 )
             )
             journal_takeover(recorder, lock, now)
             view = _journal_decisions(recorder, view=view, plan=plan, request=request, rerun=rerun, me=me, now=now)
-            if request.abort_reason is not None:
-                outcome = _abort(recorder, view, now)
-            else:
-                start = _start_state(view, plan)
-                outcome = execute_plan(
-                    plan, recorder, host, run_id=run_id, t0=started.t0, state=state, opts=opts, view=view, start=start
-                )
+            start = _start_state(view, plan)
+            outcome = execute_plan(
+                plan, recorder, host, run_id=run_id, t0=started.t0, state=state, opts=opts, view=view, start=start
+            )
         finally:
             journal.close()
     finally:
         lock.release()
     return RunResult(run_id, path, outcome, tuple(recorder.listener_errors))
+
+
+def _abort_run(request: ResumeRequest, host: Host, state: StateDir, run_id: str) -> RunResult:
+    """End a run as aborted from its journal alone: no playbook, no ``${ENV}``, no credentials, no environment
+    check (nothing runs), so a run can always be closed, even from a machine that cannot reach its estate."""
+    path = state.journal(run_id)
+    started = RunView.of(read_journal(path).events()).started
+    assert started is not None
+    now = host.clock.now()
+    lock = RunLock.acquire(state.lock_file(started.playbook_name), holder_for(run_id, started.playbook_name, now))
+    try:
+        contents = read_journal(path)
+        view = _readable_view(contents)
+        contents, saved = repair_torn_tail(contents)
+        journal = Journal.reopen(contents)
+        try:
+            # the journal is already redacted and an abort writes only names and the operator's reason
+            recorder = Recorder(journal, SecretStore({}), host.listeners)
+            _repaired(recorder, contents, saved, now)
+            me = current_identity()
+            recorder.emit(
+                ev.RunResumed(
+                    at=now,
+                    operator=me,
+                    pid=os.getpid(),
+                    drctl_version=__version__,
+                    playbook_sha256=started.playbook_sha256,
+                    options=request.options.journaled(),
+                    environment=request.options.environment,
+                )
+            )
+            journal_takeover(recorder, lock, now)
+            reason = request.abort_reason
+            decision = ev.DecisionMade(
+                at=now, question=ev.Question.INTERRUPT, choice=ev.Choice.ABORT, by=me, reason=reason
+            )
+            recorder.emit(decision)
+            view.apply(decision)
+            outcome = _abort(recorder, view, now)
+        finally:
+            journal.close()
+    finally:
+        lock.release()
+    return RunResult(run_id, path, outcome, tuple(recorder.listener_errors))
+
+
+def _repaired(recorder: Recorder, contents: JournalFile, saved: Path | None, now: datetime) -> None:
+    if saved is not None:
+        recorder.emit(
+            ev.JournalRepaired(
+                at=now, line=len(contents.lines) + 1, dropped_bytes=saved.stat().st_size, saved_to=str(saved)
+            )
+        )
+
+
+def _where(env: ev.Environment) -> str:
+    if env.kind == "sandbox":
+        how = "embedded in its drctl process" if env.embedded else f"at {env.arm_endpoint}"
+        return f"a sandbox ({how}, estate {(env.estate_sha256 or '?')[:12]})"
+    if env.kind == "azure":
+        return f"Azure (ARM {env.arm_endpoint}, tenant {env.tenant or '?'}, subscription {env.subscription})"
+    return "no Azure (none configured, or the playbook has no Azure step)"
+
+
+def environment_refusal(then: ev.Environment | None, now: ev.Environment | None) -> tuple[str, str] | None:
+    """Why a run that ran in ``then`` must not be resumed in ``now`` (a message and a hint with ``{run}``), or
+    None. A journal without an environment (an older drctl) is not checked."""
+    if then is None or now is None:
+        return None
+    if then.kind == "sandbox":
+        again = "drctl resume {run} --sandbox (a sandbox seeded from the same playbook, in this process)"
+        if now.kind != "sandbox":
+            return f"it is a rehearsal on {_where(then)}, and this would resume it against {_where(now)}", again
+        if then.estate_sha256 is not None and now.estate_sha256 is not None:
+            # a sandbox seeded with the same estate, whichever process runs it: the run's own one is gone
+            if then.estate_sha256 != now.estate_sha256:
+                return f"it ran on {_where(then)}; the sandbox now is seeded otherwise ({_where(now)})", again
+            return None
+        if then.target_sha256 != now.target_sha256:
+            hint = "point the environment at the sandbox it ran on, or: " + again
+            return f"it ran on {_where(then)}, and the environment now points at {_where(now)}", hint
+        return None
+    if then.kind == "azure":
+        same = then.target_sha256 == now.target_sha256
+        known = [t for t in (then.tenant, now.tenant) if t is not None and not t.startswith("[redacted")]
+        tenants = len(known) < 2 or known[0] == known[1]
+        if now.kind != "azure" or not same or not tenants:
+            hint = "set DRCTL_ARM_ENDPOINT, AZURE_TENANT_ID and the subscription to those the run began with"
+            return f"it ran against {_where(then)}, and this would resume it against {_where(now)}", hint
+    return None
 
 
 def _readable_view(contents: JournalFile) -> RunView:
@@ -144,7 +235,7 @@ def _unchecked_reruns(view: RunView, plan: RunPlan, request: ResumeRequest, oper
     ]
     rerun = {sid for sid in unchecked if sid in request.rerun_unchecked}
     for sid in unchecked:
-        if sid in rerun or request.abort_reason is not None:
+        if sid in rerun:
             continue
         prompt = DecisionPrompt(view.run_id, ev.Question.UNCHECKED, (ev.Choice.RERUN, ev.Choice.ABORT), step=sid)
         decision = operator.decide(prompt) if operator.interactive else None
@@ -180,15 +271,10 @@ def _journal_decisions(
             continue
         events.append(ev.StepSkipped(at=now, step=sid, reason=reason, by=me))
     for sid in view.pending_decisions:
-        if sid not in request.skip and request.abort_reason is None:
+        if sid not in request.skip:
             events.append(
                 ev.DecisionMade(at=now, question=ev.Question.FAILURE, choice=ev.Choice.RETRY, by=me, step=sid)
             )
-    if request.abort_reason is not None:
-        reason = request.abort_reason
-        events.append(
-            ev.DecisionMade(at=now, question=ev.Question.INTERRUPT, choice=ev.Choice.ABORT, by=me, reason=reason)
-        )
     for event in events:
         recorder.emit(event)
         view.apply(event)
@@ -197,7 +283,10 @@ def _journal_decisions(
 
 def _abort(recorder: Recorder, view: RunView, now: datetime) -> RunOutcome:
     failed = tuple(sid for sid, s in view.steps.items() if not s.finished and s.started_at is not None)
-    event = ev.RunFinished(at=now, ending=ev.RunEnding.ABORTED, exit_code=int(ExitCode.ABORTED), failed_steps=failed)
+    event = finished_with_verdict(
+        recorder.journal.path,
+        ev.RunFinished(at=now, ending=ev.RunEnding.ABORTED, exit_code=int(ExitCode.ABORTED), failed_steps=failed),
+    )
     recorder.emit(event)
     return RunOutcome(Ending.ABORTED, ExitCode.ABORTED, finished=event)
 

@@ -24,9 +24,10 @@ import random
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from drctl.actions.runtime import Stopped, TimedOut
@@ -372,28 +373,28 @@ class Runner:
         self._drain_repetitions()
         now = self.run.clock.now()
         self._emit_all(self.tracker.final(now))
-        breached = self.tracker.breached
-        codes = {Ending.SUCCEEDED: ExitCode.OBJECTIVE_BREACHED if breached else ExitCode.OK}
-        codes |= {Ending.FAILED: ExitCode.STEP_FAILED, Ending.ABORTED: ExitCode.ABORTED}
         # a must-pass step (a drill's hold) let its dependents run, but its failure is the run's failure
         must_pass = {sid for sid in self.advisory if self.plan.steps[sid].must_pass}
         if must_pass and ending is Ending.SUCCEEDED:
             ending = Ending.FAILED
         failed = tuple(sid for sid, s in self.status.items() if s in (Status.FAILED, Status.HELD) or sid in must_pass)
-        event = ev.RunFinished(
-            at=now,
-            ending=ev.RunEnding(ending.value),
-            exit_code=int(codes[ending]),
-            failed_steps=failed,
-            advisory_failures=tuple(sorted(self.advisory - must_pass)),
-            skipped_steps=tuple(sorted(self.skipped)),
-            rto_achieved_seconds=self.tracker.rto_achieved(now),
-            rpo_exposure_seconds=self.tracker.rpo_exposure,
-            breached=breached,
-            service_restored=self.tracker.restored_at is not None,
+        event = finished_with_verdict(
+            self.run.recorder.journal.path,
+            ev.RunFinished(
+                at=now,
+                ending=ev.RunEnding(ending.value),
+                exit_code=0,
+                failed_steps=failed,
+                advisory_failures=tuple(sorted(self.advisory - must_pass)),
+                skipped_steps=tuple(sorted(self.skipped)),
+                rto_achieved_seconds=self.tracker.rto_achieved(now),
+                rpo_exposure_seconds=self.tracker.rpo_exposure,
+                breached=self.tracker.breached,
+                service_restored=self.tracker.restored_at is not None,
+            ),
         )
         self._emit(event)
-        return RunOutcome(ending, codes[ending], finished=event)
+        return RunOutcome(ending, ExitCode(event.exit_code), finished=event)
 
     def _watchdog(self) -> None:
         now = self.run.clock.monotonic()
@@ -436,3 +437,19 @@ class Runner:
     def _emit_all(self, events: list[ev.Event]) -> None:
         for event in events:
             self._emit(event)
+
+
+def finished_with_verdict(journal: Path, finished: ev.RunFinished) -> ev.RunFinished:
+    """``finished`` with the run's verdict, judged from the journal as it stands plus this last event; its exit
+    code and RTO figure are the verdict's, so the journal cannot disagree with itself."""
+    from drctl.engine.journal import read_journal
+    from drctl.engine.verdict import judge, objective
+
+    verdict = judge([*read_journal(journal).events(), finished])
+    rto = objective(verdict, "RTO")
+    return replace(
+        finished,
+        exit_code=verdict.exit_code if verdict.exit_code is not None else int(ExitCode.INTERNAL),
+        rto_achieved_seconds=rto.achieved_seconds if rto is not None else None,
+        verdict=verdict,
+    )

@@ -51,6 +51,8 @@ class RunOptions:
     sandbox: bool = False
     #: ``--accept-data-loss REASON``: the operator accepts, in advance, a forced failover's data loss
     accept_data_loss: str | None = None
+    #: where the run runs (Azure, a sandbox): journaled, and resume refuses another one
+    environment: ev.Environment | None = None
 
     def journaled(self) -> dict[str, object]:
         """The options as ``run.started`` and ``run.resumed`` record them."""
@@ -181,6 +183,7 @@ def start_planned(plan: RunPlan, request: RunRequest, host: Host) -> RunResult:
                     secrets=plan.secrets.names,
                     mttr_seconds=pb.objectives.mttr.total_seconds() if pb.objectives.mttr else None,
                     drill=drill,
+                    environment=opts.environment,
                 )
             )
             journal_takeover(recorder, lock, now)

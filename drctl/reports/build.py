@@ -14,6 +14,7 @@ from drctl.engine.journal import JournalFile, read_journal, verify_contents
 from drctl.engine.journal import Verdict as ChainVerdict
 from drctl.engine.replay import RunView, StepView
 from drctl.engine.schedule import CycleError, Node, Schedule, build
+from drctl.engine.verdict import rehearsal
 from drctl.errors import JournalError
 from drctl.reports import evidence
 from drctl.reports.model import (
@@ -53,7 +54,7 @@ def build_report(contents: JournalFile, chain: ChainVerdict) -> Report:
         schema=REPORT_SCHEMA,
         generated_by=__version__,
         run=run,
-        verdict=verdict_of(run, view, steps, phases, facts),
+        verdict=verdict_of(events, facts, drill=started.drill is not None),
         phases=phases,
         steps=steps,
         approvals=_approvals(events),
@@ -117,6 +118,8 @@ def _run_facts(view: RunView, started: ev.RunStarted) -> RunFacts:
         resumed=tuple(Resumption(r.at, r.operator, r.drctl_version, r.forced, r.reason) for r in view.resumed),
         options=dict(started.options),
         secrets=started.secrets,
+        environment=started.environment,
+        rehearsal=rehearsal(started),
     )
 
 

@@ -68,8 +68,28 @@ def who(person: Identity | None) -> str:
     return f"{person.os_user}@{person.host}{principal}"
 
 
-def result_word(met: bool | None) -> str:
-    return {True: "met", False: "NOT MET", None: "not measured"}[met]
+def result_word(o: ObjectiveResult) -> str:
+    if o.met is True:
+        return "met"
+    if o.met is False:
+        return "NOT MET"
+    return {"pending": "pending", "unmeasured": "unmeasured"}.get(o.status, "not measured")
+
+
+def achieved(o: ObjectiveResult) -> str:
+    """The figure, labelled as the verdict labels it: an upper bound is "at most", none is "none"."""
+    if o.achieved_seconds is None:
+        return "none"
+    figure = ("at most " if o.evidence == "at most" else "") + dur(o.achieved_seconds)
+    if o.authoritative_seconds is not None and o.client_lag_seconds is not None:
+        figure += (
+            f" (clients; DNS verified at the authoritative servers at {tplus(o.authoritative_seconds)} + "
+            f"previous TTL {dur(o.client_lag_seconds)})"
+        )
+    return figure
+
+
+REHEARSAL = "REHEARSAL on a sandbox: not evidence of recovery, and never counted as a drill"
 
 
 def title(report: Report) -> str:
@@ -87,18 +107,16 @@ def direction(report: Report) -> str:
 
 def verdict_line(report: Report) -> str:
     v = report.verdict
-    figures = "; ".join(
-        f"{o.name} {dur(o.achieved_seconds) or 'n/a'} of {dur(o.objective_seconds)}: {result_word(o.met)}"
-        for o in v.objectives
-    )
+    figures = "; ".join(f"{o.name} {achieved(o)} of {dur(o.objective_seconds)}: {result_word(o)}" for o in v.objectives)
     hold = ""
     if v.hold is not None:
         hold = f"; hold {dur(v.hold.held_seconds)}: {v.hold.probes} probes, {v.hold.failed} failed"
-    return f"{v.headline}: {report.run.mode} of {report.run.playbook} ({direction(report)}). {figures}{hold}."
+    code = f" (exit {v.exit_code})" if v.exit_code is not None else ""
+    return f"{v.headline}{code}: {report.run.mode} of {report.run.playbook} ({direction(report)}). {figures}{hold}."
 
 
 def objective_row(o: ObjectiveResult) -> tuple[str, ...]:
-    return (o.name, dur(o.objective_seconds), dur(o.achieved_seconds) or "n/a", result_word(o.met), o.basis)
+    return (o.name, dur(o.objective_seconds), achieved(o), result_word(o), o.basis)
 
 
 def verdict_section(report: Report) -> Section:
@@ -116,6 +134,27 @@ def verdict_section(report: Report) -> Section:
     )
 
 
+def environment(report: Report) -> str:
+    env = report.run.environment
+    if env is None:
+        return "a sandbox (rehearsal)" if report.run.rehearsal else "not recorded (an older journal)"
+    if env.kind == "sandbox":
+        how = "started by the run (--sandbox)" if env.embedded else f"at {env.arm_endpoint}"
+        faults = f"; faults {'; '.join(env.faults)}" if env.faults else ""
+        return f"REHEARSAL: a sandbox {how}, estate sha256 {(env.estate_sha256 or '?')[:12]}{faults}"
+    if env.kind == "azure":
+        return f"Azure: ARM {env.arm_endpoint}, tenant {env.tenant or '?'}, subscription {env.subscription}"
+    return "no Azure (the playbook has no Azure step)"
+
+
+def _outcome(report: Report) -> str:
+    """The verdict's result, never the bare ending: a breached run's steps succeeded, but it did not."""
+    v, run = report.verdict, report.run
+    if not run.ended:
+        return f"not ended ({run.state})"
+    return f"{v.headline}" + (f" (exit {v.exit_code})" if v.exit_code is not None else "")
+
+
 def run_section(report: Report) -> Section:
     run = report.run
     rows = [
@@ -126,8 +165,9 @@ def run_section(report: Report) -> Section:
         ("T0", f"{when(run.t0)} ({'declared' if run.t0_declared else 'run start'})"),
         ("Started", when(run.started_at)),
         ("Ended", when(run.ended_at) or f"not ended ({run.state})"),
-        ("Outcome", f"{run.state}" + (f" (exit {run.exit_code})" if run.exit_code is not None else "")),
+        ("Outcome", _outcome(report)),
         ("Operator", who(run.operator)),
+        ("Environment", environment(report)),
         ("drctl", f"{run.drctl_version} (pid {run.pid})"),
         ("Objectives", f"RTO {dur(run.rto_seconds)}, RPO {dur(run.rpo_seconds)}, MTTR {dur(run.mttr_seconds) or '-'}"),
     ]

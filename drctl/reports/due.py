@@ -9,8 +9,9 @@ The operations appendix asks for the RTO to be tested quarterly and the RPO mont
 - **RPO check, every month**: due 1 calendar month after the last run that measured RPO exposure (any run with
   an ``rpo.exposure`` fact: a drill, a failover, or a run of read-only checks).
 
-A check never done is due at once. Calendar months are added with the day clamped (31 Jan + 1 month is 28 or
-29 Feb). Dates are UTC.
+**Rehearsals** (runs against a sandbox) are never evidence: they neither reset a clock nor count as the last
+attempt; ``rehearsals`` lists them apart. A check never done is due at once. Calendar months are added with
+the day clamped (31 Jan + 1 month is 28 or 29 Feb). Dates are UTC.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class RunRecord:
     rpo_measured_at: datetime | None = None
     #: that exposure was within the RPO
     rpo_met: bool | None = None
+    #: a run against a sandbox: listed apart, never credited
+    rehearsal: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,9 @@ def _entry(playbook: str, check: Check, last: RunRecord | None, at: datetime | N
 def due_checks(records: Sequence[RunRecord], now: datetime) -> list[Due]:
     """Both checks for every playbook in ``records``, playbooks in name order."""
     out: list[Due] = []
+    evidence = [r for r in records if not r.rehearsal]
     for playbook in sorted({r.playbook for r in records}):
-        mine = sorted((r for r in records if r.playbook == playbook), key=lambda r: r.started_at)
+        mine = sorted((r for r in evidence if r.playbook == playbook), key=lambda r: r.started_at)
         drills = [r for r in mine if r.mode == "drill"]
         verified = [r for r in drills if r.rto_verified]
         last = verified[-1] if verified else None
@@ -114,6 +118,11 @@ def due_checks(records: Sequence[RunRecord], now: datetime) -> list[Due]:
             entry = _with_note(entry, "the last measurement was over the RPO")
         out.append(entry)
     return out
+
+
+def rehearsals(records: Sequence[RunRecord]) -> list[RunRecord]:
+    """The runs against a sandbox, oldest first: shown apart from the schedule, which they never move."""
+    return sorted((r for r in records if r.rehearsal), key=lambda r: (r.playbook, r.started_at))
 
 
 def _with_note(entry: Due, note: str) -> Due:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from drctl.reports.document import Section, sections, title
+from drctl.reports.document import REHEARSAL, Section, sections, title
 from drctl.reports.gantt import render_gantt
 from drctl.reports.model import Report
 
@@ -22,6 +22,7 @@ th { background: #eceff1; }
 .passed { background: #e8f5e9; border-left: 6px solid #2e7d32; }
 .failed { background: #ffebee; border-left: 6px solid #c62828; }
 .interim { background: #fff8e1; border-left: 6px solid #f9a825; }
+.rehearsal { background: #fff176; border: 2px dashed #f57f17; padding: 0.6em 1em; font-weight: bold; }
 .chart { overflow-x: auto; }
 .mono, td.mono { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.85em; }
 footer { margin-top: 2em; font-size: 0.8em; color: #607d8b; }
@@ -52,6 +53,7 @@ def _section(section: Section) -> list[str]:
 def render_html(report: Report) -> str:
     verdict = report.verdict
     kind = "passed" if verdict.passed else ("interim" if not report.run.ended else "failed")
+    # a rehearsal's banner stands above the verdict: it is not evidence, whatever the verdict says
     made = sections(report)
     head = made[0]
     out = [
@@ -66,6 +68,8 @@ def render_html(report: Report) -> str:
         f"<h1>{_e(title(report))}</h1>",
         f'<p class="verdict {kind}"><strong>{_e(verdict.headline)}</strong> {_e(head.paragraphs[0])}</p>',
     ]
+    if verdict.rehearsal:
+        out.insert(out.index(f"<h1>{_e(title(report))}</h1>") + 1, f'<p class="rehearsal">{_e(REHEARSAL)}</p>')
     if not report.run.ended:
         out.append('<p class="interim">Interim report: the run has not ended; figures may change on resume.</p>')
     out += _section(head)

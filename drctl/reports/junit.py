@@ -95,6 +95,8 @@ def _properties(report: Report) -> ET.Element:
         ("operator", f"{run.operator.os_user}@{run.operator.host}"),
         ("drctl_version", run.drctl_version),
         ("verdict", report.verdict.headline),
+        ("exit_code", "" if report.verdict.exit_code is None else str(report.verdict.exit_code)),
+        ("rehearsal", str(report.verdict.rehearsal).lower()),
         ("journal_chain_verified", str(report.journal.chain_verified).lower()),
         ("journal_head_sha256", report.journal.head_sha256),
     ):
@@ -110,7 +112,9 @@ def _phase_duration(phase: PhaseReport) -> float | None:
 
 def render_junit(report: Report) -> str:
     run = report.run
-    root = ET.Element("testsuites", name=f"drctl {run.mode} {run.playbook} {run.id}")
+    # a rehearsal says so in the name CI shows first: its passing tests are not drill evidence
+    rehearsal = "REHEARSAL " if report.verdict.rehearsal else ""
+    root = ET.Element("testsuites", name=f"{rehearsal}drctl {run.mode} {run.playbook} {run.id}")
     suites = []
     for phase in report.phases:
         classname = f"drctl.{run.playbook}.{phase.name}"

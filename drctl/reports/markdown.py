@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drctl.reports.document import Section, sections, title
+from drctl.reports.document import REHEARSAL, Section, sections, title
 from drctl.reports.model import Report
 
 
@@ -29,6 +29,8 @@ def _section(section: Section) -> list[str]:
 
 def render_markdown(report: Report) -> str:
     out = [f"# {title(report)}", ""]
+    if report.verdict.rehearsal:
+        out += [f"> **{REHEARSAL}**", ""]
     if not report.run.ended:
         out += ["> **Interim report**: the run has not ended; figures may change when it is resumed.", ""]
     for section in sections(report):

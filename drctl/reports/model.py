@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from drctl.engine.events import Identity, WindowCheck
+from drctl.engine.events import Environment, Identity, WindowCheck
 
 REPORT_SCHEMA = "drctl.report/v1"
 
@@ -56,6 +56,10 @@ class RunFacts:
     resumed: tuple[Resumption, ...]
     options: dict[str, Any]
     secrets: tuple[str, ...]
+    #: where the run ran (``run.started.environment``; None in older journals)
+    environment: Environment | None = None
+    #: the run drove a sandbox: a rehearsal, not evidence (shown as a banner, never counted as a drill)
+    rehearsal: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,14 @@ class ObjectiveResult:
     met: bool | None
     #: how the figure was obtained, in words
     basis: str
+    #: ``met``, ``not met``, ``unmeasured``, ``pending``
+    status: str = ""
+    #: RTO: when the new DNS answers were verified at the authoritative servers (seconds since T0)
+    authoritative_seconds: float | None = None
+    #: RTO: the previous TTL clients may keep the old answer for, added to the authoritative time
+    client_lag_seconds: float | None = None
+    #: RPO: ``measured``, ``at most``, ``none by construction``, ``unmeasured``
+    evidence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,12 @@ class Verdict:
     reasons: tuple[str, ...]
     objectives: tuple[ObjectiveResult, ...]
     hold: HoldResult | None
+    #: passed, breached, failed, aborted, not finished (docs/exit-codes.md for the codes)
+    result: str = ""
+    #: the run's exit code, as the verdict gives it (None before the run ends)
+    exit_code: int | None = None
+    #: a rehearsal on a sandbox: not evidence
+    rehearsal: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,12 @@ class RunLine:
 
 def _objective(found: ObjectiveResult | None) -> str:
     if found is None or found.achieved_seconds is None:
-        return "-" if found is None or found.met is None else "not met"
-    mark = {True: "ok", False: "OVER", None: ""}[found.met]
-    return f"{fd(found.achieved_seconds)}/{fd(found.objective_seconds)} {mark}".strip()
+        if found is None:
+            return "-"
+        return {True: "met", False: "not met", None: found.status or "-"}[found.met]
+    mark = {True: "ok", False: "OVER", None: "?"}[found.met]
+    bound = "<=" if found.evidence == "at most" else ""
+    return f"{bound}{fd(found.achieved_seconds)}/{fd(found.objective_seconds)} {mark}".strip()
 
 
 def _objectives(report: Report) -> dict[str, ObjectiveResult]:
@@ -30,22 +33,28 @@ def _objectives(report: Report) -> dict[str, ObjectiveResult]:
 
 
 def run_line(report: Report) -> RunLine:
+    """The run's verdict in a table's cells: the journaled verdict's words, the same as ``status`` shows."""
     objectives = _objectives(report)
     verdict = report.verdict
-    if verdict.passed:
+    missed = [o.name for o in verdict.objectives if o.met is False]
+    if verdict.result == "passed":
         word = "passed"
     elif not report.run.ended:
         word = "-"
+    elif verdict.result == "breached":
+        word = f"BREACHED ({', '.join(f'{m} not met' for m in missed)})"
     else:
-        why = [f"{o.name} not met" for o in verdict.objectives if o.met is False]
+        why = [f"{m} not met" for m in missed]
         hold_failed = verdict.hold is not None and not verdict.hold.passed
         if hold_failed:
             why.append("hold failed")
-        if report.run.state == "aborted":
+        if verdict.result == "aborted":
             why.append("aborted")
-        elif report.run.state == "failed" and not hold_failed:
+        elif not hold_failed:
             why.append("step failed")
-        word = "FAILED" + (f" ({', '.join(why)})" if why else "")
+        word = f"{verdict.headline} ({', '.join(why)})"
+    if verdict.rehearsal:
+        word += " [rehearsal]"
     return RunLine(_objective(objectives.get("RTO")), _objective(objectives.get("RPO")), word)
 
 
@@ -59,10 +68,10 @@ def run_record(report: Report) -> RunRecord:
         mode=report.run.mode,
         started_at=report.run.started_at,
         rto_verified=report.run.mode == "drill"
-        and report.run.ended
-        and report.run.state == "succeeded"
+        and report.verdict.result == "passed"
         and rto is not None
         and rto.met is True,
         rpo_measured_at=max(measured, default=None),
         rpo_met=rpo.met if rpo is not None else None,
+        rehearsal=report.verdict.rehearsal,
     )

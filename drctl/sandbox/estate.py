@@ -273,3 +273,14 @@ def _locate(node: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[int, int] | N
             break
         node = child
     return best.line + 1, best.column + 1
+
+
+def estate_sha256(estate: Estate) -> str:
+    """The estate a sandbox was seeded with, as one hash (``DRCTL_SANDBOX_ESTATE``): a run journals it, and resume
+    accepts a sandbox only when it was seeded with the same estate (a ``--sandbox`` run's process, and the
+    sandbox with it, is gone)."""
+    import hashlib
+    import json
+
+    data = json.dumps(estate.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(data.encode()).hexdigest()

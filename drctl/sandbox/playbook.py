@@ -1,8 +1,9 @@
 """``estate_from_playbook``: the estate a playbook references, seeded as it stands before an incident.
 
 * the direction's source region holds the primary: failover-group primary, web apps running, scale sets at the
-  playbook's capacity, DNS records at the source's values with a pre-incident TTL of 3600 s (so drctl's TTL
-  lead-time warning has something to say);
+  playbook's capacity, DNS records at the source's values with the steady-state TTL of 300 s the operations
+  appendix sets (a record with a longer TTL makes clients switch later than the RTO allows: ``plan --preflight``
+  flags it, and a test seeds 3600 s to show the breach);
 * the target is a warm standby: failover-group secondary (CATCH_UP), web apps stopped, scale sets at 1;
 * other regions' resources exist, stopped;
 * every ``${VAR}`` a notification channel uses gets a value pointing at the sandbox (webhook URLs at the
@@ -24,7 +25,7 @@ from drctl.sandbox.estate import Estate, estate_from_dict
 if TYPE_CHECKING:
     from drctl.playbook.model import Playbook, RegionEstate
 
-PRE_INCIDENT_TTL = 3600
+PRE_INCIDENT_TTL = 300
 STANDBY_CAPACITY = 1
 _ENV = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

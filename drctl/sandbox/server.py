@@ -34,7 +34,7 @@ from drctl.sandbox.apps import AppEndpoints
 from drctl.sandbox.arm.router import ArmRouter
 from drctl.sandbox.dns_server import DnsServer
 from drctl.sandbox.entra import EntraFront
-from drctl.sandbox.estate import Estate, load_estate
+from drctl.sandbox.estate import Estate, estate_sha256, load_estate
 from drctl.sandbox.faults import FaultRule, parse_faults
 from drctl.sandbox.http import HttpServer, Request, Response
 from drctl.sandbox.ops import RegionStatus
@@ -308,6 +308,7 @@ class Sandbox:
             "DRCTL_SANDBOX_SMTP": f"{self.host}:{self.smtp_port}",
             "DRCTL_SANDBOX_ADMIN": self.admin_url,
             "DRCTL_SANDBOX_TOKEN": self.admin_token,
+            "DRCTL_SANDBOX_ESTATE": estate_sha256(self.estate),
         }
         for name, template in self.estate.variables.items():
             env[name] = template.format(**fields)

@@ -42,7 +42,7 @@ def test_a_successful_failover_prints_timestamped_lines_and_exits_0(tmp_path: Pa
     (run_id,) = box.run_ids()
     assert f"run {run_id}: failover of kill-test, east -> west" in result.stdout
     assert "a: succeeded in" in result.stdout
-    assert "run succeeded (exit 0)" in result.stdout
+    assert "run PASSED (exit 0)" in result.stdout
     assert f"journal: {box.state}/runs/{run_id}/journal.jsonl" in result.stderr
 
 

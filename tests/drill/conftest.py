@@ -217,12 +217,14 @@ def run_drill(
     outside_window: bool = False,
     reason: str | None = None,
     yes: bool = True,
+    environment: ev.Environment | None = None,
 ) -> Drilled:
     host = Host(clock=clock or FakeClock(), operator=operator or Unattended())
+    rehearsal = environment is not None and environment.rehearsal
     request = RunRequest(
         playbook=plan.loaded.path,
         mode=Mode.DRILL,
-        options=RunOptions(state_dir=space.state, yes=yes),
+        options=RunOptions(state_dir=space.state, yes=yes, sandbox=rehearsal, environment=environment),
         drill=DrillRequest(outside_window=outside_window, reason=reason),
     )
     result = start_planned(plan, request, host)

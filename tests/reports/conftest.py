@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from drctl.engine.clock import FakeClock
+from drctl.engine.events import Environment, target_digest
 from drctl.engine.journal import read_journal
 from drctl.engine.operator import Unattended
 from drctl.engine.runplan import build_run_plan
@@ -99,12 +100,21 @@ EVIDENCE_STEPS = """\
 """
 
 SECRET = "s3cr3t-t0ken-value"
+#: where the report fixtures' failovers say they ran (a real cloud: not a rehearsal)
+AZURE = Environment(
+    kind="azure",
+    arm_endpoint="https://management.azure.com",
+    tenant="72f988bf-86f1-41af-91ab-2d7cd011db47",
+    subscription="0b1f6471-1bf0-4dda-aec3-cb9272f09590",
+    target_sha256=target_digest("https://management.azure.com", "0b1f6471-1bf0-4dda-aec3-cb9272f09590"),
+)
 
 
 def run_failover(space: DrillSpace, steps: str = EVIDENCE_STEPS, *, rto: str = "1h") -> Drilled:
     path = space.playbook(steps, rto=rto)
     plan = build_run_plan(load_playbook(path), Mode.FAILOVER, {"SECRET_TOKEN": SECRET})
-    request = RunRequest(playbook=path, mode=Mode.FAILOVER, options=RunOptions(state_dir=space.state, yes=True))
+    options = RunOptions(state_dir=space.state, yes=True, environment=AZURE)
+    request = RunRequest(playbook=path, mode=Mode.FAILOVER, options=options)
     result = start_planned(plan, request, Host(clock=FakeClock(), operator=Unattended()))
     return Drilled(result, read_journal(result.journal).events())
 

@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from drctl.reports.due import Check, Due, RunRecord, add_months, describe, due_checks
+from drctl.cli.runs_view import due_data, render_due
+from drctl.engine.events import Environment
+from drctl.engine.paths import StateDir
+from drctl.reports.due import Check, Due, RunRecord, add_months, describe, due_checks, rehearsals
 from drctl.reports.model import Report
 from drctl.reports.summary import run_line, run_record
 from tests.drill.conftest import Drilled, DrillSpace, drill_plan, run_drill
@@ -127,7 +130,7 @@ def test_a_run_counts_for_the_schedule_as_its_report_says(drill_report: tuple[Dr
     line = run_line(report)
     assert line.verdict == "passed"
     assert line.rto.endswith("/1h ok")
-    assert line.rpo == "-"
+    assert line.rpo == "unmeasured"
 
 
 def test_a_failed_drill_or_a_failover_does_not_verify_the_rto(space: DrillSpace) -> None:
@@ -141,4 +144,29 @@ def test_a_failed_drill_or_a_failover_does_not_verify_the_rto(space: DrillSpace)
     assert not measured.rto_verified
     assert measured.rpo_measured_at is not None
     assert measured.rpo_met is True
-    assert run_line(failover).rpo == "42s/15m ok"
+    # the failover that took effect was planned: nothing lost by construction, whatever the exposure before it
+    assert run_line(failover).rpo == "0s/15m ok"
+
+
+def test_a_rehearsal_never_counts_as_a_drill_and_is_listed_apart(space: DrillSpace) -> None:
+    sandbox = Environment(kind="sandbox", arm_endpoint="https://127.0.0.1:4443", embedded=True, estate_sha256="ab" * 32)
+    ran = run_drill(drill_plan(space.playbook()), space, environment=sandbox)
+    report = report_of(ran)
+    assert report.verdict.passed  # it went well, and it is still not evidence
+    record = run_record(report)
+    assert record.rehearsal
+    found = due_checks([record], at("2026-03-04T00:00:00"))
+    drill_due = check(found, "app", Check.RTO_DRILL)
+    assert (drill_due.last_run, describe(drill_due)) == (None, "never done: due now")
+    assert rehearsals([record]) == [record]
+    assert run_line(report).verdict == "passed [rehearsal]"
+
+    text = render_due(StateDir(space.state), now=at("2026-03-04T00:00:00"))
+
+    table, practice = text.split("Rehearsals on a sandbox")
+    assert ran.result.run_id not in table
+    assert "never done: due now" in table
+    assert ran.result.run_id in practice
+    data = due_data(StateDir(space.state), now=at("2026-03-04T00:00:00"))
+    assert [r["run_id"] for r in data["rehearsals"]] == [ran.result.run_id]
+    assert all(c["last_run"] is None for c in data["checks"])

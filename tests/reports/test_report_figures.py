@@ -11,6 +11,7 @@ from drctl.errors import ExitCode
 from drctl.reports.build import load_report
 from drctl.reports.files import render
 from drctl.reports.formats import ReportFormat
+from drctl.reports.markdown import render_markdown
 from drctl.reports.model import Report
 from tests.drill.conftest import Drilled, DrillSpace, at, cut_journal_after, drill_plan, resume_drill, run_drill
 from tests.reports.conftest import SECRET, report_of
@@ -94,7 +95,8 @@ def test_a_failover_report_surfaces_every_kind_of_evidence(failover_report: tupl
     assert change.clients_switch_offset_seconds == 64 * 60
     assert change.verified_at is not None
     assert [m.seconds for m in report.rpo.measurements] == [42.5]
-    assert objective(report, "RPO") == (42.5, True)
+    # the failover that took effect was planned: nothing lost by construction (the 42.5 s is the exposure before it)
+    assert objective(report, "RPO") == (0.0, True)
     (gate,) = report.rpo.gates
     assert (gate.gate_seconds, gate.passed) == (900.0, True)
     (failover,) = report.sql_failovers
@@ -158,7 +160,14 @@ def test_an_rto_breach_fails_the_verdict(space: DrillSpace) -> None:
     assert achieved is not None
     assert achieved > 180
     assert [e.type for e in report.objective_events] == ["objective.at_risk", "objective.rto_breached"]
-    assert report.verdict.headline == "FAILED"
+    # a breach is not a step failure, and never "succeeded": the journaled verdict, its exit code, the outcome row
+    assert report.verdict.headline == "OBJECTIVE BREACHED"
+    assert (report.verdict.result, report.verdict.exit_code) == ("breached", 4)
+    assert ran.finished.verdict is not None
+    assert ran.finished.verdict.headline == report.verdict.headline
+    markdown = render_markdown(report)
+    assert "| Outcome | OBJECTIVE BREACHED (exit 4) |" in markdown
+    assert "succeeded" not in markdown.split("## Phases")[0]
 
 
 def test_a_report_rebuilt_after_a_crash_and_resume(space: DrillSpace) -> None:

@@ -123,7 +123,7 @@ def test_a_playbook_seeds_source_primary_and_target_warm_standby() -> None:
     assert capacity == {"vmss-wallet-workers-aue": 6, "vmss-wallet-workers-aus": 1}
     records = {r.name: r for r in estate.dns.zones[0].records}
     assert records["api"].values == ["20.53.10.10"]
-    assert records["api"].ttl == 3600
+    assert records["api"].ttl == 300  # the operations appendix's steady-state TTL
     assert estate.regions["au-east"].app is not None
     assert estate.regions["au-east"].app.hosts == ["api-aue.wallet.example.com"]
     assert estate.regions["au-east"].app.replication_path == "/replication"

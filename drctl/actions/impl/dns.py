@@ -138,6 +138,24 @@ def _verify(ctx: StepContext, p: DnsSwapParams, moves: list[Move]) -> dict[str, 
         ctx.sleep(0.5)
 
 
+def _restored(ctx: StepContext, changes: list[dict[str, Any]], moved: list[dict[str, Any]]) -> dict[str, Any]:
+    """Service restored for clients: the new answers at the authoritative servers, plus the previous TTL every
+    resolver that honours TTLs may serve the old answer for. A record found already moved (a resumed attempt)
+    has no previous TTL this attempt saw: its current TTL stands in, and the fact says so."""
+    authoritative = ctx.now()
+    lag = max((int(c["previous_ttl"]) for c in moved), default=0)
+    known = len(moved) == len(changes)
+    if not known:
+        lag = max([lag, *(int(c["ttl"]) for c in changes if c.get("already"))])
+    return {
+        "at": (authoritative + timedelta(seconds=lag)).isoformat(),
+        "authoritative_at": authoritative.isoformat(),
+        "previous_ttl_seconds": lag,
+        "previous_ttl_known": known,
+        "by": "dns.swap",
+    }
+
+
 def run_swap(p: DnsSwapParams, ctx: StepContext) -> Outcome:
     moves = swap_records(p, ctx.scope)
     changes = [_move(ctx, move) for move in moves]
@@ -145,8 +163,8 @@ def run_swap(p: DnsSwapParams, ctx: StepContext) -> Outcome:
     if p.verify:
         facts["verification"] = _verify(ctx, p, moves)
         ctx.record("dns.verified", facts["verification"])
-    ctx.record(FACT_SERVICE_RESTORED, {"at": ctx.now().isoformat(), "by": "dns.swap"})
     moved = [c for c in changes if not c.get("already")]
+    ctx.record(FACT_SERVICE_RESTORED, _restored(ctx, changes, moved))
     latest = max((c["clients_switch_by"] for c in moved), default=None)
     summary = f"{len(moved)} records moved" + (
         f", {len(changes) - len(moved)} already there" if len(moved) < len(changes) else ""
@@ -162,28 +180,40 @@ def done_swap(p: DnsSwapParams, ctx: StepContext) -> bool:
     return all((state := _read(ctx, m)).values == (m.value,) and state.ttl == m.ttl for m in swap_records(p, ctx.scope))
 
 
+def _planned_finish(ctx: StepContext) -> float:
+    """When the plan's budgets have this swap done (seconds since T0): the path clients' TTL is added to."""
+    from drctl.engine.schedule import CycleError, build
+    from drctl.playbook import graph
+
+    try:
+        timing = build(graph.nodes_for(ctx.playbook, ctx.mode)).timing.get(ctx.step_id)
+    except CycleError:  # validation refuses cycles; a preflight still reports what it can
+        return 0.0
+    return timing.earliest_finish if timing is not None else 0.0
+
+
 def preflight_swap(p: DnsSwapParams, ctx: StepContext) -> list[Finding]:
-    from drctl.durations import format_duration
+    from drctl.durations import format_duration as fd
 
     findings = []
+    rto = ctx.playbook.objectives.rto.total_seconds()
+    swapped = _planned_finish(ctx)
     for move in swap_records(p, ctx.scope):
         state = _read(ctx, move)
         current = f"{', '.join(state.values) or 'empty'} TTL {state.ttl}"
         intended = f"{move.value} TTL {move.ttl}"
-        if state.ttl and state.ttl > move.ttl:
-            lead = format_duration(state.ttl)
-            findings.append(
-                Finding(
-                    f"DNS {move.fqdn} {move.type}",
-                    current,
-                    intended,
-                    "warning",
-                    f"clients may keep the old answer for up to {lead} after the swap: lower the TTL to {move.ttl} at "
-                    f"least {lead} before a planned failover",
-                )
-            )
+        subject = f"DNS {move.fqdn} {move.type}"
+        lead = fd(state.ttl or 0)
+        lower = f"lower the TTL to {move.ttl} at least {lead} before a failover (now, in steady state)"
+        if state.ttl and swapped + state.ttl > rto:
+            clients = f"T+{fd(swapped)} + TTL {lead} = T+{fd(swapped + state.ttl)}"
+            message = f"clients switch by {clients} on the planned path, past the RTO {fd(rto)}: {lower}"
+            findings.append(Finding(subject, current, intended, "error", message))
+        elif state.ttl and state.ttl > move.ttl:
+            message = f"clients may keep the old answer for up to {lead} after the swap: {lower}"
+            findings.append(Finding(subject, current, intended, "warning", message))
         else:
-            findings.append(Finding(f"DNS {move.fqdn} {move.type}", current, intended, "ok"))
+            findings.append(Finding(subject, current, intended, "ok"))
     return findings
 
 
