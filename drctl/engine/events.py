@@ -96,6 +96,12 @@ class Holder:
     host: str
     since: str
     playbook: str
+    #: the OS user running the holder (machine-wide locks are shared by every user of the machine)
+    user: str | None = None
+    #: the application the lock is for: ``<playbook name>@<subscription>``
+    application: str | None = None
+    #: the holder's state directory (absolute), where ``drctl status`` finds its run
+    state_dir: str | None = None
 
 
 @dataclass(frozen=True)

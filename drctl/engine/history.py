@@ -11,7 +11,7 @@ from pathlib import Path
 from drctl.engine import events as ev
 from drctl.engine.approvals import refusal, write_answer
 from drctl.engine.journal import JournalFile, read_journal
-from drctl.engine.lock import live_holder
+from drctl.engine.lock import holder_of_run
 from drctl.engine.operator import ApprovalAnswer
 from drctl.engine.paths import StateDir
 from drctl.engine.replay import RunState, RunView
@@ -55,9 +55,7 @@ def load_run(state: StateDir, run_id: str | None) -> LoadedRun:
     view = RunView.of(contents.events())
     if view.started is None:
         raise JournalError(f"{path}: no run.started event; not a drctl journal")
-    holder = live_holder(state.lock_file(view.started.playbook_name))
-    if holder is not None and holder.run_id != found:
-        holder = None
+    holder = holder_of_run(found)
     return LoadedRun(found, path, contents, view, holder)
 
 

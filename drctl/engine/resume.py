@@ -19,7 +19,7 @@ from drctl.engine.identity import current as current_identity
 from drctl.engine.journal import Journal, JournalFile, Recorder, read_journal, repair_torn_tail
 from drctl.engine.lock import RunLock
 from drctl.engine.operator import DecisionPrompt, Operator
-from drctl.engine.paths import StateDir
+from drctl.engine.paths import StateDir, application_key
 from drctl.engine.replay import RunState, RunView, StepState
 from drctl.engine.runner import Ending, RunOutcome, StartState
 from drctl.engine.runplan import RunPlan, plan_for_mode
@@ -69,7 +69,9 @@ def resume_run(request: ResumeRequest, host: Host) -> RunResult:
     # a drill resumes as a drill (its phases), whatever the clock says of change windows: it already started
     plan = plan_for_mode(loaded, Mode(started.mode), environ_of(host))
     now = host.clock.now()
-    lock = RunLock.acquire(state.lock_file(started.playbook_name), holder_for(run_id, started.playbook_name, now))
+    key = application_key(started.playbook_name, loaded.playbook.azure.subscription, environ_of(host))
+    holder = holder_for(run_id, started.playbook_name, now, application=key, state=state)
+    lock = RunLock.acquire(state.lock_file(key), holder)
     try:
         contents = read_journal(path)  # again, under the lock: the last holder may have written meanwhile
         view = _readable_view(contents)
