@@ -44,6 +44,17 @@ def child_env(*, drop: tuple[str, ...] = ("DRCTL_",)) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k == "DRCTL_LOCK_DIR" or not k.startswith(drop)}
 
 
+def cut_as_a_crash(journal: Path, keep: int) -> None:
+    """Keep the first ``keep`` lines of a journal, as a kill right after line ``keep`` leaves it: the line and
+    the head anchored beside it (engine/anchor.py) were both durable before the run went on."""
+    from drctl.engine.anchor import Anchor, write_anchor
+    from drctl.engine.journal import FILE_MODE, line_hash
+
+    lines = journal.read_bytes().splitlines(keepends=True)[:keep]
+    journal.write_bytes(b"".join(lines))
+    write_anchor(journal, Anchor(keep, line_hash(lines[-1].rstrip(b"\n"))), FILE_MODE)
+
+
 def drctl_command(*args: str) -> list[str]:
     """Run the CLI from this checkout, whether or not it is installed."""
     return [sys.executable, "-m", "drctl", *args]

@@ -140,7 +140,10 @@ def _finish(result: RunResult) -> None:
     outcome = result.outcome
     for error in result.view_errors:
         print(f"warning: the live view stopped ({error}); the journal has every event", file=sys.stderr)
-    print(f"journal: {result.journal}", file=sys.stderr)
+    from drctl.engine.anchor import read_anchor
+
+    head = read_anchor(result.journal).anchor  # a copy of the head kept elsewhere anchors the journal's end
+    print(f"journal: {result.journal}" + (f" ({head.describe()})" if head else ""), file=sys.stderr)
     if outcome.finished is not None:  # reports: see drctl/cli/report_cmd.py
         from drctl.cli.report_cmd import write_run_reports
 

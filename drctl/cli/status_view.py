@@ -21,6 +21,11 @@ def _end(run: LoadedRun) -> datetime:
 
 def next_action(run: LoadedRun) -> str:
     view, rid = run.view, run.run_id
+    if run.liveness is Liveness.BROKEN:
+        return (
+            f"nothing: the journal does not verify ({run.integrity.message}); resume refuses a broken journal. "
+            f"Keep it as evidence, `drctl runs verify {rid}` names the line"
+        )
     if run.liveness is Liveness.LIVE:
         if view.pending_approvals:
             request = next(iter(view.pending_approvals.values()))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from drctl.engine import events as ev
 from drctl.engine.approvals import refusal, write_answer
-from drctl.engine.journal import JournalFile, read_journal
+from drctl.engine.journal import JournalFile, Verdict, read_journal, verify_contents
 from drctl.engine.lock import holder_of_run
 from drctl.engine.operator import ApprovalAnswer
 from drctl.engine.paths import StateDir
@@ -19,6 +19,9 @@ from drctl.errors import JournalError, NotFound, UsageError
 
 
 class Liveness(StrEnum):
+    #: the journal does not verify (a line edited or removed, the head not anchored): evidence to keep, never a
+    #: run to resume or to count as succeeded
+    BROKEN = "broken"
     LIVE = "live"  # a process holds the run's lock now
     STOPPED = "stopped"  # the journal has no ending and nobody holds the lock: a crash; resumable
     ENDED = "ended"  # finished, paused or interrupted as the journal says
@@ -33,7 +36,19 @@ class LoadedRun:
     holder: ev.Holder | None
 
     @property
+    def integrity(self) -> Verdict:
+        """Whether the journal verifies (chain and anchored head): every view of a run asks this first."""
+        return verify_contents(self.contents)
+
+    @property
+    def broken(self) -> bool:
+        """The journal was tampered with or damaged beyond a torn last line (which resume repairs)."""
+        return self.contents.broken is not None or (self.contents.torn is None and not self.integrity.ok)
+
+    @property
     def liveness(self) -> Liveness:
+        if self.broken:
+            return Liveness.BROKEN
         if self.holder is not None:
             return Liveness.LIVE
         return Liveness.STOPPED if self.view.state is RunState.RUNNING else Liveness.ENDED
@@ -41,6 +56,8 @@ class LoadedRun:
     @property
     def state_label(self) -> str:
         """The run's state as a person would say it."""
+        if self.liveness is Liveness.BROKEN:
+            return f"BROKEN journal ({self.integrity.message}): not resumable, no verdict"
         if self.liveness is Liveness.STOPPED:
             return "stopped (no ending journaled: resumable)"
         if self.liveness is Liveness.LIVE and self.view.state is RunState.PAUSED:
