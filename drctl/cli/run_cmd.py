@@ -237,7 +237,12 @@ def _run_command(mode: Mode) -> Callable[..., None]:
         declared_at: str | None = typer.Option(
             None, "--declared-at", help="When the disaster was declared (ISO 8601 with a zone): T0 of the RTO clock."
         ),
-        yes: bool = typer.Option(False, "--yes", help="Approve every approval gate as the operator running drctl."),
+        yes: bool = typer.Option(
+            False,
+            "--yes",
+            help="Approve every approval gate as the operator running drctl (never one that needs someone else: "
+            "approvers: others).",
+        ),
         output: Output = typer.Option(Output.TEXT, "--output", help=OUTPUT_HELP),
         state_dir: Path | None = typer.Option(None, "--state-dir", help=STATE_DIR_HELP),
         concurrency: int = typer.Option(8, "--concurrency", min=1, max=256, help="Most steps running at once."),

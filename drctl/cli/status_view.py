@@ -9,6 +9,7 @@ from drctl.cli.live import describe
 from drctl.durations import format_duration as fd
 from drctl.engine.events import Phase, RunStarted
 from drctl.engine.history import Liveness, LoadedRun
+from drctl.engine.identity import describe as person
 from drctl.engine.replay import RunState, StepState
 
 
@@ -77,7 +78,7 @@ def render_status(run: LoadedRun) -> str:
     lines = [
         f"Run {run.run_id}: {started.mode} of {started.playbook_name}, {started.source} -> {started.target}",
         f"Playbook: {started.playbook_path} (sha256 {started.playbook_sha256[:12]})",
-        f"Operator: {started.operator.os_user}@{started.operator.host}; drctl {started.drctl_version}",
+        f"Operator: {person(started.operator)}; drctl {started.drctl_version}",
         f"T0: {started.t0.isoformat(timespec='seconds')} ({t0_kind}); RTO {fd(rto)}, RPO {fd(started.rpo_seconds)}",
         f"State: {run.state_label}" + (f" (pid {run.holder.pid} on {run.holder.host})" if run.holder else ""),
         f"Elapsed: T+{fd(elapsed)} of the RTO {fd(rto)} ({elapsed / rto:.0%})" if rto else f"Elapsed: T+{fd(elapsed)}",

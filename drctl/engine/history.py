@@ -137,6 +137,7 @@ def approve(
         ApprovalAnswer(approved, approver, reason, via="file"),
         approvers=request.approvers,
         require_reason=request.require_reason,
+        operators=operators_of(run),
     )
     if why is not None:
         raise UsageError(f"approval refused: {why}")
@@ -144,6 +145,15 @@ def approve(
         state.approvals(run.run_id), request.request_id, approved=approved, reason=reason, approver=approver, now=now
     )
     return request.request_id, path
+
+
+def operators_of(run: LoadedRun) -> tuple[ev.Identity, ...]:
+    """Who runs ``run``: who started it, and the live holder of its lock (who resumed it, maybe)."""
+    started = run.view.started
+    found = [started.operator] if started else []
+    if run.holder is not None and run.holder.user:
+        found.append(ev.Identity(os_user=run.holder.user, host=run.holder.host))
+    return tuple(found)
 
 
 def _step_key(view: RunView, step: str) -> str:

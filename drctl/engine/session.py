@@ -282,6 +282,7 @@ def execute_plan(
         clock=clock,
         asker=asker,
         auto_yes=current_identity() if opts.yes else None,
+        operators=(current_identity(), *((view.started.operator,) if view and view.started else ())),
         standing=(
             {DATA_LOSS: ApprovalAnswer(True, current_identity(), opts.accept_data_loss, via="flag")}
             if opts.accept_data_loss
