@@ -3,7 +3,8 @@
 Each command gathers its options into a ``Console`` settings object and an engine request, so later options
 (``--sandbox``, ``drill``) are one more field, not one more code path. Ctrl-C: the first press pauses (no new
 step starts, in-flight steps finish, then the operator chooses to go on or abort); the second forces the process
-down (``run.interrupted`` journaled best-effort, exit 130). SIGTERM pauses and exits 10.
+down (``run.interrupted`` journaled best-effort, exit 130). SIGTERM and SIGHUP (the terminal closed, the SSH
+session dropped) pause and exit 10.
 """
 
 from __future__ import annotations
@@ -131,8 +132,13 @@ def _install_signals(handle: RunHandle, interrupts: Any) -> None:
     def on_sigterm(_signum: int, _frame: FrameType | None) -> None:
         handle.request_pause(PauseReason.TERMINATE)
 
+    def on_sighup(_signum: int, _frame: FrameType | None) -> None:
+        # the terminal is gone (closed, SSH dropped): pause as SIGTERM does, journaled, instead of dying unheard
+        handle.request_pause(PauseReason.HANGUP)
+
     signal.signal(signal.SIGINT, on_sigint)
     signal.signal(signal.SIGTERM, on_sigterm)
+    signal.signal(signal.SIGHUP, on_sighup)
 
 
 def _finish(result: RunResult) -> None:

@@ -34,6 +34,7 @@ class RunEnding(StrEnum):
 class PauseReason(StrEnum):
     INTERRUPT = "interrupt"  # Ctrl-C
     TERMINATE = "terminate"  # SIGTERM
+    HANGUP = "hangup"  # SIGHUP: the terminal closed or the SSH session dropped; pauses as SIGTERM does
     DECISION = "decision"  # a step with on_failure: pause failed and nobody could be asked
 
 
