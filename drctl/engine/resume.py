@@ -216,7 +216,9 @@ def _start_state(view: RunView, plan: RunPlan) -> StartState:
         advisory=frozenset(sid for sid, v in steps.items() if v.finished and v.advisory),
         skipped=frozenset(sid for sid, v in steps.items() if v.state is StepState.SKIPPED),
         check_first=frozenset(
-            sid for sid, v in steps.items() if v.interrupted_mid_way and plan.steps[sid].implementation.done
+            sid
+            for sid, v in steps.items()
+            if (v.interrupted_mid_way or v.check_before_rerun) and plan.steps[sid].implementation.done
         ),
         next_attempt={sid: v.attempt + 1 for sid, v in steps.items() if v.attempt},
         repetitions={sid: v.repetitions for sid, v in steps.items() if v.repetitions},

@@ -257,6 +257,10 @@ class Runner:
         elif result.result is Result.INTERRUPTED:
             self.status[sid] = Status.PENDING
             self.tracker.step_pending(sid)
+            step = self.plan.steps[sid]
+            if step.mutating and step.implementation.done is not None:
+                # a pause may have cut an SDK wait short after Azure accepted the change: check before rerunning
+                self.check_first.add(sid)
         else:
             self._failed(sid, sr, abort_run=result.abort_run, error=result.error)
 
