@@ -135,10 +135,38 @@ def _install_signals(handle: RunHandle, interrupts: Any) -> None:
     def on_sighup(_signum: int, _frame: FrameType | None) -> None:
         # the terminal is gone (closed, SSH dropped): pause as SIGTERM does, journaled, instead of dying unheard
         handle.request_pause(PauseReason.HANGUP)
+        _detach_from_terminal()
 
     signal.signal(signal.SIGINT, on_sigint)
     signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGHUP, on_sighup)
+
+
+def _detach_from_terminal() -> None:
+    """After SIGHUP the terminal is gone: a read or write on it fails (EIO), which would turn the orderly pause
+    into a traceback. Point stdin, stdout and stderr at /dev/null for the rest of the process (the journal has
+    every event; `drctl status` shows them from another session)."""
+    # a terminal whose other end has gone is no longer "a tty" (isatty fails with EIO), but still a character
+    # device; pipes and files still work and are kept (tests and logs read them)
+    terminals = [fd for fd in (0, 1, 2) if _is_character_device(fd)]
+    if not terminals:
+        return
+    try:
+        null = os.open(os.devnull, os.O_RDWR)
+    except OSError:
+        return
+    for fd in terminals:
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def _is_character_device(fd: int) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISCHR(os.fstat(fd).st_mode)
+    except OSError:
+        return False
 
 
 def _finish(result: RunResult) -> None:
