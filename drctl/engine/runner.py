@@ -158,6 +158,8 @@ class Runner:
         except JournalError:
             self._stop_all()
             raise
+        finally:
+            WAITS.open()  # the run is over: nothing of it waits any more, and the process may go on (tests)
 
     def _wait(self, limit: float = 1.0) -> None:
         clock = self.run.clock
