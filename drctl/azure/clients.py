@@ -3,6 +3,13 @@
 This package is the only importer of ``azure.*``. Every ARM response (each retry included) passes through a
 hook that hands its request and correlation ids to whoever is listening on that thread, so each step's journal
 can name the exact ARM calls it made.
+
+Waits are bounded and interruptible. A server's ``Retry-After`` is honoured up to ``$DRCTL_MAX_RETRY_AFTER``
+seconds (default 60): beyond it the SDK does not retry (or poll) but hands the answer back, and the step fails
+with a message saying so, then its ``on_failure`` applies; a throttled step never stalls silently for the 15
+minutes a ``Retry-After: 900`` asks. Every sleep the SDK makes (retry back-off, ``Retry-After``, LRO polls)
+goes through ``engine.context.WAITS``, so a pause (Ctrl-C, SIGTERM, SIGHUP) or the step's timeout ends it
+within a fraction of a second.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +33,63 @@ from drctl.errors import AzureError
 #: the SDK retries 10 times by default; inside an RTO we would rather fail, journal and let the step retry
 SDK_RETRY = {"retry_total": 4, "retry_backoff_factor": 0.5, "retry_backoff_max": 8}
 TIMEOUTS = {"connection_timeout": 10, "read_timeout": 60}
+MAX_RETRY_AFTER_ENV = "DRCTL_MAX_RETRY_AFTER"
+DEFAULT_MAX_RETRY_AFTER = 60.0
+
+
+def max_retry_after(environ: dict[str, str] | None = None) -> float:
+    """The longest ``Retry-After`` drctl honours, in seconds (``$DRCTL_MAX_RETRY_AFTER``, default 60)."""
+    text = (os.environ if environ is None else environ).get(MAX_RETRY_AFTER_ENV, "")
+    try:
+        value = float(text) if text.strip() else DEFAULT_MAX_RETRY_AFTER
+    except ValueError:
+        return DEFAULT_MAX_RETRY_AFTER
+    return max(0.0, value)
+
+
+class WaitTooLong(Exception):
+    """Azure asked for a wait longer than drctl honours (an LRO poll's ``Retry-After``)."""
+
+    def __init__(self, seconds: float, bound: float) -> None:
+        super().__init__(
+            f"Azure asked to wait {seconds:g} s before asking again (Retry-After), longer than drctl waits "
+            f"({bound:g} s, ${MAX_RETRY_AFTER_ENV})"
+        )
+        self.seconds = seconds
+        self.bound = bound
+
+
+def _retry_policy(bound: float) -> Any:
+    from azure.core.pipeline.policies import RetryPolicy
+
+    class BoundedRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
+        """azure-core's retry policy, except that a ``Retry-After`` beyond the bound is not waited for: the
+        response goes back to the caller (a 429 or 503 the step reports), instead of a silent stall."""
+
+        def is_retry(self, settings: Any, response: Any) -> bool:
+            retry_after = self.get_retry_after(response)
+            if retry_after is not None and retry_after > bound:
+                return False
+            return bool(super().is_retry(settings, response))
+
+    return BoundedRetryPolicy(**SDK_RETRY)
+
+
+def _transport(bound: float, **kwargs: Any) -> Any:
+    from azure.core.pipeline.transport import RequestsTransport
+
+    from drctl.engine.context import WAITS
+
+    class InterruptibleTransport(RequestsTransport):  # type: ignore[misc]
+        """The SDK sleeps through its transport (retry back-off, Retry-After, LRO polls): here, in slices a pause
+        or the step's timeout can end, and never longer than the bound."""
+
+        def sleep(self, duration: float) -> None:
+            if duration > bound:
+                raise WaitTooLong(duration, bound)
+            WAITS.sleep(duration)
+
+    return InterruptibleTransport(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -99,16 +164,20 @@ class AzureClients:
             return self._made[key]
 
     def _client_kwargs(self) -> dict[str, Any]:
+        bound = max_retry_after()
+        connection: dict[str, Any] = dict(TIMEOUTS)
+        if self.config.ca_bundle:
+            connection["connection_verify"] = self.config.ca_bundle
         kwargs: dict[str, Any] = {
             "base_url": self.config.arm_endpoint,
             "credential_scopes": [self.config.credential_scope],
             "polling_interval": self.config.poll_interval,
             "raw_response_hook": self.calls,
+            "retry_policy": _retry_policy(bound),
+            "transport": _transport(bound, **connection),  # one per client: a client closes its transport
             **SDK_RETRY,
-            **TIMEOUTS,
+            **connection,
         }
-        if self.config.ca_bundle:
-            kwargs["connection_verify"] = self.config.ca_bundle
         return kwargs
 
     @property

@@ -36,13 +36,25 @@ class Classified:
 
 
 def classify(exc: BaseException) -> Classified:
-    """Map an azure-core / azure-identity exception; anything unknown is fatal."""
+    """Map an azure-core / azure-identity exception; anything unknown is fatal.
+
+    An SDK wait that a pause or the step's timeout cut short is no Azure failure: the engine's own ``Interrupted``
+    or ``TimedOut`` is raised instead, so the step is interrupted (or times out) as any other wait would be.
+    """
     from azure.core.exceptions import (
         ClientAuthenticationError,
         HttpResponseError,
         ServiceRequestError,
         ServiceResponseError,
     )
+
+    from drctl.azure.clients import WaitTooLong, max_retry_after
+    from drctl.engine.context import WaitInterrupted
+
+    if isinstance(exc, WaitInterrupted):
+        raise exc.cause() from None
+    if isinstance(exc, WaitTooLong):
+        return Classified(Kind.FATAL, f"{exc}; the step fails and its on_failure applies")
 
     if isinstance(exc, ClientAuthenticationError):
         return Classified(Kind.AUTH, _first_line(exc), getattr(exc, "status_code", None))
@@ -66,6 +78,17 @@ def classify(exc: BaseException) -> Classified:
             return Classified(Kind.PRECONDITION, message, status, code, correlation)
         if status == 404:
             return Classified(Kind.NOT_FOUND, message, status, code, correlation)
+        asked = _retry_after(exc)
+        bound = max_retry_after()
+        if asked is not None and asked > bound:
+            return Classified(
+                Kind.FATAL,
+                f"{message} (Azure asked to retry after {asked:g} s (Retry-After), longer than drctl waits: "
+                f"{bound:g} s, $DRCTL_MAX_RETRY_AFTER; the step fails and its on_failure applies)",
+                status,
+                code,
+                correlation,
+            )
         if status in TRANSIENT_STATUSES or (status == 409 and code in TRANSIENT_CONFLICTS):
             return Classified(Kind.TRANSIENT, message, status, code, correlation)
         return Classified(Kind.FATAL, message, status, code, correlation)
@@ -88,3 +111,13 @@ def _correlation(exc: object) -> str | None:
     headers = getattr(response, "headers", None) or {}
     value = headers.get("x-ms-correlation-request-id") or headers.get("x-ms-request-id")
     return str(value) if value else None
+
+
+def _retry_after(exc: object) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None  # an HTTP date: azure-core reads those; drctl treats them as no advice

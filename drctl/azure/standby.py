@@ -39,12 +39,14 @@ def scale_set_to(clients: AzureClients, resource_group: str, name: str, capacity
 
 
 def get_resource(clients: AzureClients, resource_id: str, api_version: str) -> dict[str, Any]:
-    found = clients.resource.resources.get_by_id(resource_id, api_version)
+    # azure-mgmt-resource 26 takes api_version by keyword only: positionally it is a TypeError on every call
+    found = clients.resource.resources.get_by_id(resource_id, api_version=api_version)
     return as_dict(found)
 
 
 def patch_resource(clients: AzureClients, resource_id: str, api_version: str, body: dict[str, Any]) -> dict[str, Any]:
-    result = clients.resource.resources.begin_update_by_id(resource_id, api_version, body).result()
+    poller = clients.resource.resources.begin_update_by_id(resource_id, body, api_version=api_version)
+    result = poller.result()
     return as_dict(result) if result is not None else get_resource(clients, resource_id, api_version)
 
 

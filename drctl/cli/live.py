@@ -15,6 +15,7 @@ from drctl.cli.facts_view import describe_fact
 from drctl.cli.verdict_view import banner, verdict_line
 from drctl.durations import format_duration as fd
 from drctl.engine import events as ev
+from drctl.engine.identity import describe as person
 from drctl.engine.journal import Record
 from drctl.engine.objectives import in_order, projected_finish
 from drctl.engine.replay import RunView, StepState
@@ -41,7 +42,7 @@ def describe(event: ev.Event) -> str | None:  # noqa: PLR0912 - one line per eve
             )
         case ev.RunResumed():
             forced = f" (playbook changed; forced: {event.reason})" if event.forced else ""
-            return f"resumed by {event.operator.os_user}@{event.operator.host}{forced}"
+            return f"resumed by {person(event.operator)}{forced}"
         case ev.JournalRepaired():
             return f"journal: cut off torn line {event.line} ({event.dropped_bytes} bytes kept in {event.saved_to})"
         case ev.LockTakenOver():
@@ -63,7 +64,7 @@ def describe(event: ev.Event) -> str | None:  # noqa: PLR0912 - one line per eve
         case ev.StepChecked():
             return f"{event.step}: done-check says {'already done' if event.done else 'not done: running it again'}"
         case ev.StepSkipped():
-            return f"{event.step}: skipped by {event.by.os_user}: {event.reason}"
+            return f"{event.step}: skipped by {person(event.by)}: {event.reason}"
         case ev.StepProgress():
             return f"{event.step}: {event.text}"
         case ev.Fact() if event.kind in ("drill.probe", "drill.hold"):
@@ -82,15 +83,15 @@ def describe(event: ev.Event) -> str | None:  # noqa: PLR0912 - one line per eve
         case ev.ApprovalGranted() | ev.ApprovalRejected():
             verb = "approved" if isinstance(event, ev.ApprovalGranted) else "REJECTED"
             because = f": {event.reason}" if event.reason else ""
-            return f"{event.step}: {verb} by {event.approver.os_user}@{event.approver.host} ({event.via}){because}"
+            return f"{event.step}: {verb} by {person(event.approver)} ({event.via}){because}"
         case ev.ApprovalRefused():
-            return f"{event.step}: answer from {event.approver.os_user} refused: {event.why}"
+            return f"{event.step}: answer from {person(event.approver)} refused: {event.why}"
         case ev.ApprovalTimedOut():
             return f"{event.step}: no approval before the timeout"
         case ev.DecisionRequested():
             return f"{event.step or 'run'}: decision needed ({event.question.value})"
         case ev.DecisionMade():
-            return f"{event.step or 'run'}: {event.by.os_user} chose {event.choice.value}" + (
+            return f"{event.step or 'run'}: {person(event.by)} chose {event.choice.value}" + (
                 f": {event.reason}" if event.reason else ""
             )
         case ev.RunPaused():

@@ -11,8 +11,10 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TextIO
 
+from drctl.engine.approvals import needs_another
 from drctl.engine.events import Choice, Question
 from drctl.engine.identity import current as current_identity
+from drctl.engine.identity import describe
 from drctl.engine.operator import ApprovalAnswer, ApprovalPrompt, Decision, DecisionPrompt
 
 _KEYS = {Choice.RETRY: "r", Choice.SKIP: "s", Choice.ABORT: "a", Choice.CONTINUE: "c", Choice.RERUN: "rerun"}
@@ -65,6 +67,9 @@ class TerminalOperator:
             yield
 
     def approve(self, prompt: ApprovalPrompt, settled: threading.Event) -> ApprovalAnswer | None:
+        if needs_another(prompt.approvers):
+            self._wait_for_another(prompt, settled)
+            return None
         with self._asking():
             who = ", ".join(prompt.approvers) or "any operator"
             self._say(f"\nApproval needed for step {prompt.step} (approvers: {who}):\n  {prompt.prompt}")
@@ -86,6 +91,15 @@ class TerminalOperator:
                     if reason is None:
                         return None
             return ApprovalAnswer(approved, current_identity(), reason, via="prompt")
+
+    def _wait_for_another(self, prompt: ApprovalPrompt, settled: threading.Event) -> None:
+        """Separation of duties: the operator cannot answer; say who can and how, and leave the terminal free."""
+        self._say(
+            f"\nApproval needed for step {prompt.step} from someone other than you ({describe(current_identity())}):"
+            f"\n  {prompt.prompt}\n  they answer from their own account: drctl approve {prompt.run_id} {prompt.step} "
+            f"--reason ... (until {prompt.deadline.isoformat(timespec='seconds')})"
+        )
+        settled.wait()
 
     def decide(self, prompt: DecisionPrompt) -> Decision | None:
         with self._asking():

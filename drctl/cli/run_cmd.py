@@ -3,7 +3,8 @@
 Each command gathers its options into a ``Console`` settings object and an engine request, so later options
 (``--sandbox``, ``drill``) are one more field, not one more code path. Ctrl-C: the first press pauses (no new
 step starts, in-flight steps finish, then the operator chooses to go on or abort); the second forces the process
-down (``run.interrupted`` journaled best-effort, exit 130). SIGTERM pauses and exits 10.
+down (``run.interrupted`` journaled best-effort, exit 130). SIGTERM and SIGHUP (the terminal closed, the SSH
+session dropped) pause and exit 10.
 """
 
 from __future__ import annotations
@@ -131,8 +132,41 @@ def _install_signals(handle: RunHandle, interrupts: Any) -> None:
     def on_sigterm(_signum: int, _frame: FrameType | None) -> None:
         handle.request_pause(PauseReason.TERMINATE)
 
+    def on_sighup(_signum: int, _frame: FrameType | None) -> None:
+        # the terminal is gone (closed, SSH dropped): pause as SIGTERM does, journaled, instead of dying unheard
+        handle.request_pause(PauseReason.HANGUP)
+        _detach_from_terminal()
+
     signal.signal(signal.SIGINT, on_sigint)
     signal.signal(signal.SIGTERM, on_sigterm)
+    signal.signal(signal.SIGHUP, on_sighup)
+
+
+def _detach_from_terminal() -> None:
+    """After SIGHUP the terminal is gone: a read or write on it fails (EIO), which would turn the orderly pause
+    into a traceback. Point stdin, stdout and stderr at /dev/null for the rest of the process (the journal has
+    every event; `drctl status` shows them from another session)."""
+    # a terminal whose other end has gone is no longer "a tty" (isatty fails with EIO), but still a character
+    # device; pipes and files still work and are kept (tests and logs read them)
+    terminals = [fd for fd in (0, 1, 2) if _is_character_device(fd)]
+    if not terminals:
+        return
+    try:
+        null = os.open(os.devnull, os.O_RDWR)
+    except OSError:
+        return
+    for fd in terminals:
+        os.dup2(null, fd)
+    os.close(null)
+
+
+def _is_character_device(fd: int) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISCHR(os.fstat(fd).st_mode)
+    except OSError:
+        return False
 
 
 def _finish(result: RunResult) -> None:
@@ -140,7 +174,10 @@ def _finish(result: RunResult) -> None:
     outcome = result.outcome
     for error in result.view_errors:
         print(f"warning: the live view stopped ({error}); the journal has every event", file=sys.stderr)
-    print(f"journal: {result.journal}", file=sys.stderr)
+    from drctl.engine.anchor import read_anchor
+
+    head = read_anchor(result.journal).anchor  # a copy of the head kept elsewhere anchors the journal's end
+    print(f"journal: {result.journal}" + (f" ({head.describe()})" if head else ""), file=sys.stderr)
     if outcome.finished is not None:  # reports: see drctl/cli/report_cmd.py
         from drctl.cli.report_cmd import write_run_reports
 
@@ -237,7 +274,12 @@ def _run_command(mode: Mode) -> Callable[..., None]:
         declared_at: str | None = typer.Option(
             None, "--declared-at", help="When the disaster was declared (ISO 8601 with a zone): T0 of the RTO clock."
         ),
-        yes: bool = typer.Option(False, "--yes", help="Approve every approval gate as the operator running drctl."),
+        yes: bool = typer.Option(
+            False,
+            "--yes",
+            help="Approve every approval gate as the operator running drctl (never one that needs someone else: "
+            "approvers: others).",
+        ),
         output: Output = typer.Option(Output.TEXT, "--output", help=OUTPUT_HELP),
         state_dir: Path | None = typer.Option(None, "--state-dir", help=STATE_DIR_HELP),
         concurrency: int = typer.Option(8, "--concurrency", min=1, max=256, help="Most steps running at once."),

@@ -34,6 +34,9 @@ def rows(state: StateDir) -> list[Row]:
         except DrctlError:  # an unreadable journal is listed as such by summaries()
             out.append(Row(summary, None, None, summary.state))
             continue
+        if loaded.broken:  # a journal that does not verify proves nothing: no verdict, no credit for a drill
+            out.append(Row(summary, RunLine("?", "?", "BROKEN journal"), None, summary.state))
+            continue
         ended = report.verdict.result if report.run.ended else summary.state
         out.append(Row(summary, run_line(report), run_record(report), ended))
     return out

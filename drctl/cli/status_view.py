@@ -11,6 +11,7 @@ from drctl.durations import format_duration as fd
 from drctl.engine.codec import to_data
 from drctl.engine.events import Phase, RunStarted, RunVerdict
 from drctl.engine.history import Liveness, LoadedRun
+from drctl.engine.identity import describe as person
 from drctl.engine.replay import RunState, StepState
 from drctl.engine.verdict import verdict_of_journal
 
@@ -24,6 +25,11 @@ def _end(run: LoadedRun) -> datetime:
 
 def next_action(run: LoadedRun) -> str:
     view, rid = run.view, run.run_id
+    if run.liveness is Liveness.BROKEN:
+        return (
+            f"nothing: the journal does not verify ({run.integrity.message}); resume refuses a broken journal. "
+            f"Keep it as evidence, `drctl runs verify {rid}` names the line"
+        )
     if run.liveness is Liveness.LIVE:
         if view.pending_approvals:
             request = next(iter(view.pending_approvals.values()))
@@ -90,7 +96,7 @@ def render_status(run: LoadedRun) -> str:
     lines += [
         f"Run {run.run_id}: {started.mode} of {started.playbook_name}, {started.source} -> {started.target}",
         f"Playbook: {started.playbook_path} (sha256 {started.playbook_sha256[:12]})",
-        f"Operator: {started.operator.os_user}@{started.operator.host}; drctl {started.drctl_version}",
+        f"Operator: {person(started.operator)}; drctl {started.drctl_version}",
         f"T0: {started.t0.isoformat(timespec='seconds')} ({t0_kind}); RTO {fd(rto)}, RPO {fd(started.rpo_seconds)}",
         f"State: {_state(run, verdict)}" + (f" (pid {run.holder.pid} on {run.holder.host})" if run.holder else ""),
         f"Elapsed: T+{fd(elapsed)} of the RTO {fd(rto)} ({elapsed / rto:.0%})" if rto else f"Elapsed: T+{fd(elapsed)}",

@@ -8,6 +8,11 @@ acceptable answer wins, from any of three places:
   another terminal on this machine, polled every ``poll_seconds`` (kept afterwards as ``.taken``);
 - ``--yes``: the operator running drctl approves, and is recorded as the approver.
 
+``approvers`` is empty (anyone), a list of identities, or ``("others",)``: anyone but the operator (separation
+of duties; the operator is whoever runs drctl now, and whoever started the run). ``--yes`` and the operator's own
+terminal never answer an ``others`` gate: the refusal is journaled and the wait goes on for ``drctl approve``
+from another account.
+
 An answer from someone outside the step's ``approvers``, or without a reason where one is required, is refused
 (``approval.refused``) and the wait goes on. No answer by the step's timeout: ``approval.timed_out`` and the step
 fails. Who answered (OS user, host, Azure principal when known), how, when and why are journaled.
@@ -28,6 +33,8 @@ from drctl.actions.runtime import Approval, TimedOut
 from drctl.engine import codec
 from drctl.engine import events as ev
 from drctl.engine.clock import Clock
+from drctl.engine.identity import current as current_identity
+from drctl.engine.identity import describe, matches, same_person
 from drctl.engine.journal import FILE_MODE, Recorder, fsync_dir
 from drctl.engine.operator import ApprovalAnswer, ApprovalPrompt, SerialAsker
 
@@ -39,6 +46,8 @@ ANSWER_SUFFIX = ".json"
 #: (accepting a forced failover's data loss, safety rule 2), which only a person or ``--accept-data-loss`` answers
 GATE = "gate"
 DATA_LOSS = "data-loss"
+#: ``approvers`` of a gate that anyone but the operator may answer (``approvers: others`` in the playbook)
+OTHERS = "others"
 
 
 def answer_path(directory: Path, request_id: str) -> Path:
@@ -79,11 +88,27 @@ def _parse_answer(data: Mapping[str, Any]) -> ApprovalAnswer:
     )
 
 
-def refusal(answer: ApprovalAnswer, *, approvers: Sequence[str], require_reason: bool) -> str | None:
+def needs_another(approvers: Sequence[str]) -> bool:
+    return tuple(approvers) == (OTHERS,)
+
+
+def refusal(
+    answer: ApprovalAnswer,
+    *,
+    approvers: Sequence[str],
+    require_reason: bool,
+    operators: Sequence[ev.Identity] = (),
+) -> str | None:
     """Why an answer cannot count, or None when it can; ``drctl approve`` asks the same before dropping a file."""
-    who = {answer.approver.os_user, answer.approver.principal} - {None}
-    if approvers and not who & set(approvers):
-        return f"{answer.approver.os_user} is not among the approvers ({', '.join(approvers)})"
+    who = describe(answer.approver)
+    if needs_another(approvers):
+        if answer.via in ("yes", "prompt"):  # the run's own terminal is the operator's, whoever types
+            how = "--yes" if answer.via == "yes" else "the run's own terminal"
+            return f"{how} answers for the operator, and this gate needs an approver other than the operator"
+        if any(same_person(answer.approver, operator) for operator in operators):
+            return f"{who} is the operator of this run, and this gate needs an approver other than the operator"
+    elif approvers and not any(matches(answer.approver, name) for name in approvers):
+        return f"{who} is not among the approvers ({', '.join(approvers)})"
     if require_reason and answer.approved and not (answer.reason or "").strip():
         return "this approval requires a reason"
     return None
@@ -103,6 +128,7 @@ class ApprovalDesk:
         granted: Mapping[str, Approval] | None = None,
         requested: Mapping[str, int] | None = None,
         standing: Mapping[str, ApprovalAnswer] | None = None,
+        operators: Sequence[ev.Identity] | None = None,
     ) -> None:
         self._run_id = run_id
         self.directory = directory
@@ -115,6 +141,8 @@ class ApprovalDesk:
         self._count = dict(requested or {})
         #: answers given on the command line for a topic (``--accept-data-loss`` answers "data-loss")
         self._standing = dict(standing or {})
+        #: who runs this run (now, and who started it): never their own approver at an ``others`` gate
+        self.operators = tuple(operators) if operators else (current_identity(),)
         self._lock = threading.Lock()
 
     def prior(self, step_id: str) -> Approval | None:
@@ -154,6 +182,7 @@ class ApprovalDesk:
             candidates.append(ApprovalAnswer(True, self._auto_yes, "approved with --yes", via="yes"))
         if topic in self._standing:
             candidates.append(self._standing[topic])
+        # the terminal is the operator's own: at an ``others`` gate it only shows how someone else answers
         if self._asker.operator.interactive:
             asking = self._asker.submit(lambda: self._asker.operator.approve(question, settled))
         try:
@@ -165,7 +194,7 @@ class ApprovalDesk:
                         candidates.append(answer)
                 candidates.extend(self._take_file(request_id))
                 for answer in candidates:
-                    why = refusal(answer, approvers=approvers, require_reason=require_reason)
+                    why = refusal(answer, approvers=approvers, require_reason=require_reason, operators=self.operators)
                     if why is None:
                         return self._settle(ctx, request_id, answer)
                     self._recorder.emit(
@@ -173,7 +202,8 @@ class ApprovalDesk:
                             at=ctx.now(), step=step, request_id=request_id, approver=answer.approver, why=why
                         )
                     )
-                    if answer.via == "prompt" and not settled.is_set():  # let the person at the terminal retry
+                    retry = answer.via == "prompt" and not needs_another(approvers)
+                    if retry and not settled.is_set():  # let the person at the terminal retry
                         asking = self._asker.submit(lambda: self._asker.operator.approve(question, settled))
                 candidates = []
                 try:

@@ -34,6 +34,7 @@ class RunEnding(StrEnum):
 class PauseReason(StrEnum):
     INTERRUPT = "interrupt"  # Ctrl-C
     TERMINATE = "terminate"  # SIGTERM
+    HANGUP = "hangup"  # SIGHUP: the terminal closed or the SSH session dropped; pauses as SIGTERM does
     DECISION = "decision"  # a step with on_failure: pause failed and nobody could be asked
 
 
@@ -96,6 +97,12 @@ class Holder:
     host: str
     since: str
     playbook: str
+    #: the OS user running the holder (machine-wide locks are shared by every user of the machine)
+    user: str | None = None
+    #: the application the lock is for: ``<playbook name>@<subscription>``
+    application: str | None = None
+    #: the holder's state directory (absolute), where ``drctl status`` finds its run
+    state_dir: str | None = None
 
 
 @dataclass(frozen=True)

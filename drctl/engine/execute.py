@@ -278,7 +278,8 @@ class StepRun:
     def _nap(self, seconds: float) -> None:
         """Back-off between attempts on the run clock; the step deadline cuts it short."""
         remaining = self.deadline - self.run.clock.monotonic()
-        self.token.wait(self.run.clock, max(0.0, min(seconds, remaining)), interruptible=False)
+        # interruptible: nothing is in flight between attempts, so a pause need not wait out a back-off
+        self.token.wait(self.run.clock, max(0.0, min(seconds, remaining)), interruptible=True)
         if seconds >= remaining:
             raise TimedOut()
 

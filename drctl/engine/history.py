@@ -10,8 +10,8 @@ from pathlib import Path
 
 from drctl.engine import events as ev
 from drctl.engine.approvals import refusal, write_answer
-from drctl.engine.journal import JournalFile, read_journal
-from drctl.engine.lock import live_holder
+from drctl.engine.journal import JournalFile, Verdict, read_journal, verify_contents
+from drctl.engine.lock import holder_of_run
 from drctl.engine.operator import ApprovalAnswer
 from drctl.engine.paths import StateDir
 from drctl.engine.replay import RunState, RunView
@@ -19,6 +19,9 @@ from drctl.errors import JournalError, NotFound, UsageError
 
 
 class Liveness(StrEnum):
+    #: the journal does not verify (a line edited or removed, the head not anchored): evidence to keep, never a
+    #: run to resume or to count as succeeded
+    BROKEN = "broken"
     LIVE = "live"  # a process holds the run's lock now
     STOPPED = "stopped"  # the journal has no ending and nobody holds the lock: a crash; resumable
     ENDED = "ended"  # finished, paused or interrupted as the journal says
@@ -33,7 +36,19 @@ class LoadedRun:
     holder: ev.Holder | None
 
     @property
+    def integrity(self) -> Verdict:
+        """Whether the journal verifies (chain and anchored head): every view of a run asks this first."""
+        return verify_contents(self.contents)
+
+    @property
+    def broken(self) -> bool:
+        """The journal was tampered with or damaged beyond a torn last line (which resume repairs)."""
+        return self.contents.broken is not None or (self.contents.torn is None and not self.integrity.ok)
+
+    @property
     def liveness(self) -> Liveness:
+        if self.broken:
+            return Liveness.BROKEN
         if self.holder is not None:
             return Liveness.LIVE
         return Liveness.STOPPED if self.view.state is RunState.RUNNING else Liveness.ENDED
@@ -41,6 +56,8 @@ class LoadedRun:
     @property
     def state_label(self) -> str:
         """The run's state as a person would say it."""
+        if self.liveness is Liveness.BROKEN:
+            return f"BROKEN journal ({self.integrity.message}): not resumable, no verdict"
         if self.liveness is Liveness.STOPPED:
             return "stopped (no ending journaled: resumable)"
         if self.liveness is Liveness.LIVE and self.view.state is RunState.PAUSED:
@@ -55,9 +72,7 @@ def load_run(state: StateDir, run_id: str | None) -> LoadedRun:
     view = RunView.of(contents.events())
     if view.started is None:
         raise JournalError(f"{path}: no run.started event; not a drctl journal")
-    holder = live_holder(state.lock_file(view.started.playbook_name))
-    if holder is not None and holder.run_id != found:
-        holder = None
+    holder = holder_of_run(found)
     return LoadedRun(found, path, contents, view, holder)
 
 
@@ -122,6 +137,7 @@ def approve(
         ApprovalAnswer(approved, approver, reason, via="file"),
         approvers=request.approvers,
         require_reason=request.require_reason,
+        operators=operators_of(run),
     )
     if why is not None:
         raise UsageError(f"approval refused: {why}")
@@ -129,6 +145,15 @@ def approve(
         state.approvals(run.run_id), request.request_id, approved=approved, reason=reason, approver=approver, now=now
     )
     return request.request_id, path
+
+
+def operators_of(run: LoadedRun) -> tuple[ev.Identity, ...]:
+    """Who runs ``run``: who started it, and the live holder of its lock (who resumed it, maybe)."""
+    started = run.view.started
+    found = [started.operator] if started else []
+    if run.holder is not None and run.holder.user:
+        found.append(ev.Identity(os_user=run.holder.user, host=run.holder.host))
+    return tuple(found)
 
 
 def _step_key(view: RunView, step: str) -> str:

@@ -6,6 +6,10 @@ So an edited, removed or reordered line breaks the chain at a line ``verify`` ca
 leaves at most one torn last line, which ``resume`` cuts off (keeping its bytes aside) without losing anything
 before it.
 
+The chain cannot show that lines were removed from the end or that the last line was edited, so each group
+commit also anchors the head (line count and last hash) in a file beside the journal (``engine/anchor.py``);
+reading checks the journal against it.
+
 A write that fails (disk full, read-only file system, file size limit) marks the journal broken: every later
 append raises ``JournalError`` at once, and the runner stops starting steps (safety rule 4).
 """
@@ -18,12 +22,13 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from drctl.engine import codec
 from drctl.engine import events as ev
+from drctl.engine.anchor import Anchor, mismatch, read_anchor, write_anchor
 from drctl.engine.redact import SecretStore
 from drctl.errors import JournalError
 
@@ -92,6 +97,7 @@ class Journal:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, FILE_MODE)
             os.fchmod(fd, FILE_MODE)  # whatever the umask
+            write_anchor(path, Anchor(0, GENESIS), FILE_MODE)
             fsync_dir(path.parent)
         except OSError as exc:
             raise JournalError(f"cannot create the journal {path}: {exc.strerror or exc}; nothing was run") from exc
@@ -160,6 +166,8 @@ class Journal:
             while view:
                 view = view[self._write(self._fd, view) :]
             self._fsync(self._fd)
+            last_seq, last_line = batch[-1]
+            write_anchor(self.path, Anchor(last_seq, line_hash(last_line[:-1])), FILE_MODE)
         except OSError as exc:
             self._broken = (
                 f"cannot write the journal {self.path}: {exc.strerror or exc}; the run stopped so that it "
@@ -270,6 +278,8 @@ class JournalFile:
     lines: tuple[JournalLine, ...]
     torn: Torn | None
     broken: Break | None
+    #: the head anchored beside the journal when it was read (None: none was found)
+    anchor: Anchor | None = None
 
     @property
     def last_hash(self) -> str:
@@ -287,6 +297,23 @@ class JournalFile:
 
 
 def read_journal(path: Path) -> JournalFile:
+    """The journal's intact lines, and the first break: in the chain, or against the head anchored beside it."""
+    head = read_anchor(path)  # first: a live run appending meanwhile only adds lines after the head
+    contents = _read_chain(path)
+    if contents.broken is not None:
+        return replace(contents, anchor=head.anchor)
+    anchor = head.anchor
+    hashes = {}
+    if anchor is not None and 0 < anchor.lines <= len(contents.lines):
+        hashes[anchor.lines] = line_hash(contents.lines[anchor.lines - 1].raw)
+    found = mismatch(head, len(contents.lines), hashes)
+    if found is None:
+        return replace(contents, anchor=head.anchor)
+    line, message = found
+    return JournalFile(path, contents.lines[: line - 1], None, Break(line, message), head.anchor)
+
+
+def _read_chain(path: Path) -> JournalFile:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -344,7 +371,7 @@ def repair_torn_tail(contents: JournalFile) -> tuple[JournalFile, Path | None]:
     finally:
         os.close(fd)
     fsync_dir(contents.path.parent)
-    return JournalFile(contents.path, contents.lines, None, None), saved
+    return JournalFile(contents.path, contents.lines, None, None, contents.anchor), saved
 
 
 @dataclass(frozen=True)
@@ -374,4 +401,12 @@ def verify_contents(contents: JournalFile) -> Verdict:
         )
     if count == 0:
         return Verdict(False, 0, "empty journal")
-    return Verdict(True, count, f"{count} lines, hash chain intact")
+    anchor = contents.anchor
+    if anchor is not None and anchor.lines < count:
+        return Verdict(
+            True,
+            count,
+            f"{count} lines, hash chain intact; head anchored at line {anchor.lines} (the lines after it were "
+            "written just before a crash)",
+        )
+    return Verdict(True, count, f"{count} lines, hash chain intact, head anchored")

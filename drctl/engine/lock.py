@@ -1,9 +1,11 @@
-"""One active run per playbook (safety rule 5).
+"""One writer per application (safety rule 5).
 
-The key is the playbook's ``name`` (the application), not its path: two checkouts of the same playbook must not
-fail the same application over twice. Failover and failback of one playbook share the lock.
+The key is the application: the playbook's ``name`` in its Azure subscription (``paths.application_key``), not
+the playbook's path nor the working directory: two checkouts, two terminals or two users of one machine must not
+fail the same application over twice. Failover and failback of one playbook share the lock. The lock directory
+is machine-wide (``paths.LockDir``); a state directory has none.
 
-Mechanism: ``fcntl.flock`` on ``<state>/locks/<name>.lock``, held for the life of the process, so the kernel
+Mechanism: ``fcntl.flock`` on ``<lock dir>/<name>-<hash>.lock``, held for the life of the process, so the kernel
 releases it when the holder dies however it dies (kill -9 included). The file also holds the holder's run id, pid,
 host and start time, for the refusal message. A holder record left behind by a process that is gone (the flock
 is free) is a stale lock, taken over and journaled. A record from another host is never taken over, because
@@ -15,11 +17,16 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from drctl.engine.events import Holder
+from drctl.engine.identity import os_user
+from drctl.engine.paths import LockDir
 from drctl.errors import JournalError, LockHeld
+
+#: readable and writable by every user: whoever runs the application next must be able to take a stale lock
+LOCK_FILE_MODE = 0o666
 
 
 def _read_holder(fd: int) -> Holder | None:
@@ -37,13 +44,37 @@ def _read_holder(fd: int) -> Holder | None:
             host=str(data["host"]),
             since=str(data["since"]),
             playbook=str(data["playbook"]),
+            user=str(data["user"]) if data.get("user") else None,
+            application=str(data["application"]) if data.get("application") else None,
+            state_dir=str(data["state_dir"]) if data.get("state_dir") else None,
         )
     except (ValueError, KeyError, TypeError):
         return Holder(run_id="?", pid=0, host="?", since="?", playbook="?")
 
 
 def describe(holder: Holder) -> str:
-    return f"run {holder.run_id} (pid {holder.pid} on {holder.host}, since {holder.since})"
+    by = f", user {holder.user}" if holder.user else ""
+    return f"run {holder.run_id} (pid {holder.pid} on {holder.host}{by}, since {holder.since})"
+
+
+def _open(path: Path) -> int:
+    """Open (creating it shared) without following a symbolic link someone else may have planted."""
+    flags = os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, LOCK_FILE_MODE)
+    except FileExistsError:
+        return os.open(path, flags)
+    try:
+        os.fchmod(fd, LOCK_FILE_MODE)  # whatever the umask
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _follow(holder: Holder) -> str:
+    where = f" --state-dir {holder.state_dir}" if holder.state_dir else ""
+    return f"follow it with `drctl status {holder.run_id}{where}`"
 
 
 class RunLock:
@@ -57,8 +88,9 @@ class RunLock:
 
     @classmethod
     def acquire(cls, path: Path, holder: Holder) -> RunLock:
+        holder = replace(holder, user=holder.user or os_user())
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = _open(path)
         except OSError as exc:
             raise JournalError(f"cannot open the lock {path}: {exc.strerror or exc}; nothing was run") from exc
         try:
@@ -68,14 +100,15 @@ class RunLock:
                 found = _read_holder(fd)
                 who = describe(found) if found else "another drctl process"
                 raise LockHeld(
-                    f"playbook {holder.playbook!r} is locked by {who}; nothing was run",
-                    hint=f"follow it with `drctl status {found.run_id}`" if found else None,
+                    f"application {holder.application or holder.playbook!r} is locked by {who}; nothing was run",
+                    hint=_follow(found) if found else None,
                 ) from None
             previous = _read_holder(fd)
             if previous is not None and previous.host != holder.host:
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 raise LockHeld(
-                    f"playbook {holder.playbook!r} is locked by {describe(previous)}, another host; drctl never "
+                    f"application {holder.application or holder.playbook!r} is locked by {describe(previous)}, "
+                    "another host; drctl never "
                     "takes over a lock from another host",
                     hint=f"if that run is truly gone (check on {previous.host}), remove {path} and start again",
                 )
@@ -117,3 +150,12 @@ def live_holder(path: Path) -> Holder | None:
         return None
     finally:
         os.close(fd)
+
+
+def holder_of_run(run_id: str, locks: LockDir | None = None) -> Holder | None:
+    """The live holder of whichever application lock ``run_id`` holds now, else None (read-only)."""
+    for path in (locks or LockDir.resolve()).files():
+        found = live_holder(path)
+        if found is not None and found.run_id == run_id:
+            return found
+    return None

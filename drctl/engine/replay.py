@@ -55,6 +55,9 @@ class StepView:
     repetitions: int = 0
     last_repetition_at: datetime | None = None
     last_progress: str = ""
+    #: a mutating step interrupted by a pause: an SDK wait inside its operation may have been cut short after
+    #: Azure accepted the change, so it is checked (done-check) before it runs again
+    check_before_rerun: bool = False
 
     @property
     def id(self) -> str:
@@ -131,6 +134,7 @@ class RunView:
             case ev.StepStarted() if step:
                 step.started_at, step.finished_at, step.error = event.at, None, ""
                 step.state, step.attempt = StepState.RUNNING, event.attempt
+                step.check_before_rerun = False
             # attempts of a background step's repetitions leave the (finished) step as it is
             case ev.AttemptStarted() if step and step.interrupted_mid_way:
                 step.state, step.attempt = StepState.RUNNING, event.attempt
@@ -145,6 +149,7 @@ class RunView:
                 step.error = event.error
             case ev.StepInterrupted() if step:
                 step.state = StepState.PENDING
+                step.check_before_rerun = step.info.mutating
             case ev.StepChecked() if step and event.done:
                 step.state, step.by_check, step.finished_at = StepState.SUCCEEDED, True, event.at
                 step.summary = "already done (done-check on resume)"

@@ -18,9 +18,10 @@ from drctl import __version__
 from drctl.engine import events as ev
 from drctl.engine.identity import current as current_identity
 from drctl.engine.journal import Journal, JournalFile, Recorder, read_journal, repair_torn_tail
-from drctl.engine.lock import RunLock
+from drctl.engine.lock import RunLock, holder_of_run
+from drctl.engine.lock import describe as describe_holder
 from drctl.engine.operator import DecisionPrompt, Operator
-from drctl.engine.paths import StateDir
+from drctl.engine.paths import StateDir, application_key
 from drctl.engine.redact import SecretStore
 from drctl.engine.replay import RunState, RunView, StepState
 from drctl.engine.runner import Ending, RunOutcome, StartState, finished_with_verdict
@@ -34,7 +35,7 @@ from drctl.engine.session import (
     holder_for,
     journal_takeover,
 )
-from drctl.errors import ExitCode, JournalError, NotFound, UsageError
+from drctl.errors import DrctlError, ExitCode, JournalError, LockHeld, NotFound, UsageError
 from drctl.playbook.enums import Mode
 from drctl.playbook.load import load_playbook
 
@@ -77,7 +78,9 @@ def resume_run(request: ResumeRequest, host: Host) -> RunResult:
     # a drill resumes as a drill (its phases), whatever the clock says of change windows: it already started
     plan = plan_for_mode(loaded, Mode(started.mode), environ_of(host))
     now = host.clock.now()
-    lock = RunLock.acquire(state.lock_file(started.playbook_name), holder_for(run_id, started.playbook_name, now))
+    key = application_key(started.playbook_name, loaded.playbook.azure.subscription, environ_of(host))
+    holder = holder_for(run_id, started.playbook_name, now, application=key, state=state)
+    lock = RunLock.acquire(state.lock_file(key), holder)
     try:
         contents = read_journal(path)  # again, under the lock: the last holder may have written meanwhile
         view = _readable_view(contents)
@@ -116,6 +119,16 @@ def resume_run(request: ResumeRequest, host: Host) -> RunResult:
     return RunResult(run_id, path, outcome, tuple(recorder.listener_errors))
 
 
+def _abort_key(name: str, playbook_path: str, environ: Mapping[str, str]) -> str:
+    """The application key the run locked under, from its playbook when it can still be read (an abort needs no
+    secret, so ``${VAR}`` may stay unresolved); else the name alone, with ``holder_of_run`` as the guard."""
+    try:
+        subscription = load_playbook(playbook_path).playbook.azure.subscription
+    except DrctlError:
+        subscription = "unknown"
+    return application_key(name, subscription, environ)
+
+
 def _abort_run(request: ResumeRequest, host: Host, state: StateDir, run_id: str) -> RunResult:
     """End a run as aborted from its journal alone: no playbook, no ``${ENV}``, no credentials, no environment
     check (nothing runs), so a run can always be closed, even from a machine that cannot reach its estate."""
@@ -123,7 +136,16 @@ def _abort_run(request: ResumeRequest, host: Host, state: StateDir, run_id: str)
     started = RunView.of(read_journal(path).events()).started
     assert started is not None
     now = host.clock.now()
-    lock = RunLock.acquire(state.lock_file(started.playbook_name), holder_for(run_id, started.playbook_name, now))
+    live = holder_of_run(run_id)
+    if live is not None:
+        raise LockHeld(
+            f"run {run_id} is being run by {describe_holder(live)}; nothing was aborted",
+            hint=f"stop that process (Ctrl-C pauses it), then: drctl resume {run_id} --abort --reason ...",
+        )
+    key = _abort_key(started.playbook_name, started.playbook_path, environ_of(host))
+    lock = RunLock.acquire(
+        state.lock_file(key), holder_for(run_id, started.playbook_name, now, application=key, state=state)
+    )
     try:
         contents = read_journal(path)
         view = _readable_view(contents)
@@ -303,7 +325,9 @@ def _start_state(view: RunView, plan: RunPlan) -> StartState:
         advisory=frozenset(sid for sid, v in steps.items() if v.finished and v.advisory),
         skipped=frozenset(sid for sid, v in steps.items() if v.state is StepState.SKIPPED),
         check_first=frozenset(
-            sid for sid, v in steps.items() if v.interrupted_mid_way and plan.steps[sid].implementation.done
+            sid
+            for sid, v in steps.items()
+            if (v.interrupted_mid_way or v.check_before_rerun) and plan.steps[sid].implementation.done
         ),
         next_attempt={sid: v.attempt + 1 for sid, v in steps.items() if v.attempt},
         repetitions={sid: v.repetitions for sid, v in steps.items() if v.repetitions},

@@ -32,7 +32,7 @@ from typing import Any
 
 from drctl.actions.runtime import Stopped, TimedOut
 from drctl.engine import events as ev
-from drctl.engine.context import RunScope
+from drctl.engine.context import WAITS, RunScope
 from drctl.engine.execute import Result, StepResult, StepRun
 from drctl.engine.objectives import ObjectiveTracker
 from drctl.engine.operator import Decision, DecisionPrompt, SerialAsker
@@ -80,6 +80,8 @@ class StartState:
 
 
 _TICK = ("tick",)
+#: pauses whose process must end (SIGTERM, SIGHUP: nobody is left to answer): they win over an open question
+_ENDS_THE_PROCESS = (ev.PauseReason.TERMINATE, ev.PauseReason.HANGUP)
 
 
 class Runner:
@@ -140,6 +142,7 @@ class Runner:
     # --- the loop --------------------------------------------------------------------------------------------
 
     def execute(self) -> RunOutcome:
+        WAITS.open()  # a pause of an earlier run in this process is over
         self.run.clock.subscribe(lambda: self._queue.put(_TICK))
         try:
             while True:
@@ -156,6 +159,8 @@ class Runner:
         except JournalError:
             self._stop_all()
             raise
+        finally:
+            WAITS.open()  # the run is over: nothing of it waits any more, and the process may go on (tests)
 
     def _wait(self, limit: float = 1.0) -> None:
         clock = self.run.clock
@@ -182,8 +187,9 @@ class Runner:
             case ("done", StepRun() as sr, StepResult() as result):
                 self._done(sr, result)
             case ("pause", ev.PauseReason() as reason):
-                if self.stop_reason is None and self.pause_request is not ev.PauseReason.TERMINATE:
+                if self.stop_reason is None and self.pause_request not in _ENDS_THE_PROCESS:
                     self.pause_request = reason
+                    WAITS.close()  # the SDK's retry and poll sleeps end too, within a fraction of a second
                     for sr in self.running.values():
                         sr.token.interrupt()
             case ("answer", DecisionPrompt() as prompt, decision):
@@ -254,6 +260,10 @@ class Runner:
         elif result.result is Result.INTERRUPTED:
             self.status[sid] = Status.PENDING
             self.tracker.step_pending(sid)
+            step = self.plan.steps[sid]
+            if step.mutating and step.implementation.done is not None:
+                # a pause may have cut an SDK wait short after Azure accepted the change: check before rerunning
+                self.check_first.add(sid)
         else:
             self._failed(sid, sr, abort_run=result.abort_run, error=result.error)
 
@@ -313,6 +323,7 @@ class Runner:
             self._stop(Ending.ABORTED)
         elif decision.choice is ev.Choice.CONTINUE:
             self.pause_request = None
+            WAITS.open()
         elif step is not None and decision.choice is ev.Choice.RETRY:
             self.status[step] = Status.PENDING
             self.tracker.step_pending(step)
@@ -330,7 +341,8 @@ class Runner:
             self._ask(ev.Question.FAILURE, choices, step=held[0], error=self.errors.get(held[0]))
         if self.running:
             return None
-        if self.pause_request is ev.PauseReason.TERMINATE:  # SIGTERM wins over an open question
+        if self.pause_request in _ENDS_THE_PROCESS:  # SIGTERM and SIGHUP win over an open question
+            assert self.pause_request is not None
             return self._pause(self.pause_request, None)
         if self.asking is not None:
             return None

@@ -31,7 +31,7 @@ from drctl.engine.journal import Journal, Listener, Recorder
 from drctl.engine.lock import RunLock
 from drctl.engine.objectives import ObjectiveTracker
 from drctl.engine.operator import ApprovalAnswer, Operator, SerialAsker, Unattended
-from drctl.engine.paths import StateDir, new_run_id
+from drctl.engine.paths import StateDir, application_key, new_run_id
 from drctl.engine.replay import RunView
 from drctl.engine.runner import Runner, RunOutcome, StartState
 from drctl.engine.runplan import RunPlan, plan_for_mode
@@ -131,9 +131,18 @@ def _t0(declared_at: datetime | None, now: datetime) -> datetime:
     return declared_at
 
 
-def holder_for(run_id: str, playbook: str, now: datetime) -> ev.Holder:
+def holder_for(run_id: str, playbook: str, now: datetime, *, application: str, state: StateDir) -> ev.Holder:
     me = current_identity()
-    return ev.Holder(run_id=run_id, pid=os.getpid(), host=me.host, since=now.isoformat(), playbook=playbook)
+    return ev.Holder(
+        run_id=run_id,
+        pid=os.getpid(),
+        host=me.host,
+        since=now.isoformat(),
+        playbook=playbook,
+        user=me.os_user,
+        application=application,
+        state_dir=str(state.root.resolve()),
+    )
 
 
 def start_run(request: RunRequest, host: Host) -> RunResult:
@@ -150,7 +159,8 @@ def start_planned(plan: RunPlan, request: RunRequest, host: Host) -> RunResult:
     state = StateDir(request.options.state_dir)
     state.prepare()
     run_id = new_run_id(now)
-    lock = RunLock.acquire(state.lock_file(plan.name), holder_for(run_id, plan.name, now))
+    key = application_key(plan.name, loaded.playbook.azure.subscription, environ_of(host))
+    lock = RunLock.acquire(state.lock_file(key), holder_for(run_id, plan.name, now, application=key, state=state))
     try:
         state.create_run_dir(run_id)
         journal = Journal.create(state.journal(run_id))
@@ -275,6 +285,7 @@ def execute_plan(
         clock=clock,
         asker=asker,
         auto_yes=current_identity() if opts.yes else None,
+        operators=(current_identity(), *((view.started.operator,) if view and view.started else ())),
         standing=(
             {DATA_LOSS: ApprovalAnswer(True, current_identity(), opts.accept_data_loss, via="flag")}
             if opts.accept_data_loss

@@ -208,25 +208,22 @@ def _check_safety(pb: Playbook, out: Collector, index: dict[str, int], params: d
     A guard that continues on failure guards nothing, so it does not count.
     """
     missing: dict[tuple[str, str], list[str]] = {}
+    misdirected: dict[tuple[str, str], list[str]] = {}
     for mode in Mode:
         label = "reverse" if _REVERSED[mode] else "forward"
         _, target = graph.direction_for(pb, reverse=_REVERSED[mode])
         needs = graph.needs_for(pb, mode)
-        roles: dict[str, set[SafetyRole]] = {}
-        for step in graph.steps_for(pb, mode):
-            spec = registry.get(step.uses)
-            validated = params.get((step.id, label))
-            if spec is None or validated is None:
-                # a step that failed its own checks (reported already) might be any guard: count it as every
-                # one, so what is still reported holds whatever the author meant it to be
-                roles[step.id] = set(SafetyRole)
-            elif pb.step(step.id).on_failure is not OnFailure.CONTINUE:
-                roles[step.id] = spec.safety(validated, step.with_)
+        wrong: dict[str, str] = {}
+        roles = _guard_roles(pb, mode, params, wrong)
         for step in graph.steps_for(pb, mode):
             if SafetyRole.MOVES_DNS not in spec_roles(pb, step.id, label, params):
                 continue
             has_sql = pb.regions[target].sql is not None
             before = graph.ancestors(needs, step.id)
+            for guard in sorted(before & wrong.keys()):  # a wrong probe is an error where it stands as a guard
+                modes = misdirected.setdefault((guard, wrong[guard]), [])
+                if mode.value not in modes:
+                    modes.append(mode.value)
             promotions = {s for s in before if SafetyRole.PROMOTES_TARGET_DATABASE in roles.get(s, set())}
             checks = {s for s in before if SafetyRole.CHECKS_TARGET_HEALTH in roles.get(s, set())}
             if has_sql:
@@ -248,6 +245,43 @@ def _check_safety(pb: Playbook, out: Collector, index: dict[str, int], params: d
     }
     for (step_id, kind), modes in missing.items():
         out.add(("steps", index[step_id], "needs"), texts[kind].format(modes=_modes(modes)))
+    for (step_id, why), modes in misdirected.items():
+        out.add(
+            ("steps", index[step_id], "with", "url"),
+            f"this probe is labelled as the target's health check but does not reach the target ({_modes(modes)}): "
+            f"{why}; it guards no DNS move. Probe ${{{{ target.health_url }}}} (or another host of the target's "
+            "estate)",
+        )
+
+
+def _guard_roles(
+    pb: Playbook, mode: Mode, params: dict[tuple[str, str], Params], wrong: dict[str, str]
+) -> dict[str, set[SafetyRole]]:
+    """Each guarding step's roles in ``mode``: a step that continues on failure guards nothing, and a probe
+    labelled as the target's counts only if its URL reaches the target's estate (``playbook/probes.py``). A step
+    that failed its own checks (reported already) might be any guard: it counts as every one, so what is still
+    reported holds whatever its author meant it to be."""
+    from drctl.actions.health import HealthHttpParams
+    from drctl.playbook.probes import wrong_region
+
+    label = "reverse" if _REVERSED[mode] else "forward"
+    source, target = graph.direction_for(pb, reverse=_REVERSED[mode])
+    roles: dict[str, set[SafetyRole]] = {}
+    for step in graph.steps_for(pb, mode):
+        spec = registry.get(step.uses)
+        validated = params.get((step.id, label))
+        if spec is None or validated is None:
+            roles[step.id] = set(SafetyRole)
+            continue
+        if pb.step(step.id).on_failure is OnFailure.CONTINUE:
+            continue
+        roles[step.id] = set(spec.safety(validated, step.with_))
+        if isinstance(validated, HealthHttpParams) and SafetyRole.CHECKS_TARGET_HEALTH in roles[step.id]:
+            why = wrong_region(pb, source=source, target=target, url=validated.url)
+            if why is not None:
+                roles[step.id].discard(SafetyRole.CHECKS_TARGET_HEALTH)
+                wrong[step.id] = why
+    return roles
 
 
 def spec_roles(pb: Playbook, step_id: str, label: str, params: dict[tuple[str, str], Params]) -> set[SafetyRole]:

@@ -64,8 +64,9 @@ def tplus(seconds: float | None) -> str:
 def who(person: Identity | None) -> str:
     if person is None:
         return ""
-    principal = f" ({person.principal})" if person.principal else ""
-    return f"{person.os_user}@{person.host}{principal}"
+    from drctl.engine.identity import describe
+
+    return describe(person)
 
 
 def result_word(o: ObjectiveResult) -> str:

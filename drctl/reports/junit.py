@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from drctl.engine.identity import describe
 from drctl.reports.model import ObjectiveResult, PhaseReport, Report, StepReport
 
 
@@ -92,7 +93,7 @@ def _properties(report: Report) -> ET.Element:
         ("playbook", run.playbook),
         ("playbook_sha256", run.playbook_sha256),
         ("mode", run.mode),
-        ("operator", f"{run.operator.os_user}@{run.operator.host}"),
+        ("operator", describe(run.operator)),
         ("drctl_version", run.drctl_version),
         ("verdict", report.verdict.headline),
         ("exit_code", "" if report.verdict.exit_code is None else str(report.verdict.exit_code)),

@@ -51,7 +51,7 @@ class Sandbox:
         return self.playbook
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DRCTL_")}
+        env = {k: v for k, v in os.environ.items() if k == "DRCTL_LOCK_DIR" or not k.startswith("DRCTL_")}
         env |= {"DRCTL_ENABLE_TEST_ACTIONS": "1", "DRCTL_STATE_DIR": str(self.state), "PYTHONPATH": str(ROOT)}
         return env | extra
 

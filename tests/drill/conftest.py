@@ -22,6 +22,7 @@ from drctl.engine.runplan import RunPlan, plan_for_mode
 from drctl.engine.session import DrillRequest, Host, RunOptions, RunRequest, RunResult, start_planned
 from drctl.playbook.enums import Mode
 from drctl.playbook.load import load_playbook
+from tests.conftest import cut_as_a_crash
 
 HEAD = """\
 version: 1
@@ -242,13 +243,12 @@ def resume_drill(space: DrillSpace, run_id: str, *, clock: FakeClock | None = No
 def cut_journal_after(journal: Path, predicate: Callable[[ev.Event], bool], nth: int = 1) -> int:
     """Leave the journal as a kill right after the ``nth`` event matching ``predicate`` would: every line is
     fsynced before the run goes on. Returns the number of lines kept."""
-    lines = journal.read_bytes().splitlines(keepends=True)
     count = 0
     for index, event in enumerate(read_journal(journal).events()):
         if predicate(event):
             count += 1
             if count == nth:
-                journal.write_bytes(b"".join(lines[: index + 1]))
+                cut_as_a_crash(journal, index + 1)
                 return index + 1
     raise AssertionError("no such event in the journal")
 

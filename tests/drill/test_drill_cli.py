@@ -54,7 +54,7 @@ class Box:
         return self.playbook
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DRCTL_")}
+        env = {k: v for k, v in os.environ.items() if k == "DRCTL_LOCK_DIR" or not k.startswith("DRCTL_")}
         return env | {"DRCTL_ENABLE_TEST_ACTIONS": "1", "DRCTL_STATE_DIR": str(self.state), "PYTHONPATH": str(ROOT)}
 
     def drctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

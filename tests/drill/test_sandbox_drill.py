@@ -160,7 +160,11 @@ def assert_report_is_the_journal(report: dict[str, Any], journal: list[dict[str,
 def test_drill_sandbox_yes_rehearses_in_its_own_sandbox_where_change_windows_do_not_apply(tmp_path: Path) -> None:
     """The issue's "done when" command, on the sample with a short hold: no window open, no reason needed."""
     playbook = short_drill(tmp_path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "DRCTL_", "REQUESTS_CA"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k == "DRCTL_LOCK_DIR" or not k.startswith(("AZURE_", "DRCTL_", "REQUESTS_CA"))
+    }
     result = subprocess.run(
         [sys.executable, "-m", "drctl", "drill", str(playbook), "--sandbox", "--yes"],
         cwd=tmp_path,

@@ -45,7 +45,11 @@ class Rehearsal:
     playbook: Path
 
     def env(self, **extra: str) -> dict[str, str]:
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "DRCTL_", "REQUESTS_CA"))}
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if k == "DRCTL_LOCK_DIR" or not k.startswith(("AZURE_", "DRCTL_", "REQUESTS_CA"))
+        }
         return {**base, **self.sandbox.env(), "PYTHONPATH": str(ROOT), **extra}
 
     def drctl(self, *args: str, timeout: float = 120, **extra: str) -> subprocess.CompletedProcess[str]:

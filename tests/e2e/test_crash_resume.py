@@ -35,7 +35,11 @@ def drctl(args: list[str], env: dict[str, str], cwd: Path, **kw: object) -> subp
 def test_a_run_killed_during_the_sql_failover_resumes_without_failing_over_twice(tmp_path: Path) -> None:
     playbook = tmp_path / "wallet.yaml"
     playbook.write_text(fast_sample())
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "DRCTL_", "REQUESTS_CA"))}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k == "DRCTL_LOCK_DIR" or not k.startswith(("AZURE_", "DRCTL_", "REQUESTS_CA"))
+    }
     base["PYTHONPATH"] = str(ROOT)
     up = drctl(
         [

@@ -20,6 +20,7 @@ from drctl.engine.runplan import RunPlan, build_run_plan
 from drctl.engine.session import Host, RunOptions, RunRequest, RunResult, start_planned
 from drctl.playbook.enums import Mode
 from drctl.playbook.load import load_playbook
+from tests.conftest import cut_as_a_crash
 
 HEAD = """\
 version: 1
@@ -210,13 +211,12 @@ def crash_after(ran: Ran, line_type: str, step: str | None = None, nth: int = 1)
     """Cut the journal right after the ``nth`` event of ``line_type`` (for ``step``): what a kill there leaves,
     since every line is fsynced before the run goes on. Returns the number of lines kept."""
     path = ran.result.journal
-    lines = path.read_bytes().splitlines(keepends=True)
     count = 0
     for index, event in enumerate(read_journal(path).events()):
         if event.type == line_type and (step is None or getattr(event, "step", None) == step):
             count += 1
             if count == nth:
-                path.write_bytes(b"".join(lines[: index + 1]))
+                cut_as_a_crash(path, index + 1)
                 return index + 1
     raise AssertionError(f"no {line_type} for {step}")
 
