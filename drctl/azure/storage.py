@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from drctl.azure.clients import AzureClients
+from drctl.azure.lro import Accepted
 from drctl.azure.sql import prop, wire
 
 
@@ -34,3 +35,11 @@ def geo_replication(clients: AzureClients, resource_group: str, account: str) ->
 
 def fail_over(clients: AzureClients, resource_group: str, account: str) -> None:
     clients.storage.storage_accounts.begin_failover(resource_group, account).result()
+
+
+def begin_fail_over(clients: AzureClients, resource_group: str, account: str, **options: str) -> Accepted:
+    """Ask for the account's failover (``options``: e.g. ``failover_type``) and return at once with the URLs to
+    follow it on."""
+    from drctl.azure.lro import begin
+
+    return begin(clients, clients.storage.storage_accounts.begin_failover, resource_group, account, **options)

@@ -229,17 +229,85 @@ def _source_answers(ctx: StepContext) -> bool | None:
     return False
 
 
-def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
-    from drctl.actions.azure_bridge import AzureFailure, arm
+FAILOVER_KEY = "sql.failover."
+
+
+def _mutation(ctx: StepContext, group: str, kind: str) -> Any:
+    from drctl.actions.azure_bridge import Mutation
     from drctl.azure import sql as azure_sql
 
-    scope = ctx.scope
+    tgt = ctx.scope.target.sql
+    assert tgt is not None  # checked by validation
+    rg = ctx.scope.target.resource_group
+    return Mutation(
+        key=f"{FAILOVER_KEY}{kind} {group} -> {tgt.server}",
+        what=f"{kind} failover of {group} to {tgt.server}",
+        start=lambda azure: azure_sql.begin_fail_over(azure, rg, tgt.server, group, kind),  # type: ignore[arg-type]
+        client="sql",
+    )
+
+
+def _fail_over(ctx: StepContext, group: str, kind: str) -> None:
+    """The failover POST, once per intent: the journal holds it before it is sent, and an operation an earlier
+    attempt or a crashed process left in flight is followed, never started again."""
+    from drctl.actions.azure_bridge import start_or_follow
+
+    start_or_follow(ctx, _mutation(ctx, group, kind), reached=lambda: _target_state(ctx, group).role == "Primary")
+
+
+def _follow_in_flight(ctx: StepContext, group: str) -> None:
+    """Follow to its end a failover this step had Azure accept before a crash (or a lost attempt)."""
+    from drctl.actions.azure_bridge import AzureFailure, journal_of, open_rounds, start_or_follow
+
+    for key in open_rounds(ctx, FAILOVER_KEY):
+        kind = key[len(FAILOVER_KEY) :].split(" ", 1)[0]
+        rounds, accepted, _ = journal_of(ctx, key)
+        if not any(a.get("round") == rounds for a in accepted):
+            continue  # never answered: the state read next decides, and Azure refuses a second one while it runs
+        try:
+            start_or_follow(ctx, _mutation(ctx, group, kind))
+        except (AzureFailure, TransientError) as exc:
+            ctx.progress(f"the {kind} failover in flight did not succeed ({exc}): deciding again")
+
+
+def _journaled_kind(ctx: StepContext) -> str | None:
+    """The failover this step asked Azure for last (before a crash too): what made the target primary."""
+    from drctl.actions.azure_bridge import intended
+
+    keys = intended(ctx, FAILOVER_KEY)
+    return keys[-1][len(FAILOVER_KEY) :].split(" ", 1)[0] if keys else None
+
+
+def _record_taken(ctx: StepContext, group: str, took: str) -> dict[str, Any]:
+    """The ``sql.failover`` fact of a failover whose answer a crash hid: the journal says which one this run asked
+    for, so a forced failover stays forced, with the gate decision made before it."""
+    src, tgt = _sql_estates(ctx)
+    gates = ctx.journaled("rpo.gate") if took != "planned" else []
+    facts = {
+        "failover_group": group,
+        "mode": took,
+        "primary": tgt.server,
+        "secondary": src.server,
+        "gate": gates[-1] if gates else None,
+        "resumed": True,
+    }
+    ctx.record("sql.failover", facts)
+    return facts
+
+
+def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
+    from drctl.actions.azure_bridge import AzureFailure
+
     src, tgt = _sql_estates(ctx)
     group = p.failover_group or tgt.failover_group
-    rg = scope.target.resource_group
+    _follow_in_flight(ctx, group)
     before = _target_state(ctx, group)
     if before.role == "Primary":
-        return Outcome(f"{tgt.server} is already primary in {group}: nothing to do", facts={"already": True})
+        took = _journaled_kind(ctx)
+        if took is None:
+            return Outcome(f"{tgt.server} is already primary in {group}: nothing to do", facts={"already": True})
+        facts = _record_taken(ctx, group, took)
+        return Outcome(f"{group}: {tgt.server} is Primary ({took} failover)", changed=True, facts=facts)
     used: str
     gate: dict[str, Any] | None = None
     mode = p.mode
@@ -248,14 +316,14 @@ def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
         ctx.progress(f"drill: planned failover only (the playbook says {mode})")
         mode = "planned"
     if mode == "planned":
-        arm(ctx, f"planned failover of {group} to {tgt.server}", azure_sql.fail_over, rg, tgt.server, group, "planned")
+        _fail_over(ctx, group, "planned")
         used = "planned"
     else:
         planned_error: str | None = None
         if mode == "planned-then-forced":
             ctx.progress(f"trying a planned failover of {group} first (no data loss)")
             try:
-                arm(ctx, f"planned failover of {group}", azure_sql.fail_over, rg, tgt.server, group, "planned")
+                _fail_over(ctx, group, "planned")
                 used = "planned"
             except (AzureFailure, TransientError) as exc:
                 planned_error = str(exc)
@@ -274,7 +342,7 @@ def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
             if not passed:
                 raise AbortRun(f"forced failover of {group} refused at the RPO gate: the data loss was not accepted")
             ctx.progress(f"forcing the failover of {group} to {tgt.server} (data loss allowed)")
-            arm(ctx, f"forced failover of {group}", azure_sql.fail_over, rg, tgt.server, group, "forced")
+            _fail_over(ctx, group, "forced")
             used = "forced"
     after = _target_state(ctx, group)
     if after.role != "Primary":
@@ -287,7 +355,12 @@ def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
 def done_failover(p: FailoverParams, ctx: StepContext) -> bool:
     tgt = ctx.scope.target.sql
     group = p.failover_group or (tgt.failover_group if tgt else "")
-    return _target_state(ctx, group).role == "Primary"
+    if _target_state(ctx, group).role != "Primary":
+        return False  # running the step again follows a failover still in flight before it asks for another
+    took = _journaled_kind(ctx)
+    if took is not None and not ctx.journaled("sql.failover"):
+        _record_taken(ctx, group, took)
+    return True
 
 
 def preflight_failover(p: FailoverParams, ctx: StepContext) -> list[Finding]:

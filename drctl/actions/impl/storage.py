@@ -36,17 +36,30 @@ def _primary_is_target(ctx: StepContext, name: str, group: str) -> bool:
     return (geo.primary_location or "").lower() == ctx.scope.target.location.lower()
 
 
-def run_failover(p: StorageParams, ctx: StepContext) -> Outcome:
-    from drctl.actions.azure_bridge import arm
+def fail_over_account(ctx: StepContext, group: str, name: str, **options: str) -> None:
+    """The account failover, once per intent: one an earlier attempt or a crashed process left running is followed
+    (``options`` go to the SDK, e.g. ``failover_type``)."""
+    from drctl.actions.azure_bridge import Mutation, start_or_follow
     from drctl.azure import storage
 
+    kind = options.get("failover_type", "default")
+    mutation = Mutation(
+        key=f"storage.failover.{kind} {group}/{name}",
+        what=f"fail over storage account {name}",
+        start=lambda azure: storage.begin_fail_over(azure, group, name, **options),
+        client="storage",
+    )
+    start_or_follow(ctx, mutation, reached=lambda: _primary_is_target(ctx, name, group))
+
+
+def run_failover(p: StorageParams, ctx: StepContext) -> Outcome:
     declared = declared_accounts(ctx.scope)
     moved = []
     for name in _accounts(p, ctx.scope):
         if _primary_is_target(ctx, name, declared[name]):
             continue
         ctx.progress(f"failing storage account {name} over to {ctx.scope.target.location}")
-        arm(ctx, f"fail over storage account {name}", storage.fail_over, declared[name], name)
+        fail_over_account(ctx, declared[name], name)
         if not _primary_is_target(ctx, name, declared[name]):
             raise ActionError(f"storage account {name}: primary is not {ctx.scope.target.location} after failover")
         moved.append(name)
