@@ -35,8 +35,11 @@ class Accepted:
 
     @property
     def running(self) -> bool:
-        """A 201/202 with a URL to follow: the operation goes on after the answer."""
-        return self.status in (201, 202) and (self.status_url is not None or self.location_url is not None)
+        """The operation goes on after the answer: an ``Azure-AsyncOperation`` URL (a PUT or PATCH may answer 200
+        with one, as a scale set update does), or a 202 with a ``Location``."""
+        if self.status_url is not None:
+            return self.status in (200, 201, 202)
+        return self.status == 202 and self.location_url is not None
 
     def as_fact(self) -> dict[str, Any]:
         return {"http_status": self.status, "status_url": self.status_url, "location_url": self.location_url}

@@ -30,13 +30,17 @@ def send(
     subject: str,
     body: str,
     timeout: float = 15.0,
+    message_id: str | None = None,
 ) -> str:
-    """Send one message; returns its Message-ID. Raises ``smtplib.SMTPException`` or ``OSError``."""
+    """Send one message; returns its Message-ID. Raises ``smtplib.SMTPException`` or ``OSError``.
+
+    ``message_id``: the same id for every attempt at one message, so mail systems that de-duplicate by
+    Message-ID (and people reading threads) see one message, not two."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(to)
     message["Subject"] = subject
-    message_id = make_msgid(domain=sender.split("@", 1)[-1])
+    message_id = message_id or make_msgid(domain=sender.split("@", 1)[-1])
     message["Message-ID"] = message_id
     message.set_content(body)
     with _SMTP(host, port, timeout=timeout) as client:
