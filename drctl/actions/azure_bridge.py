@@ -169,7 +169,11 @@ def start_or_follow(ctx: StepContext, mutation: Mutation, *, reached: Callable[[
         answer = next((f for f in reversed(accepted) if f.get("round") == rounds), None)
         if answer is not None:
             ctx.progress(f"following {mutation.what}, already in flight")
-            return _follow(ctx, mutation, rounds, answer.get("status_url"), answer.get("location_url"), how="followed")
+            status_url, location_url = (
+                _located(ctx, answer.get("status_url")),
+                _located(ctx, answer.get("location_url")),
+            )
+            return _follow(ctx, mutation, rounds, status_url, location_url, how="followed")
     if rounds and (last_end is None or last_end.get("state") == lro.UNKNOWN) and reached is not None and reached():
         ctx.record(FACT_FINISHED, {"key": mutation.key, "round": rounds, "state": lro.SUCCEEDED, "how": "found"})
         return Done("found", rounds)
@@ -185,8 +189,27 @@ def start_or_follow(ctx: StepContext, mutation: Mutation, *, reached: Callable[[
     if answer_now is None or not answer_now.running:
         ctx.record(FACT_FINISHED, {"key": mutation.key, "round": number, "state": lro.SUCCEEDED, "how": "answer"})
         return Done("started", number)
-    ctx.record(FACT_ACCEPTED, {"key": mutation.key, "round": number, **answer_now.as_fact()})
+    ctx.record(FACT_ACCEPTED, {"key": mutation.key, "round": number, **_portable(ctx, answer_now.as_fact())})
     return _follow(ctx, mutation, number, answer_now.status_url, answer_now.location_url, how="started")
+
+
+#: stands for the subscription id in a journaled operation URL
+SUBSCRIPTION = "{subscription}"
+
+
+def _portable(ctx: StepContext, fact: dict[str, Any]) -> dict[str, Any]:
+    """Operation URLs as the journal can keep them: the subscription id is a secret the journal redacts, so it is
+    written as a placeholder that ``_located`` puts back."""
+    subscription = clients(ctx).config.subscription_id
+    return {
+        k: v.replace(subscription, SUBSCRIPTION) if isinstance(v, str) and subscription else v for k, v in fact.items()
+    }
+
+
+def _located(ctx: StepContext, url: Any) -> str | None:
+    if not isinstance(url, str) or not url:
+        return None
+    return url.replace(SUBSCRIPTION, clients(ctx).config.subscription_id)
 
 
 def _follow(
