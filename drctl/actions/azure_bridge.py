@@ -34,6 +34,10 @@ class AzureFailure(ActionError):
         self.found = found
 
 
+class AzureBusy(TransientError):
+    """Azure answered "not now" (throttled, busy, unavailable): the request was refused, not left in doubt."""
+
+
 def clients(ctx: StepContext) -> AzureClients:
     found: AzureClients = ctx.services.get(AZURE_SERVICE)
     return found
@@ -51,7 +55,8 @@ def arm(ctx: StepContext, what: str, operation: Callable[..., T], *args: Any, **
         found = classify(exc)
         where = f" (correlation id {found.correlation_id})" if found.correlation_id else ""
         if found.transient:
-            raise TransientError(f"{what}: {found.message}{where}", retry_after=_retry_after(exc)) from None
+            busy = AzureBusy if found.status is not None else TransientError
+            raise busy(f"{what}: {found.message}{where}", retry_after=_retry_after(exc)) from None
         if found.kind is Kind.AUTH:
             raise AzureFailure(f"{what}: not authorised: {found.message}{where}", found) from None
         raise AzureFailure(f"{what}: {found.message}{where}", found) from None
@@ -114,6 +119,9 @@ class Mutation:
     client: str = "resource"
     #: journaled with the intent: what a resumed run needs to tell the story of a change whose answer it lost
     detail: Mapping[str, Any] = field(default_factory=dict)
+    #: a synchronous write answers when it is done, and a server may still be working on one whose caller died:
+    #: how long a later attempt watches for its effect before sending it again
+    settle: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -174,7 +182,8 @@ def start_or_follow(ctx: StepContext, mutation: Mutation, *, reached: Callable[[
                 _located(ctx, answer.get("location_url")),
             )
             return _follow(ctx, mutation, rounds, status_url, location_url, how="followed")
-    if rounds and (last_end is None or last_end.get("state") == lro.UNKNOWN) and reached is not None and reached():
+    in_doubt = rounds and (last_end is None or last_end.get("state") == lro.UNKNOWN)
+    if in_doubt and reached is not None and _settles(ctx, mutation, reached, last_end is None):
         ctx.record(FACT_FINISHED, {"key": mutation.key, "round": rounds, "state": lro.SUCCEEDED, "how": "found"})
         return Done("found", rounds)
     number = rounds + 1
@@ -182,8 +191,8 @@ def start_or_follow(ctx: StepContext, mutation: Mutation, *, reached: Callable[[
     ctx.record(FACT_INTENT, {**mutation.detail, **intent, "at": ctx.now().isoformat()})
     try:
         answer_now = arm(ctx, mutation.what, mutation.start)
-    except AzureFailure as exc:
-        # refused outright (not a timeout): nothing is in flight, and the next attempt decides afresh
+    except (AzureFailure, AzureBusy) as exc:
+        # refused with an answer (not a timeout): nothing is in flight, and the next attempt decides afresh
         ctx.record(FACT_FINISHED, {"key": mutation.key, "round": number, "state": lro.FAILED, "error": str(exc)})
         raise
     if answer_now is None or not answer_now.running:
@@ -191,6 +200,21 @@ def start_or_follow(ctx: StepContext, mutation: Mutation, *, reached: Callable[[
         return Done("started", number)
     ctx.record(FACT_ACCEPTED, {"key": mutation.key, "round": number, **_portable(ctx, answer_now.as_fact())})
     return _follow(ctx, mutation, number, answer_now.status_url, answer_now.location_url, how="started")
+
+
+def _settles(ctx: StepContext, mutation: Mutation, reached: Callable[[], bool], unanswered: bool) -> bool:
+    """Is the effect of a request whose answer was lost visible, within the mutation's settle time?"""
+    if reached():
+        return True
+    if not unanswered or mutation.settle <= 0:
+        return False
+    ctx.progress(f"{mutation.what} was sent before drctl stopped: watching for its effect before sending it again")
+    deadline = ctx.now().timestamp() + mutation.settle
+    while ctx.now().timestamp() < deadline:
+        ctx.sleep(1.0)
+        if reached():
+            return True
+    return False
 
 
 #: stands for the subscription id in a journaled operation URL

@@ -109,6 +109,27 @@ def test_a_forced_failover_interrupted_by_a_crash_is_recorded_forced_with_its_ga
     assert len(r.sandbox.client().data_loss()) == 1
 
 
+def test_a_web_app_start_cut_off_by_a_crash_is_watched_for_not_sent_again(rehearsal: Rehearsal) -> None:
+    r = rehearsal
+    r.sandbox.add_faults([{"kind": "latency", "op": "web.start", "seconds": 6}])
+    process = r.start("failover", str(r.playbook), "--yes")
+
+    def starting() -> bool:
+        events = r.journal() if r.run_ids() else []
+        return any(e.get("type") == "step.progress" and e["text"].startswith("starting web app") for e in events)
+
+    wait_for(starting, timeout=90, what="a web app start on its way")
+    time.sleep(1)  # sent: the sandbox holds the answer 6 s, then the app runs
+    _stop(process, "kill -9")
+    _resume(r)
+    starts = [m for m in r.mutations() if m["path"].lower().endswith("/start")]
+    per_app: dict[str, int] = {}
+    for start in starts:
+        per_app[start["path"].split("/")[-2]] = per_app.get(start["path"].split("/")[-2], 0) + 1
+    assert per_app
+    assert set(per_app.values()) == {1}, per_app
+
+
 def test_a_crash_between_the_dns_write_and_its_verification_verifies_on_resume(rehearsal: Rehearsal) -> None:
     r = rehearsal
     r.sandbox.client().set_dns_propagation_delay(8)

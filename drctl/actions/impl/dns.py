@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 #: how many times a record may change under us (412) before the step gives the decision back to the operator
 CONFLICT_ROUNDS = 3
+#: how long a resumed step watches for a record write sent before a crash to show, before writing it again
+SETTLE = 20.0
 
 
 def _where(ctx: StepContext) -> tuple[str, str, str | None]:
@@ -129,11 +131,18 @@ def _move(ctx: StepContext, move: Move) -> dict[str, Any]:
             )
 
         before = {"previous_values": list(current.values), "previous_ttl": current.ttl or 0}
-        mutation = Mutation(
-            key=_key(move), what=f"set {move.fqdn} {move.type} -> {move.value}", start=write, detail=before
-        )
+        what = f"set {move.fqdn} {move.type} -> {move.value}"
+        mutation = Mutation(key=_key(move), what=what, start=write, detail=before, settle=SETTLE)
+
+        def reached() -> bool:
+            state = _read(ctx, move)
+            return state.values == (move.value,) and state.ttl == move.ttl
+
         try:
-            start_or_follow(ctx, mutation)
+            if start_or_follow(ctx, mutation, reached=reached).how == "found":
+                found = _made_before(ctx, move)
+                if found is not None:
+                    return found
         except AzureFailure as exc:
             if exc.found.kind is not Kind.PRECONDITION:
                 raise

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 #: how often to re-read a resource while waiting for it to reach its desired state
 SETTLE_POLL = 1.0
+#: how long a resumed step watches for the effect of a synchronous write sent before a crash (see Mutation.settle)
+SETTLE = 20.0
 
 
 def run_start(p: StartWebAppsParams, ctx: StepContext) -> Outcome:
@@ -34,7 +36,8 @@ def run_start(p: StartWebAppsParams, ctx: StepContext) -> Outcome:
         def send(azure: AzureClients) -> None:
             standby.start_web_app(azure, group, app)
 
-        mutation = Mutation(key=f"web.start {group}/{app}", what=f"start web app {app}", start=send, client="web")
+        what = f"start web app {app}"
+        mutation = Mutation(key=f"web.start {group}/{app}", what=what, start=send, client="web", settle=SETTLE)
         return start_or_follow(ctx, mutation, reached=running).how != "found"
 
     # in parallel: each start takes its own time in Azure, and the RTO should pay for the slowest only
@@ -192,6 +195,7 @@ def run_patch(p: PatchParams, ctx: StepContext) -> Outcome:
             key=f"arm.patch {p.resource_id}",
             what=f"PATCH {p.resource_id}",
             start=lambda azure: standby.begin_patch(azure, p.resource_id, p.api_version, p.body),
+            settle=SETTLE,
         ),
         reached=reached,
     )
