@@ -160,6 +160,25 @@ def open_rounds(ctx: StepContext, prefix: str = "") -> list[str]:
     return found
 
 
+def follow_in_flight(ctx: StepContext, prefix: str, client: str) -> None:
+    """Follow to its end every operation this step had Azure accept (keys starting with ``prefix``) whose end is
+    not journaled: before an action reads the resource to decide, so it decides on a finished state and never
+    counts an update still running as done. One that ends badly is journaled; the action then decides again."""
+
+    def never(_azure: AzureClients) -> Accepted | None:
+        raise AssertionError("an accepted operation is followed, never started")
+
+    for key in open_rounds(ctx, prefix):
+        rounds, accepted, _ = journal_of(ctx, key)
+        if not any(a.get("round") == rounds for a in accepted):
+            continue  # never answered: the resource read next decides (and Azure refuses a second one meanwhile)
+        intent: dict[str, Any] = next((f for f in reversed(ctx.journaled(FACT_INTENT)) if f.get("key") == key), {})
+        try:
+            start_or_follow(ctx, Mutation(key=key, what=str(intent.get("what", key)), start=never, client=client))
+        except (AzureFailure, TransientError) as exc:
+            ctx.progress(f"{intent.get('what', key)}, in flight before, did not succeed ({exc}): deciding again")
+
+
 def start_or_follow(ctx: StepContext, mutation: Mutation, *, reached: Callable[[], bool] | None = None) -> Done:
     """Make ``mutation`` once: follow the operation an earlier attempt or process left in flight, or start it.
 

@@ -130,6 +130,22 @@ def test_a_web_app_start_cut_off_by_a_crash_is_watched_for_not_sent_again(rehear
     assert set(per_app.values()) == {1}, per_app
 
 
+def test_a_scale_set_update_in_flight_at_a_crash_is_followed_not_sent_again(rehearsal: Rehearsal) -> None:
+    r = rehearsal
+    r.sandbox.add_faults([{"kind": "latency", "op": "vmss.update", "seconds": 8}])
+    process = r.start("failover", str(r.playbook), "--yes")
+
+    def updates() -> list[dict[str, Any]]:
+        return [m for m in r.mutations() if m["method"] == "PATCH" and "virtualmachinescalesets" in m["path"].lower()]
+
+    wait_for(lambda: bool(updates()), timeout=90, what="the scale set update to reach the sandbox")
+    time.sleep(1)  # accepted; the update runs 8 s more
+    _stop(process, "kill -9")
+    _resume(r)
+    assert len(updates()) == 1, updates()
+    assert any(f["key"].startswith("vmss.scale") and f["how"] == "followed" for f in r.facts("op.finished"))
+
+
 def test_a_crash_between_the_dns_write_and_its_verification_verifies_on_resume(rehearsal: Rehearsal) -> None:
     r = rehearsal
     r.sandbox.client().set_dns_propagation_delay(8)

@@ -257,17 +257,10 @@ def _fail_over(ctx: StepContext, group: str, kind: str) -> None:
 
 def _follow_in_flight(ctx: StepContext, group: str) -> None:
     """Follow to its end a failover this step had Azure accept before a crash (or a lost attempt)."""
-    from drctl.actions.azure_bridge import AzureFailure, journal_of, open_rounds, start_or_follow
+    from drctl.actions.azure_bridge import follow_in_flight
 
-    for key in open_rounds(ctx, FAILOVER_KEY):
-        kind = key[len(FAILOVER_KEY) :].split(" ", 1)[0]
-        rounds, accepted, _ = journal_of(ctx, key)
-        if not any(a.get("round") == rounds for a in accepted):
-            continue  # never answered: the state read next decides, and Azure refuses a second one while it runs
-        try:
-            start_or_follow(ctx, _mutation(ctx, group, kind))
-        except (AzureFailure, TransientError) as exc:
-            ctx.progress(f"the {kind} failover in flight did not succeed ({exc}): deciding again")
+    del group  # the journal's keys name it
+    follow_in_flight(ctx, FAILOVER_KEY, "sql")
 
 
 def _journaled_kind(ctx: StepContext) -> str | None:

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 SETTLE_POLL = 1.0
 #: how long a resumed step watches for the effect of a synchronous write sent before a crash (see Mutation.settle)
 SETTLE = 20.0
+#: the start of the journal key of a scale set update
+SCALE_KEY = "vmss.scale "
 
 
 def run_start(p: StartWebAppsParams, ctx: StepContext) -> Outcome:
@@ -109,7 +111,7 @@ def _scale(ctx: StepContext, group: str, name: str, floor: int, capacity: Callab
     from drctl.azure import standby
 
     mutation = Mutation(
-        key=f"vmss.scale {group}/{name} -> {floor}",
+        key=f"{SCALE_KEY}{group}/{name} -> {floor}",
         what=f"scale {name} to {floor}",
         start=lambda azure: standby.begin_scale(azure, group, name, floor),
         client="compute",
@@ -118,7 +120,7 @@ def _scale(ctx: StepContext, group: str, name: str, floor: int, capacity: Callab
 
 
 def run_scale(p: ScaleParams, ctx: StepContext) -> Outcome:
-    from drctl.actions.azure_bridge import arm
+    from drctl.actions.azure_bridge import arm, follow_in_flight
     from drctl.azure import standby
 
     group = p.resource_group or ctx.scope.target.resource_group
@@ -126,6 +128,8 @@ def run_scale(p: ScaleParams, ctx: StepContext) -> Outcome:
     def capacity(name: str) -> int:
         return int(arm(ctx, f"read scale set {name}", standby.scale_set_capacity, group, name))
 
+    # an update accepted before a crash shows its new capacity at once: see it through before reading it
+    follow_in_flight(ctx, SCALE_KEY, "compute")
     results: dict[str, Any] = {}
     changed = False
     for name, floor, basis in _floors(p, ctx):
@@ -146,8 +150,11 @@ def run_scale(p: ScaleParams, ctx: StepContext) -> Outcome:
 
 
 def done_scale(p: ScaleParams, ctx: StepContext) -> bool:
-    from drctl.actions.azure_bridge import arm
+    from drctl.actions.azure_bridge import arm, open_rounds
     from drctl.azure import standby
+
+    if open_rounds(ctx, SCALE_KEY):
+        return False  # an update this run started may still be running: the step follows it to its end
 
     group = p.resource_group or ctx.scope.target.resource_group
     return all(

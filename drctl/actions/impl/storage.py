@@ -53,6 +53,9 @@ def fail_over_account(ctx: StepContext, group: str, name: str, **options: str) -
 
 
 def run_failover(p: StorageParams, ctx: StepContext) -> Outcome:
+    from drctl.actions.azure_bridge import follow_in_flight
+
+    follow_in_flight(ctx, "storage.failover.", "storage")
     declared = declared_accounts(ctx.scope)
     moved = []
     for name in _accounts(p, ctx.scope):
@@ -67,6 +70,10 @@ def run_failover(p: StorageParams, ctx: StepContext) -> Outcome:
 
 
 def done_failover(p: StorageParams, ctx: StepContext) -> bool:
+    from drctl.actions.azure_bridge import open_rounds
+
+    if open_rounds(ctx, "storage.failover."):
+        return False  # a failover this run started may still be running: the step follows it to its end
     declared = declared_accounts(ctx.scope)
     return all(_primary_is_target(ctx, name, declared[name]) for name in _accounts(p, ctx.scope))
 
