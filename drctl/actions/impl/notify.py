@@ -91,9 +91,8 @@ def _send(ctx: StepContext, channel: Channel, message: Message, facts: Mapping[s
                 timeout=SEND_TIMEOUT,
                 message_id=env.message_id,
             )
-        except (TimeoutError, smtplib.SMTPServerDisconnected) as exc:
-            # the server went quiet or away mid-conversation: the message may be in its queue
-            raise DeliveryError(f"{type(exc).__name__}: {exc}", maybe_delivered=True) from None
+        except smtp.InDoubt as exc:
+            raise DeliveryError(str(exc), maybe_delivered=True) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
         return
