@@ -149,6 +149,18 @@ def unknown(resource: Resource, why: str) -> Exposure:
     return Exposure(resource, None, "unknown", None, why)
 
 
+def exposure_of_gate(resource: Resource, gate: Mapping[str, Any] | None) -> Exposure:
+    """The figure a journaled ``rpo.gate`` decision saw, for a failover whose own record a crash cut off: the
+    decision was made, and journaled, before the request went out, so it is what the failover lost."""
+    if gate is None:
+        return unknown(resource, "no RPO gate decision in the journal")
+    seconds = gate.get("exposure_seconds")
+    status = gate.get("exposure_status")
+    if not isinstance(seconds, int | float) or status not in ("measured", "bounded"):
+        return unknown(resource, "the RPO gate had no figure about it")
+    return Exposure(resource, float(seconds), status, None, "as the RPO gate measured it before the failover")
+
+
 def for_resource(found: Iterable[Exposure], resource: Resource, *, why_unknown: str) -> Exposure:
     """The worst figure about ``resource`` alone; ``unknown`` when nothing is about it."""
     mine = [e for e in found if e.resource == resource and e.seconds is not None]

@@ -130,6 +130,11 @@ class StepContext(Protocol):
     @property
     def attempt(self) -> int: ...
     @property
+    def repetition(self) -> int | None:
+        """Which repetition of a background step this is (1, 2...); None for the step's own (first) run."""
+        ...
+
+    @property
     def mode(self) -> Mode: ...
     @property
     def scope(self) -> Scope: ...
@@ -155,6 +160,12 @@ class StepContext(Protocol):
 
     def record(self, kind: str, data: Mapping[str, Any]) -> None:
         """Journal a fact durably before returning (e.g. ``rpo.exposure`` with ``{"seconds": 42}``)."""
+        ...
+
+    def journaled(self, kind: str) -> list[dict[str, Any]]:
+        """The facts of ``kind`` this step journaled earlier in the run, oldest first, before a crash included:
+        what an action consults before repeating a mutation or a message (intents, accepted operations, sent
+        messages)."""
         ...
 
     def progress(self, text: str) -> None:
@@ -189,8 +200,11 @@ class Implementation(Generic[Q]):
     """What an action does. ``done`` and ``preflight`` are read-only."""
 
     run: Callable[[Q, StepContext], Outcome]
-    #: "is the desired state already reached?": resume asks it before re-running an interrupted step
-    done: Callable[[Q, StepContext], bool] | None = None
+    #: "is the desired state already reached?": resume asks it before re-running an interrupted step. ``False``:
+    #: run the step again. ``True``: done, and nothing was left to verify. An ``Outcome``: done, and the check ran
+    #: the verification the crash interrupted and journaled the facts a completed step records (``service.restored``
+    #: for DNS); its summary and facts become the step's result.
+    done: Callable[[Q, StepContext], bool | Outcome] | None = None
     #: current against intended, for ``plan --preflight``
     preflight: Callable[[Q, StepContext], list[Finding]] | None = None
 

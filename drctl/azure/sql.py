@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from drctl.azure.clients import AzureClients
+from drctl.azure.lro import Accepted
 
 FailoverKind = Literal["planned", "forced", "planned-then-forced"]
 
@@ -99,6 +100,21 @@ def replication_links(clients: AzureClients, resource_group: str, server: str, d
         )
         for link in links
     ]
+
+
+def begin_fail_over(
+    clients: AzureClients, resource_group: str, server: str, group: str, kind: FailoverKind
+) -> Accepted:
+    """Ask for the failover of the group to ``server`` and return at once with the URLs to follow it on."""
+    from drctl.azure.lro import begin
+
+    operations = clients.sql.failover_groups
+    start = {
+        "planned": operations.begin_failover,
+        "forced": operations.begin_force_failover_allow_data_loss,
+        "planned-then-forced": operations.begin_try_planned_before_forced_failover,
+    }[kind]
+    return begin(clients, start, resource_group, server, group)
 
 
 def fail_over(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drctl.azure.clients import AzureClients
+from drctl.azure.lro import Accepted
 from drctl.azure.sql import prop
 
 
@@ -24,6 +25,23 @@ def start_web_app(clients: AzureClients, resource_group: str, name: str) -> None
 def scale_set_capacity(clients: AzureClients, resource_group: str, name: str) -> int:
     vmss = clients.compute.virtual_machine_scale_sets.get(resource_group, name)
     return int(vmss.sku.capacity or 0)
+
+
+def begin_scale(clients: AzureClients, resource_group: str, name: str, capacity: int) -> Accepted:
+    """Ask for the scale set's new capacity and return at once with the URLs to follow the update on."""
+    from azure.mgmt.compute.models import Sku, VirtualMachineScaleSetUpdate
+
+    from drctl.azure.lro import begin
+
+    update = VirtualMachineScaleSetUpdate(sku=Sku(capacity=capacity))
+    return begin(clients, clients.compute.virtual_machine_scale_sets.begin_update, resource_group, name, update)
+
+
+def begin_patch(clients: AzureClients, resource_id: str, api_version: str, body: dict[str, Any]) -> Accepted:
+    """PATCH any resource by id (the API version by keyword, as azure-mgmt-resource 26 takes it)."""
+    from drctl.azure.lro import begin
+
+    return begin(clients, clients.resource.resources.begin_update_by_id, resource_id, body, api_version=api_version)
 
 
 def scale_set_to(clients: AzureClients, resource_group: str, name: str, capacity: int) -> int:

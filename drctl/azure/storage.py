@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from drctl.azure.clients import AzureClients
+from drctl.azure.lro import Accepted
 from drctl.azure.sql import prop, wire
 
 
@@ -38,11 +39,12 @@ def geo_replication(clients: AzureClients, resource_group: str, account: str) ->
     )
 
 
-def fail_over(clients: AzureClients, resource_group: str, account: str, *, planned: bool) -> None:
-    """``failoverType=Planned`` (the SDK's default) needs both regions; without it, Azure runs the customer-managed
+def begin_fail_over(clients: AzureClients, resource_group: str, account: str, *, planned: bool) -> Accepted:
+    """Ask for the account's failover and return at once with the URLs to follow it on.
+
+    ``failoverType=Planned`` (the SDK's default) needs both regions; without it, Azure runs the customer-managed
     (unplanned) failover a lost primary needs."""
-    operations = clients.storage.storage_accounts
-    if planned:
-        operations.begin_failover(resource_group, account, failover_type="Planned").result()
-    else:
-        operations.begin_failover(resource_group, account, failover_type=None).result()
+    from drctl.azure.lro import begin
+
+    kind = "Planned" if planned else None
+    return begin(clients, clients.storage.storage_accounts.begin_failover, resource_group, account, failover_type=kind)

@@ -65,11 +65,26 @@ def _gate(d: Mapping[str, Any]) -> str:
     return f"RPO gate{name}: data loss {verdict} by {d.get('approver')}: {d.get('reason')}"
 
 
+def _op_finished(d: Mapping[str, Any]) -> str | None:
+    if d.get("how") == "followed":
+        return f"followed the operation already in flight: {d.get('key')}: {d.get('state')}"
+    if d.get("how") == "found":
+        return f"found done before a crash could report it: {d.get('key')}"
+    return None if d.get("state") == "Succeeded" else f"{d.get('key')}: {d.get('state')} {d.get('error') or ''}"
+
+
 _LINES: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "arm.calls": lambda d: None,  # one per Azure operation: the journal keeps them, a person need not read them
     "health.http": lambda d: f"unhealthy: {d.get('first_error')} (p95 {d.get('p95_ms')} ms)",
     "notify.sent": lambda d: f"message sent to {d.get('channel')} ({d.get('kind')}): {d.get('title')!r}",
     "notify.failed": lambda d: f"message to {d.get('channel')} NOT delivered: {d.get('error')}",
+    "notify.sending": lambda d: None,  # the intent before each try: for resume, not for a person
+    "notify.unknown": lambda d: (
+        f"message to {d.get('channel')} may or may not have arrived; not resent: {d.get('error')}"
+    ),
+    "op.intent": lambda d: None,  # the journal's record of a change about to be sent: for resume
+    "op.accepted": lambda d: None,
+    "op.finished": _op_finished,
     "rpo.exposure": _rpo,
     "rpo.unmeasured": lambda d: f"RPO exposure could not be measured: {'; '.join(d.get('notes') or [])}",
     "rpo.evidence": _evidence,

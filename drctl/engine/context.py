@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +58,28 @@ class ServiceBag:
             close = getattr(service, "close", None)
             if callable(close):
                 close()
+
+
+class FactBook:
+    """The facts each step journaled in this run, earlier attempts and processes (before a crash) included.
+
+    What an action asks before a mutation it may already have made: the intent it recorded, the operation Azure
+    accepted, the messages it sent. Filled from the journal on resume and kept current by ``ctx.record``.
+    """
+
+    def __init__(self, facts: Iterable[ev.Fact] = ()) -> None:
+        self._lock = threading.Lock()
+        self._by_step: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for fact in facts:
+            self.add(fact.step, fact.kind, fact.data)
+
+    def add(self, step: str, kind: str, data: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._by_step.setdefault(step, []).append((kind, dict(data)))
+
+    def of(self, step: str, kind: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(data) for k, data in self._by_step.get(step, ()) if k == kind]
 
 
 class Token:
@@ -182,15 +204,27 @@ class RunScope:
     on_fact: Callable[[str, str, Mapping[str, Any]], None]
     #: a snapshot of the run for messages: elapsed against the RTO, projection, steps done, RPO exposure
     facts: Callable[[], Mapping[str, str]] = dict
+    #: facts journaled so far, per step (``ctx.journaled``): how a resumed step finds what it already did
+    journaled: FactBook = field(default_factory=FactBook)
 
 
 class EngineStepContext:
     """``actions.runtime.StepContext`` for one attempt of one step."""
 
-    def __init__(self, run: RunScope, *, step_id: str, attempt: int, token: Token, deadline: float) -> None:
+    def __init__(
+        self,
+        run: RunScope,
+        *,
+        step_id: str,
+        attempt: int,
+        token: Token,
+        deadline: float,
+        repetition: int | None = None,
+    ) -> None:
         self._run = run
         self._step_id = step_id
         self._attempt = attempt
+        self._repetition = repetition
         self.token = token
         WAITS.bind(token)  # made on the thread that runs the step: SDK sleeps there end with the step
         #: on the run clock's monotonic scale
@@ -207,6 +241,10 @@ class EngineStepContext:
     @property
     def attempt(self) -> int:
         return self._attempt
+
+    @property
+    def repetition(self) -> int | None:
+        return self._repetition
 
     @property
     def mode(self) -> Mode:
@@ -248,7 +286,11 @@ class EngineStepContext:
 
     def record(self, kind: str, data: Mapping[str, Any]) -> None:
         self._run.recorder.emit(ev.Fact(at=self.now(), step=self._step_id, kind=kind, data=dict(data)))
+        self._run.journaled.add(self._step_id, kind, data)
         self._run.on_fact(self._step_id, kind, data)
+
+    def journaled(self, kind: str) -> list[dict[str, Any]]:
+        return self._run.journaled.of(self._step_id, kind)
 
     def progress(self, text: str) -> None:
         self._run.recorder.emit(ev.StepProgress(at=self.now(), step=self._step_id, text=text))

@@ -178,7 +178,12 @@ class StepRun:
 
     def _context(self, attempt: int) -> EngineStepContext:
         return EngineStepContext(
-            self.run, step_id=self.plan.id, attempt=attempt, token=self.token, deadline=self.deadline
+            self.run,
+            step_id=self.plan.id,
+            attempt=attempt,
+            token=self.token,
+            deadline=self.deadline,
+            repetition=self.repetition,
         )
 
     def _execute(self) -> StepResult:
@@ -245,6 +250,21 @@ class StepRun:
             raise
         except BaseException as exc:
             return self._failed(f"done-check failed: {describe_error(exc)}", type(exc).__name__)
+        if isinstance(done, Outcome):
+            # the check ran the verification the crash interrupted: a completed step, with its evidence
+            self.attempt = attempt
+            self._emit_final(
+                ev.StepSucceeded(
+                    at=run.clock.now(),
+                    step=plan.id,
+                    attempt=attempt,
+                    summary=done.summary,
+                    changed=done.changed,
+                    facts=dict(done.facts),
+                    duration_seconds=self._elapsed(),
+                )
+            )
+            return StepResult(Result.DONE_BY_CHECK, attempt)
         if done:
             self._emit_final(ev.StepChecked(at=run.clock.now(), step=plan.id, attempt=attempt, done=True))
             return StepResult(Result.DONE_BY_CHECK, attempt)

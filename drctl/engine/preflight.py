@@ -54,6 +54,7 @@ class _PreflightContext:
     facts: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
     run_id: str = "preflight"
     attempt: int = 1
+    repetition: int | None = None
     cancelled: bool = False
 
     @property
@@ -91,6 +92,9 @@ class _PreflightContext:
 
     def prior_approval(self) -> Approval | None:
         return None
+
+    def journaled(self, kind: str) -> list[dict[str, Any]]:
+        return [dict(data) for k, data in self.facts if k == kind]
 
 
 def run_preflight(

@@ -25,7 +25,7 @@ from drctl import __version__
 from drctl.engine import events as ev
 from drctl.engine.approvals import DATA_LOSS, ApprovalDesk
 from drctl.engine.clock import Clock, SystemClock
-from drctl.engine.context import RunScope, ServiceBag
+from drctl.engine.context import FactBook, RunScope, ServiceBag
 from drctl.engine.identity import current as current_identity
 from drctl.engine.journal import Journal, Listener, Recorder
 from drctl.engine.lock import RunLock
@@ -337,6 +337,7 @@ def execute_plan(
         approvals=desk,
         on_fact=on_fact,
         facts=run_facts,
+        journaled=FactBook(view.facts if view else ()),
     )
     runner = Runner(
         plan=plan,

@@ -22,7 +22,15 @@ class Response:
 
 
 class HttpError(Exception):
-    """The request did not produce a response: refused, reset, timed out, bad TLS."""
+    """The request did not produce a response: refused, reset, timed out, bad TLS.
+
+    ``maybe_received``: the request was sent and the answer never came (a read timeout, a connection dropped
+    mid-answer), so the server may have acted on it: a message may have been delivered.
+    """
+
+    def __init__(self, message: str, *, maybe_received: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_received = maybe_received
 
 
 class Client:
@@ -70,7 +78,8 @@ class Client:
                 method, path, body=body, headers=sent, retries=False, redirect=False
             )
         except urllib3.exceptions.HTTPError as exc:
-            raise HttpError(f"{method} {redact_url(url)}: {_reason(exc)}") from None
+            received = isinstance(exc, urllib3.exceptions.ReadTimeoutError | urllib3.exceptions.ProtocolError)
+            raise HttpError(f"{method} {redact_url(url)}: {_reason(exc)}", maybe_received=received) from None
         elapsed = time.perf_counter() - started
         text = raw.data.decode("utf-8", "replace")
         return Response(raw.status, text, elapsed, {k.lower(): v for k, v in raw.headers.items()})

@@ -18,6 +18,10 @@ class _SMTP(smtplib.SMTP):
         return socket.create_connection((addr, addr_port), timeout)
 
 
+class InDoubt(OSError):
+    """The message was being handed over when the connection timed out or dropped: it may have been delivered."""
+
+
 def send(
     *,
     host: str,
@@ -30,21 +34,36 @@ def send(
     subject: str,
     body: str,
     timeout: float = 15.0,
+    message_id: str | None = None,
 ) -> str:
-    """Send one message; returns its Message-ID. Raises ``smtplib.SMTPException`` or ``OSError``."""
+    """Send one message; returns its Message-ID. Raises ``smtplib.SMTPException`` or ``OSError`` (``InDoubt`` when
+    it may have been delivered all the same).
+
+    ``message_id``: the same id for every attempt at one message, so mail systems that de-duplicate by
+    Message-ID (and people reading threads) see one message, not two."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(to)
     message["Subject"] = subject
-    message_id = make_msgid(domain=sender.split("@", 1)[-1])
+    message_id = message_id or make_msgid(domain=sender.split("@", 1)[-1])
     message["Message-ID"] = message_id
     message.set_content(body)
-    with _SMTP(host, port, timeout=timeout) as client:
+    client = _SMTP(host, port, timeout=timeout)
+    try:
         client.ehlo()
         if starttls:
             client.starttls(context=tls_context())
             client.ehlo()
         if username and password:
             client.login(username, password)
-        client.send_message(message)
+        try:
+            client.send_message(message)
+        except (TimeoutError, smtplib.SMTPServerDisconnected) as exc:
+            # the server went quiet or away while it had the message: it may have queued it
+            raise InDoubt(f"{type(exc).__name__}: {exc}") from None
+    finally:
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):  # the message's fate was settled before QUIT
+            client.close()
     return message_id

@@ -74,6 +74,16 @@ class Operations:
         abort: Callable[[float], None] | None = None,
         detail: dict[str, Any] | None = None,
     ) -> Operation:
+        busy = self.running_on(result_path)
+        if busy is not None:
+            from drctl.sandbox.arm.core import ArmError
+
+            # as ARM does: one operation at a time on a resource; a second is refused, never run alongside
+            raise ArmError(
+                409,
+                "AnotherOperationInProgress",
+                f"Another operation ({busy.op.value}, {busy.id}) is in progress on this resource; retry once it ends.",
+            )
         operation = Operation(
             id=str(uuid.uuid4()),
             op=op,
@@ -89,6 +99,16 @@ class Operations:
         )
         self._ops[operation.id] = operation
         return operation
+
+    def running_on(self, result_path: str | None) -> Operation | None:
+        """The operation still running on the resource at ``result_path``, if any."""
+        if result_path is None:
+            return None
+        wanted = result_path.lower()
+        for operation in self._ops.values():
+            if operation.status is OperationStatus.IN_PROGRESS and (operation.result_path or "").lower() == wanted:
+                return operation
+        return None
 
     def get(self, op_id: str) -> Operation | None:
         return self._ops.get(op_id.lower())

@@ -60,9 +60,12 @@ class WebhookSink:
             is_json = True
         except ValueError:
             body, is_json = text, False
+        key = req.headers.get("idempotency-key")
         entry = {
             "id": str(uuid.uuid4()),
             "time": iso(req.received_at),
+            "idempotency_key": key,
+            "duplicate_of": None,
             "channel": req.path[len(WEBHOOK_PREFIX) :].split("/", 1)[0],
             "method": req.method,
             "path": req.path,
@@ -72,6 +75,12 @@ class WebhookSink:
             "body": body,
         }
         with self.world.lock:
+            # every delivery is kept (Slack and Teams would show each); a repeat of a key is marked, as a receiver
+            # that honours Idempotency-Key would recognise it
+            if key:
+                entry["duplicate_of"] = next(
+                    (w["id"] for w in self.world.webhooks if w.get("idempotency_key") == key), None
+                )
             self.world.webhooks.append(entry)
         # Slack answers "ok"; Teams and generic receivers accept any 2xx
         return text_response(200, "ok")

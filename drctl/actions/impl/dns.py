@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from drctl.actions.dns import DnsSwapParams, Move, swap_records
 from drctl.actions.runtime import (
@@ -17,8 +17,13 @@ from drctl.actions.runtime import (
 )
 from drctl.azure.dns import RecordState
 
+if TYPE_CHECKING:
+    from drctl.azure.clients import AzureClients
+
 #: how many times a record may change under us (412) before the step gives the decision back to the operator
 CONFLICT_ROUNDS = 3
+#: how long a resumed step watches for a record write sent before a crash to show, before writing it again
+SETTLE = 20.0
 
 
 def _where(ctx: StepContext) -> tuple[str, str, str | None]:
@@ -46,8 +51,50 @@ def _read(ctx: StepContext, move: Move) -> RecordState:
     )
 
 
+def _key(move: Move) -> str:
+    return f"dns.write {move.fqdn} {move.type} -> {move.value} ttl {move.ttl}"
+
+
+def _changed_fact(move: Move, previous: list[str], previous_ttl: int, changed_at: datetime) -> dict[str, Any]:
+    return {
+        "fqdn": move.fqdn,
+        "type": move.type,
+        "previous_values": previous,
+        "previous_ttl": previous_ttl,
+        "values": [move.value],
+        "ttl": move.ttl,
+        "changed_at": changed_at.isoformat(),
+        # resolvers may serve the old answer until it expires: the real switch time for clients
+        "clients_switch_by": (changed_at + timedelta(seconds=previous_ttl)).isoformat(),
+    }
+
+
+def _made_before(ctx: StepContext, move: Move) -> dict[str, Any] | None:
+    """The change this step made to a record before a crash (journaled, or only intended when the answer was
+    lost): a resumed step reports it, with its previous TTL, instead of calling the record "already there"."""
+    from drctl.actions.azure_bridge import FACT_FINISHED, FACT_INTENT
+
+    for fact in reversed(ctx.journaled("dns.changed")):
+        if fact.get("fqdn") == move.fqdn and fact.get("type") == move.type and fact.get("values") == [move.value]:
+            return dict(fact)
+    ended = [f for f in ctx.journaled(FACT_FINISHED) if f.get("key") == _key(move)]
+    failed = {f.get("round") for f in ended if f.get("state") in ("Failed", "Canceled")}
+    intents = [f for f in ctx.journaled(FACT_INTENT) if f.get("key") == _key(move) and f.get("round") not in failed]
+    if not intents:
+        return None
+    intent = intents[-1]
+    fact = _changed_fact(
+        move,
+        list(intent.get("previous_values") or []),
+        int(intent.get("previous_ttl") or 0),
+        datetime.fromisoformat(str(intent["at"])),
+    )
+    ctx.record("dns.changed", {**fact, "from_intent": True})
+    return fact
+
+
 def _move(ctx: StepContext, move: Move) -> dict[str, Any]:
-    from drctl.actions.azure_bridge import AzureFailure, arm
+    from drctl.actions.azure_bridge import AzureFailure, Mutation, start_or_follow
     from drctl.azure import dns as azure_dns
     from drctl.azure.errors import Kind
 
@@ -55,7 +102,13 @@ def _move(ctx: StepContext, move: Move) -> dict[str, Any]:
     for _ in range(CONFLICT_ROUNDS):
         current = _read(ctx, move)
         if current.values == (move.value,) and current.ttl == move.ttl:
-            return {"fqdn": move.fqdn, "type": move.type, "values": [move.value], "ttl": move.ttl, "already": True}
+            return _made_before(ctx, move) or {
+                "fqdn": move.fqdn,
+                "type": move.type,
+                "values": [move.value],
+                "ttl": move.ttl,
+                "already": True,
+            }
         known = {move.value, move.source_value}
         if current.values and not set(current.values) <= known:
             raise ActionError(
@@ -63,39 +116,40 @@ def _move(ctx: StepContext, move: Move) -> dict[str, Any]:
                 f"the target's {move.value}. Someone else changed it; drctl does not overwrite it. Check who did, "
                 "then resume (or skip this step with a reason)."
             )
-        try:
-            arm(
-                ctx,
-                f"set {move.fqdn} {move.type} -> {move.value}",
-                azure_dns.set_record,
+
+        def write(azure: AzureClients, etag: str | None = current.etag) -> None:
+            azure_dns.set_record(
+                azure,
                 group,
                 zone,
                 move.name,
                 move.type,
                 values=(move.value,),
                 ttl=move.ttl,
-                if_match=current.etag,
+                if_match=etag,
                 subscription=subscription,
             )
+
+        before = {"previous_values": list(current.values), "previous_ttl": current.ttl or 0}
+        what = f"set {move.fqdn} {move.type} -> {move.value}"
+        mutation = Mutation(key=_key(move), what=what, start=write, detail=before, settle=SETTLE)
+
+        def reached() -> bool:
+            state = _read(ctx, move)
+            return state.values == (move.value,) and state.ttl == move.ttl
+
+        try:
+            if start_or_follow(ctx, mutation, reached=reached).how == "found":
+                found = _made_before(ctx, move)
+                if found is not None:
+                    return found
         except AzureFailure as exc:
             if exc.found.kind is not Kind.PRECONDITION:
                 raise
             ctx.record("dns.conflict", {"fqdn": move.fqdn, "type": move.type, "etag": current.etag})
             ctx.progress(f"{move.fqdn} changed while we wrote it (412): reading it again")
             continue
-        changed_at = ctx.now()
-        previous_ttl = current.ttl or 0
-        fact = {
-            "fqdn": move.fqdn,
-            "type": move.type,
-            "previous_values": list(current.values),
-            "previous_ttl": previous_ttl,
-            "values": [move.value],
-            "ttl": move.ttl,
-            "changed_at": changed_at.isoformat(),
-            # resolvers may serve the old answer until it expires: the real switch time for clients
-            "clients_switch_by": (changed_at + timedelta(seconds=previous_ttl)).isoformat(),
-        }
+        fact = _changed_fact(move, list(current.values), current.ttl or 0, ctx.now())
         ctx.record("dns.changed", fact)
         return fact
     raise TransientError(f"{move.fqdn} kept changing while we wrote it ({CONFLICT_ROUNDS} times)")
@@ -159,6 +213,12 @@ def _restored(ctx: StepContext, changes: list[dict[str, Any]], moved: list[dict[
 def run_swap(p: DnsSwapParams, ctx: StepContext) -> Outcome:
     moves = swap_records(p, ctx.scope)
     changes = [_move(ctx, move) for move in moves]
+    return _verified(p, ctx, moves, changes)
+
+
+def _verified(p: DnsSwapParams, ctx: StepContext, moves: list[Move], changes: list[dict[str, Any]]) -> Outcome:
+    """Verify the records at the authoritative servers, and record the restore: the end of a swap, whether the
+    run wrote the records just now or before a crash."""
     facts: dict[str, Any] = {"records": changes}
     if p.verify:
         facts["verification"] = _verify(ctx, p, moves)
@@ -176,8 +236,19 @@ def run_swap(p: DnsSwapParams, ctx: StepContext) -> Outcome:
     return Outcome(summary, changed=bool(moved), facts=facts)
 
 
-def done_swap(p: DnsSwapParams, ctx: StepContext) -> bool:
-    return all((state := _read(ctx, m)).values == (m.value,) and state.ttl == m.ttl for m in swap_records(p, ctx.scope))
+def done_swap(p: DnsSwapParams, ctx: StepContext) -> bool | Outcome:
+    """Records at the target in ARM are not a finished swap: the verification at the authoritative servers and
+    the restore time a crash interrupted are done here, or the step runs again (it writes nothing twice)."""
+    moves = swap_records(p, ctx.scope)
+    if not all((state := _read(ctx, m)).values == (m.value,) and state.ttl == m.ttl for m in moves):
+        return False
+    if ctx.journaled(FACT_SERVICE_RESTORED) and (ctx.journaled("dns.verified") or not p.verify):
+        return True
+    changes = [_made_before(ctx, m) or {"fqdn": m.fqdn, "type": m.type, "already": True} for m in moves]
+    try:
+        return _verified(p, ctx, moves, changes)
+    except TransientError:
+        return False  # not visible yet: the step runs again, finds the records written and goes on verifying
 
 
 def _planned_finish(ctx: StepContext) -> float:

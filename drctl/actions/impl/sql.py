@@ -158,22 +158,62 @@ def _target_state(ctx: StepContext, group: str) -> FailoverGroupState:
     )
 
 
-def _start_failover(ctx: StepContext, group: str, kind: RequestKind) -> None:
-    """Every SQL failover request goes through here: one POST to the target's server, followed to its end."""
-    from drctl.actions.azure_bridge import arm
+FAILOVER_KEY = "sql.failover."
+
+
+def _mutation(ctx: StepContext, group: str, kind: RequestKind) -> Any:
+    from drctl.actions.azure_bridge import Mutation
     from drctl.azure import sql as azure_sql
 
     tgt = ctx.scope.target.sql
     assert tgt is not None  # checked by validation
-    arm(
-        ctx,
-        f"{kind} failover of {group} to {tgt.server}",
-        azure_sql.fail_over,
-        ctx.scope.target.resource_group,
-        tgt.server,
-        group,
-        kind,
+    rg = ctx.scope.target.resource_group
+    return Mutation(
+        key=f"{FAILOVER_KEY}{kind} {group} -> {tgt.server}",
+        what=f"{kind} failover of {group} to {tgt.server}",
+        start=lambda azure: azure_sql.begin_fail_over(azure, rg, tgt.server, group, kind),
+        client="sql",
     )
+
+
+def _start_failover(ctx: StepContext, group: str, kind: RequestKind) -> None:
+    """Every SQL failover request goes through here, once per intent: the journal holds it before it is sent, and
+    an operation an earlier attempt or a crashed process left in flight is followed, never started again."""
+    from drctl.actions.azure_bridge import start_or_follow
+
+    start_or_follow(ctx, _mutation(ctx, group, kind), reached=lambda: _target_state(ctx, group).role == "Primary")
+
+
+def _journaled_kind(ctx: StepContext) -> str | None:
+    """The failover this step asked Azure for last (before a crash too): what made the target primary."""
+    from drctl.actions.azure_bridge import intended
+
+    keys = intended(ctx, FAILOVER_KEY)
+    return keys[-1][len(FAILOVER_KEY) :].split(" ", 1)[0] if keys else None
+
+
+def _record_taken(ctx: StepContext, group: str, took: str) -> dict[str, Any]:
+    """The facts of a failover whose answer a crash hid: the journal says which one this run asked for, so a
+    forced failover stays forced, with the gate decision made before it and the data loss that decision saw."""
+    from drctl.actions.rpo import exposure_of_gate, group_resource, loss_fact
+
+    src, tgt = _sql_estates(ctx)
+    gates = [g for g in ctx.journaled("rpo.gate") if g.get("resource") in (None, group)] if took != "planned" else []
+    gate = gates[-1] if gates else None
+    facts = {
+        "failover_group": group,
+        "mode": took,
+        "primary": tgt.server,
+        "secondary": src.server,
+        "gate": gate,
+        "resumed": True,
+    }
+    ctx.record("sql.failover", facts)
+    resource = group_resource(group)
+    used: FailoverKind = "forced" if took == "forced" else "planned"
+    exposure = exposure_of_gate(resource, gate) if used == "forced" else None
+    ctx.record(FACT_RPO_EXPOSURE, loss_fact(resource, used, exposure))
+    return facts
 
 
 def _decide_forcing(p: FailoverParams, ctx: StepContext, group: str) -> tuple[dict[str, Any], Exposure]:
@@ -225,14 +265,19 @@ def _decide_forcing(p: FailoverParams, ctx: StepContext, group: str) -> tuple[di
 
 
 def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
-    from drctl.actions.azure_bridge import AzureFailure
+    from drctl.actions.azure_bridge import AzureBusy, AzureFailure, follow_in_flight
     from drctl.actions.rpo import group_resource, loss_fact
 
     src, tgt = _sql_estates(ctx)
     group = p.failover_group or tgt.failover_group
+    follow_in_flight(ctx, FAILOVER_KEY, "sql")
     before = _target_state(ctx, group)
     if before.role == "Primary":
-        return Outcome(f"{tgt.server} is already primary in {group}: nothing to do", facts={"already": True})
+        took = _journaled_kind(ctx)
+        if took is None:
+            return Outcome(f"{tgt.server} is already primary in {group}: nothing to do", facts={"already": True})
+        facts = _record_taken(ctx, group, took)
+        return Outcome(f"{group}: {tgt.server} is Primary ({took} failover)", changed=True, facts=facts)
     gate: dict[str, Any] | None = None
     exposure: Exposure | None = None
     used: FailoverKind = "planned"
@@ -247,6 +292,8 @@ def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
             ctx.progress(f"trying a planned failover of {group} first (no data loss)")
         try:
             _start_failover(ctx, group, "planned")
+        except AzureBusy:
+            raise  # an operation on the group is still running: wait for it, it is not a failed planned failover
         except (AzureFailure, TransientError) as exc:
             if mode == "planned":
                 raise
@@ -269,7 +316,12 @@ def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
 def done_failover(p: FailoverParams, ctx: StepContext) -> bool:
     tgt = ctx.scope.target.sql
     group = p.failover_group or (tgt.failover_group if tgt else "")
-    return _target_state(ctx, group).role == "Primary"
+    if _target_state(ctx, group).role != "Primary":
+        return False  # running the step again follows a failover still in flight before it asks for another
+    took = _journaled_kind(ctx)
+    if took is not None and not ctx.journaled("sql.failover"):
+        _record_taken(ctx, group, took)
+    return True
 
 
 def preflight_failover(p: FailoverParams, ctx: StepContext) -> list[Finding]:

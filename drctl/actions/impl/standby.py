@@ -2,29 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from drctl.actions.base import at_least
 from drctl.actions.runtime import ActionError, Finding, Implementation, Outcome, StepContext, TransientError
 from drctl.actions.standby import PatchParams, ScaleParams, StartWebAppsParams, _apps, scale_plan
 
+if TYPE_CHECKING:
+    from drctl.azure.clients import AzureClients
+
 #: how often to re-read a resource while waiting for it to reach its desired state
 SETTLE_POLL = 1.0
+#: how long a resumed step watches for the effect of a synchronous write sent before a crash (see Mutation.settle)
+SETTLE = 20.0
+#: the start of the journal key of a scale set update
+SCALE_KEY = "vmss.scale "
 
 
 def run_start(p: StartWebAppsParams, ctx: StepContext) -> Outcome:
-    from drctl.actions.azure_bridge import arm, in_parallel
+    from drctl.actions.azure_bridge import Mutation, arm, in_parallel, start_or_follow
     from drctl.azure import standby
 
     group = p.resource_group or ctx.scope.target.resource_group
     apps = _apps(p, ctx.scope)
 
     def start(app: str) -> bool:
-        if arm(ctx, f"read web app {app}", standby.web_app_state, group, app) == "Running":
+        def running() -> bool:
+            return bool(arm(ctx, f"read web app {app}", standby.web_app_state, group, app) == "Running")
+
+        if running():
             return False
         ctx.progress(f"starting web app {app}")
-        arm(ctx, f"start web app {app}", standby.start_web_app, group, app)
-        return True
+
+        def send(azure: AzureClients) -> None:
+            standby.start_web_app(azure, group, app)
+
+        what = f"start web app {app}"
+        mutation = Mutation(key=f"web.start {group}/{app}", what=what, start=send, client="web", settle=SETTLE)
+        return start_or_follow(ctx, mutation, reached=running).how != "found"
 
     # in parallel: each start takes its own time in Azure, and the RTO should pay for the slowest only
     started = [app for app, did in zip(apps, in_parallel(apps, start), strict=True) if did]
@@ -89,19 +105,40 @@ def _floors(p: ScaleParams, ctx: StepContext) -> list[tuple[str, int, dict[str, 
     return floors
 
 
+def _scale(ctx: StepContext, group: str, name: str, floor: int, capacity: Callable[[str], int]) -> None:
+    """The scale set update, once: an update still running from an earlier attempt or process is followed."""
+    from drctl.actions.azure_bridge import Mutation, start_or_follow
+    from drctl.azure import standby
+
+    mutation = Mutation(
+        key=f"{SCALE_KEY}{group}/{name} -> {floor}",
+        what=f"scale {name} to {floor}",
+        start=lambda azure: standby.begin_scale(azure, group, name, floor),
+        client="compute",
+    )
+    start_or_follow(ctx, mutation, reached=lambda: capacity(name) >= floor)
+
+
 def run_scale(p: ScaleParams, ctx: StepContext) -> Outcome:
-    from drctl.actions.azure_bridge import arm
+    from drctl.actions.azure_bridge import arm, follow_in_flight
     from drctl.azure import standby
 
     group = p.resource_group or ctx.scope.target.resource_group
+
+    def capacity(name: str) -> int:
+        return int(arm(ctx, f"read scale set {name}", standby.scale_set_capacity, group, name))
+
+    # an update accepted before a crash shows its new capacity at once: see it through before reading it
+    follow_in_flight(ctx, SCALE_KEY, "compute")
     results: dict[str, Any] = {}
     changed = False
     for name, floor, basis in _floors(p, ctx):
-        before = arm(ctx, f"read scale set {name}", standby.scale_set_capacity, group, name)
+        before = capacity(name)
         after = before
         if before < floor:
             ctx.progress(f"scaling {name} from {before} to {floor}")
-            after = arm(ctx, f"scale {name} to {floor}", standby.scale_set_to, group, name, floor)
+            _scale(ctx, group, name, floor, capacity)
+            after = capacity(name)
             changed = True
         if after < floor:
             after = arm(ctx, f"read scale set {name}", standby.scale_set_capacity, group, name)
@@ -113,8 +150,11 @@ def run_scale(p: ScaleParams, ctx: StepContext) -> Outcome:
 
 
 def done_scale(p: ScaleParams, ctx: StepContext) -> bool:
-    from drctl.actions.azure_bridge import arm
+    from drctl.actions.azure_bridge import arm, open_rounds
     from drctl.azure import standby
+
+    if open_rounds(ctx, SCALE_KEY):
+        return False  # an update this run started may still be running: the step follows it to its end
 
     group = p.resource_group or ctx.scope.target.resource_group
     return all(
@@ -145,14 +185,27 @@ def _subset(wanted: Any, actual: Any) -> bool:
 
 
 def run_patch(p: PatchParams, ctx: StepContext) -> Outcome:
-    from drctl.actions.azure_bridge import arm
+    from drctl.actions.azure_bridge import Mutation, arm, start_or_follow
     from drctl.azure import standby
 
     wanted = p.verify or p.body
     current = arm(ctx, f"read {p.resource_id}", standby.get_resource, p.resource_id, p.api_version)
     if _subset(wanted, current):
         return Outcome(f"{p.resource_id}: already in the desired state")
-    arm(ctx, f"PATCH {p.resource_id}", standby.patch_resource, p.resource_id, p.api_version, p.body)
+
+    def reached() -> bool:
+        return _subset(wanted, arm(ctx, f"read {p.resource_id}", standby.get_resource, p.resource_id, p.api_version))
+
+    start_or_follow(
+        ctx,
+        Mutation(
+            key=f"arm.patch {p.resource_id}",
+            what=f"PATCH {p.resource_id}",
+            start=lambda azure: standby.begin_patch(azure, p.resource_id, p.api_version, p.body),
+            settle=SETTLE,
+        ),
+        reached=reached,
+    )
     after = arm(ctx, f"read {p.resource_id}", standby.get_resource, p.resource_id, p.api_version)
     if not _subset(wanted, after):
         raise TransientError(f"{p.resource_id}: the desired state does not read back yet")

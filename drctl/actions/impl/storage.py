@@ -49,13 +49,52 @@ def run_check(p: StorageCheckParams, ctx: StepContext) -> Outcome:
     return Outcome("; ".join(texts))
 
 
+FAILOVER_KEY = "storage.failover."
+
+
 def _start_storage_failover(ctx: StepContext, group: str, name: str, *, planned: bool) -> None:
-    """Every storage account failover request goes through here: one POST, followed to its end."""
-    from drctl.actions.azure_bridge import arm
+    """Every storage account failover request goes through here, once per intent: one an earlier attempt or a
+    crashed process left running is followed to its end, never started again."""
+    from drctl.actions.azure_bridge import Mutation, start_or_follow
     from drctl.azure import storage
 
     kind = "planned" if planned else "unplanned"
-    arm(ctx, f"{kind} failover of storage account {name}", storage.fail_over, group, name, planned=planned)
+    mutation = Mutation(
+        key=f"{FAILOVER_KEY}{kind} {group}/{name}",
+        what=f"{kind} failover of storage account {name}",
+        start=lambda azure: storage.begin_fail_over(azure, group, name, planned=planned),
+        client="storage",
+    )
+    start_or_follow(ctx, mutation, reached=lambda: _is_target(ctx, _read(ctx, name, group)))
+
+
+def _journaled_kind(ctx: StepContext, group: str, name: str) -> str | None:
+    """The failover this step asked Azure for last for this account (before a crash too)."""
+    from drctl.actions.azure_bridge import intended
+
+    mine = [k for k in intended(ctx, FAILOVER_KEY) if k.endswith(f" {group}/{name}")]
+    return mine[-1][len(FAILOVER_KEY) :].split(" ", 1)[0] if mine else None
+
+
+def _record_taken(ctx: StepContext, name: str, took: str) -> dict[str, Any]:
+    """The facts of a failover whose answer a crash hid: unplanned stays unplanned, with its gate's figure."""
+    from drctl.actions.rpo import account_resource, exposure_of_gate, loss_fact
+
+    kind: FailoverKind = "unplanned" if took == "unplanned" else "planned"
+    gates = [g for g in ctx.journaled("rpo.gate") if g.get("resource") == name] if kind == "unplanned" else []
+    gate = gates[-1] if gates else None
+    facts = {
+        "account": name,
+        "type": kind,
+        "primary_location": ctx.scope.target.location,
+        "gate": gate,
+        "resumed": True,
+    }
+    ctx.record("storage.failover", facts)
+    resource = account_resource(name)
+    exposure = exposure_of_gate(resource, gate) if kind == "unplanned" else None
+    ctx.record(FACT_RPO_EXPOSURE, loss_fact(resource, kind, exposure))
+    return facts
 
 
 def _assess(ctx: StepContext, name: str, geo: GeoReplication) -> Assessment:
@@ -135,7 +174,9 @@ def _fail_over_one(p: StorageFailoverParams, ctx: StepContext, name: str, group:
 
     geo = _read(ctx, name, group)
     if _is_target(ctx, geo):
-        return None
+        took = _journaled_kind(ctx, group, name)
+        recorded = any(f.get("account") == name for f in ctx.journaled("storage.failover"))
+        return _record_taken(ctx, name, took) if took is not None and not recorded else None
     mode = p.mode
     if ctx.mode is Mode.DRILL and mode != "planned":
         ctx.progress(f"drill: planned failover of {name} only (the playbook says {mode})")
@@ -168,6 +209,9 @@ def _fail_over_one(p: StorageFailoverParams, ctx: StepContext, name: str, group:
 
 
 def run_failover(p: StorageFailoverParams, ctx: StepContext) -> Outcome:
+    from drctl.actions.azure_bridge import follow_in_flight
+
+    follow_in_flight(ctx, FAILOVER_KEY, "storage")
     declared = declared_accounts(ctx.scope)
     moved = [
         found for name in _accounts(p, ctx.scope) if (found := _fail_over_one(p, ctx, name, declared[name])) is not None
@@ -181,8 +225,20 @@ def run_failover(p: StorageFailoverParams, ctx: StepContext) -> Outcome:
 
 
 def done_failover(p: StorageFailoverParams, ctx: StepContext) -> bool:
+    from drctl.actions.azure_bridge import open_rounds
+
+    if open_rounds(ctx, FAILOVER_KEY):
+        return False  # a failover this run started may still be running: the step follows it to its end
     declared = declared_accounts(ctx.scope)
-    return all(_is_target(ctx, _read(ctx, name, declared[name])) for name in _accounts(p, ctx.scope))
+    names = _accounts(p, ctx.scope)
+    if not all(_is_target(ctx, _read(ctx, name, declared[name])) for name in names):
+        return False
+    recorded = {f.get("account") for f in ctx.journaled("storage.failover")}
+    for name in names:
+        took = _journaled_kind(ctx, declared[name], name)
+        if took is not None and name not in recorded:
+            _record_taken(ctx, name, took)  # the failover a crash hid keeps its type and its data loss
+    return True
 
 
 def preflight_failover(p: StorageFailoverParams, ctx: StepContext) -> list[Finding]:
