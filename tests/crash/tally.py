@@ -176,6 +176,8 @@ def message_title(capture: Mapping[str, Any]) -> str:
 class MessageCount:
     #: (step, channel, period) -> messages; period is 0 for a one-shot step
     counts: Counter[tuple[str, str, int]] = field(default_factory=Counter)
+    #: the idempotency keys the copies carried (X-Drctl-Message-Id, the e-mail Message-ID)
+    keys: dict[tuple[str, str, int], set[str]] = field(default_factory=dict)
     unmatched: list[str] = field(default_factory=list)
 
 
@@ -204,7 +206,13 @@ def message_counts(
         if intent.every_seconds and first is not None and capture.get("time"):
             period = max(0, int((_time(str(capture["time"])) - first).total_seconds() // intent.every_seconds))
         result.counts[(intent.step, channel, period)] += 1
+        result.keys.setdefault((intent.step, channel, period), set()).add(idempotency_key(capture))
     return result
+
+
+def idempotency_key(capture: Mapping[str, Any]) -> str:
+    headers = capture.get("headers") or {}
+    return str(capture.get("message_id") or headers.get("x-drctl-message-id") or "")
 
 
 def first_starts(journal: Iterable[Mapping[str, Any]]) -> dict[str, datetime]:
@@ -220,6 +228,8 @@ class Verdict:
     """Everything wrong with one run, as the sandbox and the journal saw it; empty lists mean exactly once."""
 
     duplicates: dict[str, int] = field(default_factory=dict)
+    #: duplicate messages whose copies all carried one idempotency key (a receiver honouring it shows one)
+    same_key: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unexpected: dict[str, int] = field(default_factory=dict)
     wrong_state: list[str] = field(default_factory=list)
@@ -233,7 +243,10 @@ class Verdict:
         return self.exactly_once and not self.wrong_state
 
     def lines(self) -> list[str]:
-        out = [f"duplicate {k}: {n} times" for k, n in sorted(self.duplicates.items())]
+        out = [
+            f"duplicate {k}: {n} times" + (" (one idempotency key)" if k in self.same_key else "")
+            for k, n in sorted(self.duplicates.items())
+        ]
         out += [f"missing {k}" for k in self.missing]
         out += [f"unexpected {k}: {n} times" for k, n in sorted(self.unexpected.items())]
         out += [f"wrong end: {w}" for w in self.wrong_state]
@@ -260,7 +273,11 @@ def count_once(
     messages = message_counts(expected, webhooks, emails, first_starts(journal))
     for (step, channel, period), n in messages.counts.items():
         if n > 1:
-            verdict.duplicates[f"message {step} -> {channel}" + (f" period {period}" if period else "")] = n
+            key = f"message {step} -> {channel}" + (f" period {period}" if period else "")
+            verdict.duplicates[key] = n
+            keys = messages.keys[(step, channel, period)]
+            if len(keys) == 1 and "" not in keys:
+                verdict.same_key.append(key)
     for intent in expected.notify:
         verdict.missing += [
             f"message {intent.step} -> {c}" for c in intent.channels if not messages.counts[(intent.step, c, 0)]

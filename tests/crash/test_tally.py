@@ -112,6 +112,14 @@ def test_a_periodic_message_counts_once_per_period(expected: Expectations) -> No
     assert verdict.duplicates == {"message status-updates -> stakeholders": 2}
 
 
+def test_a_resent_message_is_a_duplicate_even_with_one_idempotency_key_and_says_so(expected: Expectations) -> None:
+    webhooks, emails = correct_messages()
+    copy = {**mail(TITLES["announce-complete"]), "message_id": "<k1@drctl>"}
+    verdict = count_once(expected, CORRECT, webhooks, [*emails[:2], copy, copy], STARTS)
+    assert verdict.duplicates == {"message announce-complete -> stakeholders": 2}
+    assert verdict.lines() == ["duplicate message announce-complete -> stakeholders: 2 times (one idempotency key)"]
+
+
 def test_missing_and_unexpected_changes_are_reported(expected: Expectations) -> None:
     webhooks, emails = correct_messages()
     storage = arm("POST", "storage.failover", "/rg-wallet-aue/providers/Microsoft.Storage/storageAccounts/st1/failover")
