@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import signal
 import sys
 import tempfile
 import time
@@ -83,6 +84,10 @@ def summarize(trials: list[Trial], seconds: float) -> bool:
     return not wrong
 
 
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--kills", type=int, default=50, help="kills to land in all (default 50)")
@@ -91,6 +96,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=None, help="stop after this many trials")
     parser.add_argument("--keep", type=Path, default=None, help="keep working directories and logs here")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _stop)  # stop the sandbox on the way out, as on Ctrl-C
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**31)
     print(f"seed {seed}: python benchmarks/crash_harness.py --kills {args.kills} --seed {seed}", flush=True)
     with tempfile.TemporaryDirectory(prefix="drctl-crash-") as scratch:

@@ -67,6 +67,13 @@ def base_env(home: Path) -> dict[str, str]:
     return env | {"PYTHONPATH": str(ROOT), "HOME": str(home)}
 
 
+def _default_signals() -> None:
+    """In the child, before exec: SIGHUP and SIGINT as a terminal's process gets them. A harness started under
+    ``nohup`` or in a shell's background would otherwise pass on 'ignore', and a SIGHUP would kill nothing."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def drctl(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "drctl", *args],
@@ -235,7 +242,10 @@ class Trial:
     run_id: str | None = None
     verdict: Verdict = field(default_factory=Verdict)
     verified: bool = False
+    #: findings that make the run end wrong (beyond the verdict)
     notes: list[str] = field(default_factory=list)
+    #: what happened on the way that is no finding
+    info: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -256,6 +266,7 @@ class Trial:
             f"  processes: {', '.join(f'{a} -> {rc}' for a, rc in self.processes)}",
             *(f"  {line}" for line in self.verdict.lines()),
             *(f"  note: {n}" for n in self.notes),
+            *(f"  info: {n}" for n in self.info),
             f"  runs verify: {'intact' if self.verified else 'FAILED'}",
         ]
         return "\n".join(lines)
@@ -291,6 +302,7 @@ class Driver:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 text=True,
+                preexec_fn=_default_signals,  # noqa: PLW1509 (the harness starts no threads)
             )
         finally:
             out.close()
@@ -388,6 +400,8 @@ class Driver:
             process.kill()
             process.wait(10)
             note = f"still alive 60 s after {point.signal}: SIGKILLed"
+        if process.returncode == 0:  # it finished the run anyway: that was no crash
+            return Kill(point, False, 0, f"the run finished despite {point.signal}")
         return Kill(point, True, process.returncode, note)
 
 
@@ -425,7 +439,7 @@ def run_trial(
         ids = driver.run_ids()
         if not ids or not journal:
             if ids:  # killed before the first line was durable: nothing ran, start afresh
-                trial.notes.append(f"run {ids[-1]} has no journal line after a kill; started a new run")
+                trial.info.append(f"run {ids[-1]} has no journal line after a kill; started a new run")
             args = ["failover", str(sandbox.playbook), "--yes"]
         else:
             args = ["resume", ids[-1], "--yes"]
@@ -438,8 +452,9 @@ def run_trial(
             break
     trial.run_id = driver.run_ids()[-1] if driver.run_ids() else None
     journal = read_journal(driver.journal_path())
-    if len(driver.run_ids()) > 1:
-        trial.notes.append(f"{len(driver.run_ids())} runs for one failover")
+    started = [r for r in driver.run_ids() if read_journal(driver.workdir / ".drctl" / "runs" / r / "journal.jsonl")]
+    if len(started) > 1:
+        trial.notes.append(f"{len(started)} runs for one failover: {', '.join(started)}")
     requests = sandbox.admin.requests()
     if len(requests) >= LOG_SIZE:
         trial.notes.append("the sandbox request log is full: counts may miss the oldest requests")
