@@ -60,11 +60,12 @@ def fast_sample() -> str:
 
 
 def base_env(home: Path) -> dict[str, str]:
-    """The caller's environment without Azure or drctl settings, with this checkout importable and a HOME of
-    its own (machine-wide state of one trial is kept apart from other tests running at the same time)."""
+    """The caller's environment without Azure or drctl settings, with this checkout importable, and a HOME and
+    a lock directory (``DRCTL_LOCK_DIR``) of its own: the machine-wide state of one trial ("one machine") is
+    kept apart from other tests that fail the same sample over at the same time."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "DRCTL_", "REQUESTS_CA", "XDG_"))}
     home.mkdir(parents=True, exist_ok=True)
-    return env | {"PYTHONPATH": str(ROOT), "HOME": str(home)}
+    return env | {"PYTHONPATH": str(ROOT), "HOME": str(home), "DRCTL_LOCK_DIR": str(home / "locks")}
 
 
 def _default_signals() -> None:
