@@ -40,8 +40,9 @@ SPEEDUPS = {
     "retry: {attempts: 3, backoff: 5s}": "retry: {attempts: 3, backoff: 1s}",
 }
 
-#: how long the sandbox makes each operation take: long enough for a kill to land inside it
-LATENCIES = {"sql.failover": 4.0, "vmss.update": 3.0, "web.start": 0.6, "dns.write": 0.2, "sink.webhook": 0.1}
+#: how long the sandbox makes each operation take: long enough for a kill to land inside it and for the resume
+#: (a new process: imports, token, replay; 2-4 s on a busy 2-core machine) to find the operation still in flight
+LATENCIES = {"sql.failover": 6.0, "vmss.update": 4.0, "web.start": 0.6, "dns.write": 0.2, "sink.webhook": 0.1}
 #: a DNS write reaches the authoritative server this long after ARM accepts it: the verification waits for it
 DNS_DELAY = 1.5
 
