@@ -148,9 +148,11 @@ def resource_of(request: Mapping[str, Any]) -> str:
 def mutation_counts(requests: Iterable[Mapping[str, Any]]) -> Counter[tuple[str, str]]:
     """Every request that could change Azure, by (op, resource), whatever its answer: a request sent is a
     request the resource may have acted on."""
-    return Counter(
-        (str(r["op"]), resource_of(r)) for r in requests if r.get("service") == "arm" and r.get("op") in MUTATING_OPS
-    )
+    return Counter((str(r["op"]), resource_of(r)) for r in requests if _is_mutation(r))
+
+
+def _is_mutation(request: Mapping[str, Any]) -> bool:
+    return request.get("service") == "arm" and request.get("op") in MUTATING_OPS
 
 
 def _time(text: str) -> datetime:
@@ -230,6 +232,8 @@ class Verdict:
     duplicates: dict[str, int] = field(default_factory=dict)
     #: duplicate messages whose copies all carried one idempotency key (a receiver honouring it shows one)
     same_key: list[str] = field(default_factory=list)
+    #: what the sandbox answered each copy of a duplicate mutation (a refused 409 was still sent)
+    answers: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     unexpected: dict[str, int] = field(default_factory=dict)
     wrong_state: list[str] = field(default_factory=list)
@@ -244,7 +248,9 @@ class Verdict:
 
     def lines(self) -> list[str]:
         out = [
-            f"duplicate {k}: {n} times" + (" (one idempotency key)" if k in self.same_key else "")
+            f"duplicate {k}: {n} times"
+            + (" (one idempotency key)" if k in self.same_key else "")
+            + (f" (answered {self.answers[k]})" if k in self.answers else "")
             for k, n in sorted(self.duplicates.items())
         ]
         out += [f"missing {k}" for k in self.missing]
@@ -269,6 +275,10 @@ def count_once(
             verdict.unexpected[key] = n
         elif n > 1:
             verdict.duplicates[key] = n
+            answers = [
+                str(r.get("status")) for r in requests if _is_mutation(r) and (op, resource_of(r)) == (op, resource)
+            ]
+            verdict.answers[key] = ", ".join(answers)
     verdict.missing += [f"{op} {res}" for op, res in sorted(expected.mutations) if not mutations[(op, res)]]
     messages = message_counts(expected, webhooks, emails, first_starts(journal))
     for (step, channel, period), n in messages.counts.items():

@@ -101,6 +101,7 @@ def test_a_second_failover_post_and_a_resent_message_are_duplicates(expected: Ex
         "message announce-start -> exec-teams": 2,
     }
     assert not verdict.exactly_once
+    assert "duplicate sql.failover fg-wallet: 2 times (answered 200, 200)" in verdict.lines()
 
 
 def test_a_periodic_message_counts_once_per_period(expected: Expectations) -> None:
