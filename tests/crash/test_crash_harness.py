@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from drctl.errors import ExitCode
-from tests.crash.harness import CrashSandbox, KillPoint, Trial, read_journal, run_trial
+from tests.crash.harness import CrashSandbox, Trial, read_journal, run_trial
+from tests.crash.points import KillPoint
 from tests.crash.tally import count_once, mutation_counts
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.crash.harness import CATALOGUE, KillPoint, fast_sample, random_point
+from tests.crash.harness import fast_sample
+from tests.crash.points import CATALOGUE, KillPoint, random_point
 from tests.crash.tally import Expectations, count_once, expectations, judge_end, resource_of
 
 SUB = "/subscriptions/s/resourceGroups"
