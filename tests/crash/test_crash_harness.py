@@ -4,7 +4,7 @@ then the sandbox's request log and sinks must show exactly one of each change an
 failed over and the journal must verify. And two runs of one playbook from two directories: one runs, one is
 refused.
 
-A bounded number of kills here (the file runs in about a minute); ``benchmarks/crash_harness.py`` runs many
+A bounded number of kills here (the file runs in about 90 s on 2 cores); ``benchmarks/crash_harness.py`` runs many
 more. Every failure names the seed: ``DRCTL_CRASH_SEED=<seed> pytest tests/crash/test_crash_harness.py``.
 """
 
