@@ -53,6 +53,7 @@ def summarize(trials: list[Trial], seconds: float) -> bool:
     other: Counter[str] = Counter()
     for t in trials:
         other.update(f"missing {m}" for m in t.verdict.missing)
+        other.update(f"in doubt, reported as unknown (not lost silently) {m}" for m in t.verdict.in_doubt)
         other.update(f"unexpected {u}" for u in t.verdict.unexpected)
         other.update(t.verdict.wrong_state)
         other.update(f"note: {n.split(':')[0]}" for n in t.notes)

@@ -16,6 +16,7 @@ SHOWN_KINDS = frozenset(
     {
         "notify.sent",
         "notify.failed",
+        "notify.unknown",
         "dns.changed",
         "dns.verified",
         "rpo.exposure",
@@ -290,7 +291,9 @@ def messages_section(report: Report) -> Section:
             m.audience or "",
             m.title or "",
             m.message_id or "",
-            "sent" if m.sent else f"FAILED: {m.error or ''}",
+            "sent"
+            if m.sent
+            else (f"UNKNOWN (may be delivered): {m.error or ''}" if m.in_doubt else f"FAILED: {m.error or ''}"),
         )
         for m in report.messages
     )

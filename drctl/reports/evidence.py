@@ -17,6 +17,7 @@ from drctl.reports.model import ArmCall, DnsChange, MessageRecord, Probe, RpoGat
 
 NOTIFY_SENT = "notify.sent"
 NOTIFY_FAILED = "notify.failed"
+NOTIFY_UNKNOWN = "notify.unknown"
 DNS_CHANGED = "dns.changed"
 DNS_VERIFIED = "dns.verified"
 RPO_EXPOSURE = "rpo.exposure"
@@ -78,6 +79,7 @@ def messages(facts: Sequence[ev.Fact]) -> tuple[MessageRecord, ...]:
             step=f.step,
             at=f.at,
             sent=f.kind == NOTIFY_SENT,
+            in_doubt=f.kind == NOTIFY_UNKNOWN,
             channel=text(f.data, "channel"),
             kind=text(f.data, "kind"),
             audience=text(f.data, "audience"),
@@ -85,7 +87,7 @@ def messages(facts: Sequence[ev.Fact]) -> tuple[MessageRecord, ...]:
             message_id=text(f.data, "message_id"),
             error=text(f.data, "error"),
         )
-        for f in of_kind(facts, NOTIFY_SENT, NOTIFY_FAILED)
+        for f in of_kind(facts, NOTIFY_SENT, NOTIFY_FAILED, NOTIFY_UNKNOWN)
     )
 
 

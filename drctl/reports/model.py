@@ -202,6 +202,8 @@ class MessageRecord:
     step: str
     at: datetime
     sent: bool
+    #: the request went out and no answer came (or drctl died while sending): the channel may have it
+    in_doubt: bool
     channel: str | None
     kind: str | None
     audience: str | None

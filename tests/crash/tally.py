@@ -235,6 +235,9 @@ class Verdict:
     #: what the sandbox answered each copy of a duplicate mutation (a refused 409 was still sent)
     answers: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    #: messages not captured whose journal says ``notify.unknown``: drctl died while sending to a channel that
+    #: cannot take a repeat (Slack, Teams, e-mail), and says so in the run and its report instead of guessing
+    in_doubt: list[str] = field(default_factory=list)
     unexpected: dict[str, int] = field(default_factory=dict)
     wrong_state: list[str] = field(default_factory=list)
 
@@ -254,6 +257,7 @@ class Verdict:
             for k, n in sorted(self.duplicates.items())
         ]
         out += [f"missing {k}" for k in self.missing]
+        out += [f"in doubt (reported as unknown, not resent) {k}" for k in self.in_doubt]
         out += [f"unexpected {k}: {n} times" for k, n in sorted(self.unexpected.items())]
         out += [f"wrong end: {w}" for w in self.wrong_state]
         return out
@@ -288,10 +292,16 @@ def count_once(
             keys = messages.keys[(step, channel, period)]
             if len(keys) == 1 and "" not in keys:
                 verdict.same_key.append(key)
+    doubted = {
+        (str(e.get("step")), str(e["data"].get("channel")))
+        for e in journal
+        if e.get("type") == "fact" and e.get("kind") == "notify.unknown" and isinstance(e.get("data"), Mapping)
+    }
     for intent in expected.notify:
-        verdict.missing += [
-            f"message {intent.step} -> {c}" for c in intent.channels if not messages.counts[(intent.step, c, 0)]
-        ]
+        for c in intent.channels:
+            if not messages.counts[(intent.step, c, 0)]:
+                place = verdict.in_doubt if (intent.step, c) in doubted else verdict.missing
+                place.append(f"message {intent.step} -> {c}")
     for title in messages.unmatched:
         verdict.unexpected[f"message {title}"] = verdict.unexpected.get(f"message {title}", 0) + 1
     return verdict

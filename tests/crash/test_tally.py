@@ -130,6 +130,19 @@ def test_missing_and_unexpected_changes_are_reported(expected: Expectations) -> 
     assert verdict.unexpected == {"storage.failover st1": 1}
 
 
+def test_a_message_drctl_reports_in_doubt_is_not_a_silent_loss(expected: Expectations) -> None:
+    webhooks, emails = correct_messages()
+    doubt = {"type": "fact", "kind": "notify.unknown", "step": "announce-start", "data": {"channel": "ops-slack"}}
+    verdict = count_once(expected, CORRECT, webhooks[1:], emails, [*STARTS, doubt])
+    assert verdict.missing == []
+    assert verdict.in_doubt == ["message announce-start -> ops-slack"]
+    assert verdict.exactly_once
+    # the same loss without the journal saying so is a silent loss
+    assert count_once(expected, CORRECT, webhooks[1:], emails, STARTS).missing == [
+        "message announce-start -> ops-slack"
+    ]
+
+
 def test_resources_are_named_from_the_request_path() -> None:
     assert [resource_of(r) for r in CORRECT if r["service"] == "arm" and r["method"] != "GET"] == [
         "app-wallet-api-aus",
