@@ -115,20 +115,3 @@ def begin_fail_over(
         "planned-then-forced": operations.begin_try_planned_before_forced_failover,
     }[kind]
     return begin(clients, start, resource_group, server, group)
-
-
-def fail_over(
-    clients: AzureClients, resource_group: str, server: str, group: str, kind: FailoverKind
-) -> FailoverGroupState:
-    """Fail the group over to ``server`` (the secondary, as Azure requires) and wait for the operation."""
-    operations = clients.sql.failover_groups
-    begin = {
-        "planned": operations.begin_failover,
-        "forced": operations.begin_force_failover_allow_data_loss,
-        "planned-then-forced": operations.begin_try_planned_before_forced_failover,
-    }[kind]
-    poller = begin(resource_group, server, group)
-    result = poller.result()
-    if result is None:  # some services end a POST with no body: read the group back
-        return failover_group(clients, resource_group, server, group)
-    return _state(result, server)

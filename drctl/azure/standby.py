@@ -44,28 +44,10 @@ def begin_patch(clients: AzureClients, resource_id: str, api_version: str, body:
     return begin(clients, clients.resource.resources.begin_update_by_id, resource_id, body, api_version=api_version)
 
 
-def scale_set_to(clients: AzureClients, resource_group: str, name: str, capacity: int) -> int:
-    from azure.mgmt.compute.models import Sku, VirtualMachineScaleSetUpdate
-
-    update = VirtualMachineScaleSetUpdate(sku=Sku(capacity=capacity))
-    result = clients.compute.virtual_machine_scale_sets.begin_update(resource_group, name, update).result()
-    return (
-        int(result.sku.capacity or 0)
-        if result is not None and result.sku
-        else scale_set_capacity(clients, resource_group, name)
-    )
-
-
 def get_resource(clients: AzureClients, resource_id: str, api_version: str) -> dict[str, Any]:
     # azure-mgmt-resource 26 takes api_version by keyword only: positionally it is a TypeError on every call
     found = clients.resource.resources.get_by_id(resource_id, api_version=api_version)
     return as_dict(found)
-
-
-def patch_resource(clients: AzureClients, resource_id: str, api_version: str, body: dict[str, Any]) -> dict[str, Any]:
-    poller = clients.resource.resources.begin_update_by_id(resource_id, body, api_version=api_version)
-    result = poller.result()
-    return as_dict(result) if result is not None else get_resource(clients, resource_id, api_version)
 
 
 def as_dict(model: Any) -> dict[str, Any]:

@@ -11,12 +11,13 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from drctl.errors import ExitCode
-from tests.e2e.conftest import Rehearsal, wait_for
+from tests.e2e.conftest import Rehearsal, fast_sample, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -231,3 +232,27 @@ def test_messages_sent_before_a_crash_are_not_sent_again_and_one_in_doubt_is_not
     assert unknown, "the message in flight at the crash is recorded as in doubt"
     # and the run's later messages went out once each
     assert _deliveries(r, "complete") == {"ops-slack": 1, "exec-teams": 1, "stakeholders": 1}
+
+
+def test_an_unplanned_storage_failover_hidden_by_a_crash_stays_unplanned_with_its_gate(tmp_path: Path) -> None:
+    """The account's failover took effect while drctl was dead: the resumed run must not call it planned (which
+    would report zero data loss) nor send it again; it records what the journal says it asked for."""
+    from tests.e2e.test_rpo_gate import rehearsal_of, storage_failovers, with_storage_step
+
+    with rehearsal_of(tmp_path, with_storage_step(fast_sample())) as r:
+        r.sandbox.client().set_replication_lag(30, target="fg-wallet")
+        r.sandbox.set_region("au-east", up=False)
+        r.sandbox.add_faults([{"kind": "latency", "op": "storage.failover", "seconds": 6}])
+        process = r.start("failover", str(r.playbook), "--yes")
+        wait_for(lambda: bool(storage_failovers(r)), timeout=120, what="the storage failover POST")
+        time.sleep(1)
+        _stop(process, "kill -9")
+        _resume(r)
+        assert len(storage_failovers(r)) == 1, storage_failovers(r)
+        (failover,) = r.facts("storage.failover")
+        assert (failover["type"], failover.get("resumed")) == ("unplanned", True), "recorded from the journal"
+        assert failover["gate"] is not None
+        assert failover["gate"]["passed"] is True
+        exposure = {f["resource"]: f for f in r.facts("rpo.exposure")}
+        assert exposure["stwalletdocsaue"]["status"] == "bounded"
+        assert exposure["stwalletdocsaue"]["seconds"] > 0

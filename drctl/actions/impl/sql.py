@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from drctl.actions.impl.evidence import Evidence, app_exposure, assess_sql_source, record_evidence, storage_exposure
+from drctl.actions.impl.hidden import last_intended_kind, record_hidden_failover
 from drctl.actions.rpo import Exposure, FailoverKind
 from drctl.actions.runtime import (
     FACT_RPO_EXPOSURE,
@@ -184,36 +185,19 @@ def _start_failover(ctx: StepContext, group: str, kind: RequestKind) -> None:
     start_or_follow(ctx, _mutation(ctx, group, kind), reached=lambda: _target_state(ctx, group).role == "Primary")
 
 
-def _journaled_kind(ctx: StepContext) -> str | None:
-    """The failover this step asked Azure for last (before a crash too): what made the target primary."""
-    from drctl.actions.azure_bridge import intended
-
-    keys = intended(ctx, FAILOVER_KEY)
-    return keys[-1][len(FAILOVER_KEY) :].split(" ", 1)[0] if keys else None
-
-
 def _record_taken(ctx: StepContext, group: str, took: str) -> dict[str, Any]:
-    """The facts of a failover whose answer a crash hid: the journal says which one this run asked for, so a
-    forced failover stays forced, with the gate decision made before it and the data loss that decision saw."""
-    from drctl.actions.rpo import exposure_of_gate, group_resource, loss_fact
+    from drctl.actions.rpo import group_resource
 
     src, tgt = _sql_estates(ctx)
-    gates = [g for g in ctx.journaled("rpo.gate") if g.get("resource") in (None, group)] if took != "planned" else []
-    gate = gates[-1] if gates else None
-    facts = {
-        "failover_group": group,
-        "mode": took,
-        "primary": tgt.server,
-        "secondary": src.server,
-        "gate": gate,
-        "resumed": True,
-    }
-    ctx.record("sql.failover", facts)
-    resource = group_resource(group)
-    used: FailoverKind = "forced" if took == "forced" else "planned"
-    exposure = exposure_of_gate(resource, gate) if used == "forced" else None
-    ctx.record(FACT_RPO_EXPOSURE, loss_fact(resource, used, exposure))
-    return facts
+    facts = {"failover_group": group, "mode": took, "primary": tgt.server, "secondary": src.server}
+    return record_hidden_failover(
+        ctx,
+        fact="sql.failover",
+        facts=facts,
+        resource=group_resource(group),
+        kind="forced" if took == "forced" else "planned",
+        gate_is_about=lambda g: g.get("resource") in (None, group),
+    )
 
 
 def _decide_forcing(p: FailoverParams, ctx: StepContext, group: str) -> tuple[dict[str, Any], Exposure]:
@@ -273,7 +257,7 @@ def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
     follow_in_flight(ctx, FAILOVER_KEY, "sql")
     before = _target_state(ctx, group)
     if before.role == "Primary":
-        took = _journaled_kind(ctx)
+        took = last_intended_kind(ctx, FAILOVER_KEY)
         if took is None:
             return Outcome(f"{tgt.server} is already primary in {group}: nothing to do", facts={"already": True})
         facts = _record_taken(ctx, group, took)
@@ -318,7 +302,7 @@ def done_failover(p: FailoverParams, ctx: StepContext) -> bool:
     group = p.failover_group or (tgt.failover_group if tgt else "")
     if _target_state(ctx, group).role != "Primary":
         return False  # running the step again follows a failover still in flight before it asks for another
-    took = _journaled_kind(ctx)
+    took = last_intended_kind(ctx, FAILOVER_KEY)
     if took is not None and not ctx.journaled("sql.failover"):
         _record_taken(ctx, group, took)
     return True

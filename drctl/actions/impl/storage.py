@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drctl.actions.impl.hidden import last_intended_kind, record_hidden_failover
 from drctl.actions.rpo import Exposure, FailoverKind
 from drctl.actions.runtime import (
     FACT_RPO_EXPOSURE,
@@ -69,32 +70,21 @@ def _start_storage_failover(ctx: StepContext, group: str, name: str, *, planned:
 
 
 def _journaled_kind(ctx: StepContext, group: str, name: str) -> str | None:
-    """The failover this step asked Azure for last for this account (before a crash too)."""
-    from drctl.actions.azure_bridge import intended
-
-    mine = [k for k in intended(ctx, FAILOVER_KEY) if k.endswith(f" {group}/{name}")]
-    return mine[-1][len(FAILOVER_KEY) :].split(" ", 1)[0] if mine else None
+    return last_intended_kind(ctx, FAILOVER_KEY, about=f"{group}/{name}")
 
 
 def _record_taken(ctx: StepContext, name: str, took: str) -> dict[str, Any]:
-    """The facts of a failover whose answer a crash hid: unplanned stays unplanned, with its gate's figure."""
-    from drctl.actions.rpo import account_resource, exposure_of_gate, loss_fact
+    from drctl.actions.rpo import account_resource
 
     kind: FailoverKind = "unplanned" if took == "unplanned" else "planned"
-    gates = [g for g in ctx.journaled("rpo.gate") if g.get("resource") == name] if kind == "unplanned" else []
-    gate = gates[-1] if gates else None
-    facts = {
-        "account": name,
-        "type": kind,
-        "primary_location": ctx.scope.target.location,
-        "gate": gate,
-        "resumed": True,
-    }
-    ctx.record("storage.failover", facts)
-    resource = account_resource(name)
-    exposure = exposure_of_gate(resource, gate) if kind == "unplanned" else None
-    ctx.record(FACT_RPO_EXPOSURE, loss_fact(resource, kind, exposure))
-    return facts
+    return record_hidden_failover(
+        ctx,
+        fact="storage.failover",
+        facts={"account": name, "type": kind, "primary_location": ctx.scope.target.location},
+        resource=account_resource(name),
+        kind=kind,
+        gate_is_about=lambda g: g.get("resource") == name,
+    )
 
 
 def _assess(ctx: StepContext, name: str, geo: GeoReplication) -> Assessment:
