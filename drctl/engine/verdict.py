@@ -16,7 +16,9 @@ were journaled, views call ``verdict_of_journal``, which is this same function.
   counts by its source (storage sync times for a storage account, anything else for a failover group), never
   across; a forced failover without evidence about it is ``unmeasured``, which is not met. Without any failover, the
   largest exposure measured is compared; an upper bound over the objective proves nothing either way.
-- **MTTR** (when the playbook sets a target): T0 until the (failover phase's) steps were all done.
+- **MTTR** (when the playbook sets a target): T0 until the (failover phase's) steps were all done *and* clients
+  were served by the target (the RTO's moment): recovery is not over while clients still reach the old region, so
+  MTTR is never shorter than the RTO figure.
 - **Result**, by precedence: ``aborted`` (exit 5), ``failed`` (exit 1: a step failed, a drill's hold among them),
   ``breached`` (exit 4: every step succeeded, an objective was not met), ``passed`` (exit 0).
 """
@@ -90,7 +92,9 @@ def judge(events: Sequence[ev.Event]) -> ev.RunVerdict:
     phase_end = _phase_end(rto_steps, started)
     objectives = [_rto(view, started, rto_steps, phase_end), _rpo(view, started)]
     if started.mttr_seconds is not None:
-        objectives.append(_mttr(started, phase_end, ended=finished is not None))
+        restored = objectives[0].achieved_seconds
+        recovered = max(phase_end, restored) if phase_end is not None and restored is not None else phase_end
+        objectives.append(_mttr(started, recovered, ended=finished is not None, served=restored))
     reasons: list[str] = []
     if finished is None:
         reasons.append(f"the run has not ended ({view.state.value})")
@@ -272,7 +276,7 @@ def _exposure(
     return ev.ObjectiveVerdict("RPO", objective, seconds, met, status, basis, evidence=label)
 
 
-def _mttr(started: ev.RunStarted, phase_end: float | None, *, ended: bool) -> ev.ObjectiveVerdict:
+def _mttr(started: ev.RunStarted, phase_end: float | None, *, ended: bool, served: float | None) -> ev.ObjectiveVerdict:
     target = started.mttr_seconds
     assert target is not None
     where = "the failover phase" if started.drill is not None else "the run's steps"
@@ -281,7 +285,8 @@ def _mttr(started: ev.RunStarted, phase_end: float | None, *, ended: bool) -> ev
         met = False if ended else None
         return ev.ObjectiveVerdict("MTTR", target, None, met, "not met" if ended else "pending", basis)
     met = phase_end <= target
-    basis = f"T0 until {where} finished: {fd(phase_end)}; target {fd(target)}"
+    until = f"{where} finished and clients were served by the target" if served is not None else f"{where} finished"
+    basis = f"T0 until {until}: {fd(phase_end)}; target {fd(target)}"
     return ev.ObjectiveVerdict("MTTR", target, phase_end, met, "met" if met else "not met", basis)
 
 

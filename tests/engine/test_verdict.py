@@ -17,7 +17,9 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def started(*, environment: ev.Environment | None = None, sandbox: bool = False) -> ev.RunStarted:
+def started(
+    *, environment: ev.Environment | None = None, sandbox: bool = False, mttr: float | None = None
+) -> ev.RunStarted:
     step = ev.StepInfo(
         id="swap",
         name=None,
@@ -51,6 +53,7 @@ def started(*, environment: ev.Environment | None = None, sandbox: bool = False)
         critical_path=("swap",),
         critical_path_seconds=60,
         environment=environment,
+        mttr_seconds=mttr,
     )
 
 
@@ -240,3 +243,27 @@ def test_storage_evidence_never_vouches_for_a_forced_sql_failover() -> None:
     rpo = objective(app, "RPO")
     assert rpo is not None
     assert (rpo.achieved_seconds, rpo.met, rpo.evidence) == (40, True, "measured")
+
+
+def test_recovery_is_not_over_while_clients_still_reach_the_old_region() -> None:
+    """The steps end at T+20s, clients are served at T+306s: an MTTR of 20 s beside an RTO of 306 s was a figure that
+    told the auditor recovery beat restoration. MTTR is T0 until both are done."""
+    events = succeeded(restored(6, 300))
+    events[0] = started(mttr=120)
+
+    verdict = judge(events)
+
+    mttr = objective(verdict, "MTTR")
+    assert mttr is not None
+    assert (mttr.achieved_seconds, mttr.met) == (306, False)
+    assert "clients were served" in mttr.basis
+    assert (verdict.result, verdict.exit_code) == ("breached", 4)
+
+
+def test_without_a_restoration_moment_mttr_is_when_the_steps_ended() -> None:
+    events = succeeded()
+    events[0] = started(mttr=120)
+
+    mttr = objective(judge(events), "MTTR")
+    assert mttr is not None
+    assert (mttr.achieved_seconds, mttr.met) == (20, True)
