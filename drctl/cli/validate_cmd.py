@@ -25,7 +25,7 @@ def validate(
 
     Exits 0 when every playbook is valid, 3 when any is not (or has warnings, with --strict).
     """
-    from drctl.playbook.load import check_file
+    from drctl.planning.load import check_file
 
     results = [check_file(path) for path in playbooks]
     failed = False
