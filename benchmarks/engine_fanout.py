@@ -22,8 +22,8 @@ from benchmarks.engine_overhead import HEAD  # noqa: E402 - after the path is se
 def main() -> None:
     from drctl.engine.runplan import build_run_plan
     from drctl.engine.session import Host, RunOptions, RunRequest, start_planned
+    from drctl.planning.load import load_playbook
     from drctl.playbook.enums import Mode
-    from drctl.playbook.load import load_playbook
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--width", type=int, default=100)

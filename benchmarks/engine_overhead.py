@@ -37,8 +37,8 @@ def chain(steps: int) -> str:
 def main() -> None:
     from drctl.engine.runplan import build_run_plan
     from drctl.engine.session import Host, RunOptions, RunRequest, start_planned
+    from drctl.planning.load import load_playbook
     from drctl.playbook.enums import Mode
-    from drctl.playbook.load import load_playbook
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=200)

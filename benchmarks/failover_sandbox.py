@@ -34,7 +34,7 @@ LATENCIES = [
 
 
 def critical_path(journal: list[dict[str, object]]) -> float:
-    from drctl.engine.schedule import Node, build
+    from drctl.core.schedule import Node, build
 
     started = next(e for e in journal if e["type"] == "run.started")
     needs = {s["id"]: tuple(s["needs"]) for s in started["steps"]}  # type: ignore[index, union-attr]

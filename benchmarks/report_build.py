@@ -36,8 +36,8 @@ def main() -> None:
     from drctl.engine.clock import FakeClock
     from drctl.engine.runplan import plan_for_mode
     from drctl.engine.session import Host, RunOptions, RunRequest, start_planned
+    from drctl.planning.load import load_playbook
     from drctl.playbook.enums import Mode
-    from drctl.playbook.load import load_playbook
     from drctl.reports.build import load_report
     from drctl.reports.files import render
     from drctl.reports.formats import ReportFormat

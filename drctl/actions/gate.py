@@ -82,7 +82,7 @@ APPROVAL = ActionSpec(
 
 def _run(p: ApprovalParams, ctx: StepContext) -> Outcome:
     from drctl.actions.runtime import AbortRun, Outcome
-    from drctl.engine.identity import describe
+    from drctl.core.identity import describe
 
     approval = ctx.request_approval(p.message, require_reason=p.require_reason, approvers=p.approver_list)
     who = describe(approval.approver)

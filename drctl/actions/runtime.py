@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
-from drctl.engine.events import Identity
+from drctl.core.identity import Identity
+
+# the cancellation exceptions are part of this protocol; they live in core because the Azure SDK's transport
+# raises them too
+from drctl.core.waits import Cancelled as Cancelled
+from drctl.core.waits import Interrupted as Interrupted
+from drctl.core.waits import Stopped as Stopped
+from drctl.core.waits import TimedOut as TimedOut
 
 if TYPE_CHECKING:
     from drctl.actions.base import ActionSpec, Params, Scope
@@ -56,22 +63,6 @@ class ActionError(Exception):
 
 class AbortRun(ActionError):
     """The whole run must stop, whatever the step's ``on_failure`` (an approver said no)."""
-
-
-class Cancelled(BaseException):
-    """The engine wants the step to stop; raised by ``ctx.check_cancelled()`` and ``ctx.sleep()``."""
-
-
-class TimedOut(Cancelled):
-    """The step's timeout passed."""
-
-
-class Interrupted(Cancelled):
-    """The run is pausing (Ctrl-C) and this wait has no effect worth finishing; the step runs again later."""
-
-
-class Stopped(Cancelled):
-    """The run cannot go on (the journal cannot be written): stop at the next safe point."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ Waits are bounded and interruptible. A server's ``Retry-After`` is honoured up t
 seconds (default 60): beyond it the SDK does not retry (or poll) but hands the answer back, and the step fails
 with a message saying so, then its ``on_failure`` applies; a throttled step never stalls silently for the 15
 minutes a ``Retry-After: 900`` asks. Every sleep the SDK makes (retry back-off, ``Retry-After``, LRO polls)
-goes through ``engine.context.WAITS``, so a pause (Ctrl-C, SIGTERM, SIGHUP) or the step's timeout ends it
+goes through ``core.waits.WAITS``, so a pause (Ctrl-C, SIGTERM, SIGHUP) or the step's timeout ends it
 within a fraction of a second.
 """
 
@@ -78,7 +78,7 @@ def _retry_policy(bound: float) -> Any:
 def _transport(bound: float, **kwargs: Any) -> Any:
     from azure.core.pipeline.transport import RequestsTransport
 
-    from drctl.engine.context import WAITS
+    from drctl.core.waits import WAITS
 
     class InterruptibleTransport(RequestsTransport):  # type: ignore[misc]
         """The SDK sleeps through its transport (retry back-off, Retry-After, LRO polls): here, in slices a pause

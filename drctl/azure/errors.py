@@ -49,7 +49,7 @@ def classify(exc: BaseException) -> Classified:
     )
 
     from drctl.azure.clients import WaitTooLong, max_retry_after
-    from drctl.engine.context import WaitInterrupted
+    from drctl.core.waits import WaitInterrupted
 
     if isinstance(exc, WaitInterrupted):
         raise exc.cause() from None

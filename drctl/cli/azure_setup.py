@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from drctl.azure.clients import AzureClients
     from drctl.engine.events import Environment
-    from drctl.playbook.load import LoadedPlaybook
+    from drctl.planning.load import LoadedPlaybook
 
 
 def uses_azure(loaded: LoadedPlaybook) -> bool:

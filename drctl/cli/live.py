@@ -13,13 +13,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 from drctl.cli.facts_view import describe_fact
 from drctl.cli.verdict_view import banner, verdict_line
+from drctl.core.schedule import Node
 from drctl.durations import format_duration as fd
 from drctl.engine import events as ev
 from drctl.engine.identity import describe as person
 from drctl.engine.journal import Record
 from drctl.engine.objectives import in_order, projected_finish
 from drctl.engine.replay import RunView, StepState
-from drctl.engine.schedule import Node
 
 if TYPE_CHECKING:
     from rich.console import RenderableType

@@ -7,14 +7,10 @@ start fast and never import ``azure``.
 
 from __future__ import annotations
 
-import os
-import sys
-import traceback
-
 import typer
 
 from drctl import __version__
-from drctl.errors import DrctlError, ExitCode
+from drctl.cli.entry import guarded
 
 app = typer.Typer(
     name="drctl",
@@ -60,43 +56,6 @@ def _register() -> None:
 _register()
 
 
-def report_error(exc: DrctlError) -> None:
-    print(f"error: {exc.message}", file=sys.stderr)
-    for item in getattr(exc, "diagnostics", []) or []:
-        print(str(item), file=sys.stderr)
-    if exc.hint:
-        print(f"hint: {exc.hint}", file=sys.stderr)
-
-
 def main(argv: list[str] | None = None) -> None:
-    try:
-        app(args=argv, prog_name="drctl")
-    except DrctlError as exc:
-        report_error(exc)
-        sys.exit(int(exc.exit_code))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(int(ExitCode.INTERRUPTED))
-    except Exception:  # a bug: say so plainly, with what a maintainer needs
-        print("internal error: this is a bug in drctl; please report it with the output below", file=sys.stderr)
-        traceback.print_exc()
-        sys.exit(int(ExitCode.INTERNAL))
-
-
-def run() -> None:
-    """The console script: ``main``, then leave without tearing the interpreter down.
-
-    A failover imports the Azure SDK; unwinding those thousands of objects at exit took 0.5 s of the operator's
-    time (benchmarks/failover_sandbox.py). Everything that matters is already durable: the journal is fsynced
-    line by line, and the output streams are flushed here.
-    """
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        if isinstance(exc.code, str):
-            print(exc.code, file=sys.stderr)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    """The Typer app in this process (tests, ``cli/entry.py``): exits with the command's code."""
+    guarded(lambda: app(args=argv, prog_name="drctl"))

@@ -18,7 +18,7 @@ from drctl.playbook.enums import Mode
 
 if TYPE_CHECKING:
     from drctl.engine.preflight import StepPreflight
-    from drctl.playbook.load import LoadedPlaybook
+    from drctl.planning.load import LoadedPlaybook
 
 
 class PlanFormat(StrEnum):
@@ -55,8 +55,8 @@ def plan(  # noqa: PLR0917 - Typer reads the options from the signature
     exits 1 when a check finds an error (a missing resource, a role already swapped).
     """
     from drctl.cli.plan_view import render_markdown, render_text
-    from drctl.playbook.load import load_playbook
-    from drctl.playbook.plan import build_plan
+    from drctl.planning.load import load_playbook
+    from drctl.planning.plan import build_plan
 
     if (sandbox or sandbox_fault) and not preflight:
         raise UsageError("--sandbox and --sandbox-fault go with --preflight")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from drctl.durations import format_duration as fd
+from drctl.planning.plan import DrillPlan, Plan, PlannedStep
 from drctl.playbook.enums import Mode
-from drctl.playbook.plan import DrillPlan, Plan, PlannedStep
 
 
 def _flags(step: PlannedStep) -> str:

@@ -245,7 +245,7 @@ def _start(
 ) -> None:
     from drctl.cli.azure_setup import connect, environment_for, uses_azure
     from drctl.engine.session import RunOptions, RunRequest, start_run
-    from drctl.playbook.load import load_playbook
+    from drctl.planning.load import load_playbook
 
     loaded = load_playbook(playbook)
     environment = environment_for(loaded, sandbox=sandbox, faults=faults)
@@ -385,7 +385,7 @@ def _resume(seed: RunView, console: Console, root: Path, choices: _ResumeChoices
     from drctl.engine.resume import ResumeRequest, environment_refusal, resume_run
     from drctl.engine.session import RunOptions
     from drctl.errors import DrctlError, NotFound
-    from drctl.playbook.load import check_file
+    from drctl.planning.load import check_file
 
     started = seed.started
     assert started is not None

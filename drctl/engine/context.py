@@ -4,13 +4,13 @@ service bag, and the cancellation token the runner uses to stop a step at a safe
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from drctl.actions.runtime import Approval, Cancelled, Interrupted, TimedOut
+from drctl.core.waits import WAITS
 from drctl.engine import events as ev
 from drctl.engine.clock import Clock
 from drctl.engine.journal import Recorder
@@ -124,66 +124,6 @@ class Token:
             raise self.reason()
         if interruptible and self.interrupting:
             raise Interrupted()
-
-
-class WaitInterrupted(Exception):
-    """A wait outside the engine's own (an SDK's retry or poll sleep) was cut short by a pause or a timeout.
-
-    An ``Exception``, not a ``Cancelled``: an SDK running the wait in its own thread (azure-core's LRO poller)
-    hands an ``Exception`` back to the caller's thread but would swallow a ``BaseException`` and report success.
-    ``cause`` is what the step should raise once back in its own thread (``Interrupted`` or ``TimedOut``).
-    """
-
-    def __init__(self, cause: type[Cancelled]) -> None:
-        super().__init__("the wait was interrupted: the run is pausing or the step's time is up")
-        self.cause = cause
-
-
-class WaitGate:
-    """Every wait drctl does not make itself (the Azure SDK's retry and poll sleeps), made interruptible.
-
-    Process-wide, because an SDK sleeps in threads it makes (the LRO poller): the runner closes the gate when a
-    run starts pausing (Ctrl-C, SIGTERM, SIGHUP) and opens it when the run goes on, and every such wait then
-    ends within ``SLICE`` seconds. On a step's own thread the wait also ends when that step is cancelled (its
-    timeout), since the step's token is bound to the thread it runs on.
-    """
-
-    SLICE = 0.2
-
-    def __init__(self) -> None:
-        self._closed = threading.Event()
-        self._local = threading.local()
-
-    def close(self) -> None:
-        self._closed.set()
-
-    def open(self) -> None:
-        self._closed.clear()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set()
-
-    def bind(self, token: Token | None) -> None:
-        """The step whose thread this is (``None``: no step)."""
-        self._local.token = token
-
-    def sleep(self, seconds: float) -> None:
-        token: Token | None = getattr(self._local, "token", None)
-        end = time.monotonic() + max(0.0, seconds)
-        while True:
-            if token is not None and token.reason is not None:
-                raise WaitInterrupted(token.reason)
-            if self._closed.is_set() or (token is not None and token.interrupting):
-                raise WaitInterrupted(Interrupted)
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            self._closed.wait(min(self.SLICE, left))
-
-
-#: the process's gate (see ``WaitGate``)
-WAITS = WaitGate()
 
 
 @dataclass(frozen=True, kw_only=True)

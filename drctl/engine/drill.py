@@ -13,7 +13,7 @@ step runs twice (``failover:dns-swap``, then ``failback:dns-swap``), with the ho
   on until the run ends, and a second one would message everybody twice.
 
 Every step of both phases runs with mode ``drill`` (notifications go only to drill audiences, marked [DRILL]).
-A drill never forces: ``playbook.drill_rules.forcing_steps`` names a drill step that could lose data, and the
+A drill never forces: ``planning.drill_rules.forcing_steps`` names a drill step that could lose data, and the
 drill refuses to start.
 The change-window rule (``check_window``) is applied when a drill starts, on the run's clock.
 """
@@ -25,17 +25,18 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from drctl.actions import stepgraph
 from drctl.actions.base import Scope
+from drctl.core.schedule import Node, build
 from drctl.engine import events as ev
 from drctl.engine.hold import HOLD_SPEC, HOLD_STEP, HoldParams, implementation
 from drctl.engine.redact import SecretStore
 from drctl.engine.runplan import DrillShape, RunPlan, StepPlan, plan_step, refuse_unrunnable, resolve_secrets
-from drctl.engine.schedule import Node, build
 from drctl.errors import PlaybookError, UsageError
+from drctl.planning.drill_rules import describe_window, forcing_steps
+from drctl.planning.load import LoadedPlaybook
 from drctl.playbook import graph
-from drctl.playbook.drill_rules import describe_window, forcing_steps
 from drctl.playbook.enums import Mode
-from drctl.playbook.load import LoadedPlaybook
 from drctl.playbook.model import ChangeWindow, Playbook, RetryPolicy
 from drctl.playbook.windows import current, next_opening
 
@@ -61,7 +62,7 @@ def build_drill_plan(loaded: LoadedPlaybook, environ: Mapping[str, str]) -> RunP
     secrets = resolve_secrets(loaded, included, environ)
     forward = Scope(pb, *graph.direction_for(pb, reverse=False))
     reverse = Scope(pb, *graph.direction_for(pb, reverse=True))
-    background = {s.id for s in included if graph.is_background(s)}
+    background = {s.id for s in included if stepgraph.is_background(s)}
     steps: dict[str, StepPlan] = {}
     cannot_run: list[str] = []
 

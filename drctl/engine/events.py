@@ -15,6 +15,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+# a journaled shape like the others here, defined below the actions that name people too (gate.approval)
+from drctl.core.identity import Identity as Identity
+
 SCHEMA_VERSION = 1
 
 
@@ -58,15 +61,6 @@ class Choice(StrEnum):
     ABORT = "abort"
     CONTINUE = "continue"
     RERUN = "rerun"
-
-
-@dataclass(frozen=True)
-class Identity:
-    """A person at a machine: the OS user always; the Azure principal when known."""
-
-    os_user: str
-    host: str
-    principal: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,12 @@ import os
 import socket
 from collections.abc import Callable
 
-from drctl.engine.events import Identity
+# printing and comparing people lives below the actions (``gate.approval`` names its approver too); the engine's
+# callers keep asking this module
+from drctl.core.identity import Identity
+from drctl.core.identity import describe as describe
+from drctl.core.identity import matches as matches
+from drctl.core.identity import same_person as same_person
 
 _principal: Callable[[], str | None] | None = None
 
@@ -49,26 +54,3 @@ def current() -> Identity:
         except Exception:
             principal = None
     return Identity(os_user=os_user(), host=host(), principal=principal)
-
-
-def describe(who: Identity) -> str:
-    """``alice@host``, with the Azure principal when known: ``alice@host (Azure ops@contoso.com)``."""
-    base = f"{who.os_user}@{who.host}"
-    return f"{base} (Azure {who.principal})" if who.principal else base
-
-
-def same_person(a: Identity, b: Identity) -> bool:
-    """The same account on the same machine, or the same Azure principal (both known)."""
-    if (a.os_user, a.host.lower()) == (b.os_user, b.host.lower()):
-        return True
-    return a.principal is not None and b.principal is not None and a.principal.lower() == b.principal.lower()
-
-
-def matches(who: Identity, name: str) -> bool:
-    """Whether an approvers entry names this person: an OS user (``alice``), a user at a host (``alice@vm``)
-    or an Azure principal (``ops@contoso.com``, an app or object id); case-insensitive like the directories."""
-    wanted = name.strip().lower()
-    names = {who.os_user.lower(), f"{who.os_user}@{who.host}".lower()}
-    if who.principal:
-        names.add(who.principal.lower())
-    return wanted in names

@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from drctl.core.schedule import Node, build
 from drctl.engine import events as ev
-from drctl.engine.schedule import Node, build
 
 
 def in_order(nodes: Sequence[Node]) -> list[Node]:

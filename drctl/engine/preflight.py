@@ -19,9 +19,9 @@ from drctl.actions.base import Scope
 from drctl.actions.runtime import ActionError, Approval, Finding, TransientError, load_implementation
 from drctl.engine.context import ServiceBag
 from drctl.engine.redact import SecretStore
+from drctl.planning.load import LoadedPlaybook
 from drctl.playbook import graph
 from drctl.playbook.enums import Mode
-from drctl.playbook.load import LoadedPlaybook
 from drctl.playbook.model import Playbook
 from drctl.playbook.refs import env_names
 

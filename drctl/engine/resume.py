@@ -36,8 +36,8 @@ from drctl.engine.session import (
     journal_takeover,
 )
 from drctl.errors import DrctlError, ExitCode, JournalError, LockHeld, NotFound, UsageError
+from drctl.planning.load import load_playbook
 from drctl.playbook.enums import Mode
-from drctl.playbook.load import load_playbook
 
 
 @dataclass(frozen=True, kw_only=True)

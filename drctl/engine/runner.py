@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from drctl.actions.runtime import Stopped, TimedOut
+from drctl.core.waits import WAITS
 from drctl.engine import events as ev
-from drctl.engine.context import WAITS, RunScope
+from drctl.engine.context import RunScope
 from drctl.engine.execute import Result, StepResult, StepRun
 from drctl.engine.objectives import ObjectiveTracker
 from drctl.engine.operator import Decision, DecisionPrompt, SerialAsker

@@ -8,16 +8,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from drctl.actions import registry
+from drctl.actions import registry, stepgraph
 from drctl.actions.base import ActionSpec, Params, Scope
 from drctl.actions.runtime import Implementation, load_implementation
+from drctl.core.schedule import Node, Schedule, build
 from drctl.engine import events as ev
 from drctl.engine.redact import SecretStore
-from drctl.engine.schedule import Node, Schedule, build
 from drctl.errors import PlaybookError
+from drctl.planning.load import LoadedPlaybook
 from drctl.playbook import graph
 from drctl.playbook.enums import Mode
-from drctl.playbook.load import LoadedPlaybook
 from drctl.playbook.model import RetryPolicy, Step
 from drctl.playbook.refs import ENV
 
@@ -151,8 +151,8 @@ def plan_step(
         needs=needs,
         mutating=spec.is_mutating(params),
         every=_every(params) if spec.background(step.with_) else None,
-        timeout=graph.timeout_of(step).total_seconds(),
-        budget=graph.budget_of(step).total_seconds(),
+        timeout=stepgraph.timeout_of(step).total_seconds(),
+        budget=stepgraph.budget_of(step).total_seconds(),
         retry=step.retry or RetryPolicy(),
     )
 
@@ -183,7 +183,7 @@ def build_run_plan(loaded: LoadedPlaybook, mode: Mode, environ: Mapping[str, str
         else:
             steps[step.id] = planned
     refuse_unrunnable(loaded, cannot_run)
-    nodes = tuple(graph.nodes_for(pb, mode))
+    nodes = tuple(stepgraph.nodes_for(pb, mode))
     excluded = tuple(s.id for s in pb.steps if s.id not in steps)
     return RunPlan(
         loaded=loaded,

@@ -36,8 +36,8 @@ from drctl.engine.replay import RunView
 from drctl.engine.runner import Runner, RunOutcome, StartState
 from drctl.engine.runplan import RunPlan, plan_for_mode
 from drctl.errors import UsageError
+from drctl.planning.load import load_playbook
 from drctl.playbook.enums import Mode
-from drctl.playbook.load import load_playbook
 
 
 @dataclass(frozen=True, kw_only=True)

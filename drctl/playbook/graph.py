@@ -1,11 +1,10 @@
-"""A playbook's steps as a graph for one mode: which steps run, what each waits for, and their budgets."""
+"""A playbook's steps as a graph for one mode: which steps run and what each waits for. Pure data.
+
+Budgets come from the actions' specs, so the graph with budgets is ``actions.stepgraph.nodes_for``.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from drctl.actions import registry
-from drctl.engine.schedule import Node
 from drctl.playbook.enums import Mode
 from drctl.playbook.model import Playbook, Step
 
@@ -21,25 +20,6 @@ def declared_needs(playbook: Playbook) -> dict[str, tuple[str, ...]]:
             out[step.id] = (previous,) if previous is not None else ()
         previous = step.id
     return out
-
-
-def budget_of(step: Step) -> timedelta:
-    if step.budget is not None:
-        return step.budget
-    spec = registry.get(step.uses)
-    return spec.default_budget if spec else timedelta(0)
-
-
-def timeout_of(step: Step) -> timedelta:
-    if step.timeout is not None:
-        return step.timeout
-    spec = registry.get(step.uses)
-    return spec.default_timeout if spec else timedelta(hours=1)
-
-
-def is_background(step: Step) -> bool:
-    spec = registry.get(step.uses)
-    return bool(spec and spec.background(step.with_))
 
 
 def steps_for(playbook: Playbook, mode: Mode) -> list[Step]:
@@ -71,11 +51,6 @@ def needs_for(playbook: Playbook, mode: Mode) -> dict[str, tuple[str, ...]]:
         return memo[step_id]
 
     return {step_id: through(step_id, frozenset({step_id})) for step_id in declared if step_id in included}
-
-
-def nodes_for(playbook: Playbook, mode: Mode) -> list[Node]:
-    needs = needs_for(playbook, mode)
-    return [Node(s.id, needs[s.id], budget_of(s).total_seconds(), is_background(s)) for s in steps_for(playbook, mode)]
 
 
 def direction_for(playbook: Playbook, *, reverse: bool) -> tuple[str, str]:

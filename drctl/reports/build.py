@@ -9,11 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 from drctl import __version__
+from drctl.core.schedule import CycleError, Node, Schedule, build
 from drctl.engine import events as ev
 from drctl.engine.journal import JournalFile, read_journal, verify_contents
 from drctl.engine.journal import Verdict as ChainVerdict
 from drctl.engine.replay import RunView, StepView
-from drctl.engine.schedule import CycleError, Node, Schedule, build
 from drctl.engine.verdict import rehearsal
 from drctl.errors import JournalError
 from drctl.reports import evidence

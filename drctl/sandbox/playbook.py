@@ -35,7 +35,7 @@ _SEED = uuid.UUID("a1d3c0e2-57f4-4b8e-9c3a-4e0f6b2d8a17")
 def estate_from_playbook(source: str | Path | Playbook) -> Estate:
     """Build the estate for a playbook file (validated first: an invalid one is ``PlaybookError``) or model."""
     if isinstance(source, str | Path):
-        from drctl.playbook.load import load_playbook
+        from drctl.planning.load import load_playbook
 
         playbook = load_playbook(source).playbook
         where = str(source)

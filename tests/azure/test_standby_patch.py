@@ -18,8 +18,8 @@ from drctl.engine.operator import Unattended
 from drctl.engine.runplan import build_run_plan
 from drctl.engine.session import Host, RunOptions, RunRequest, start_planned
 from drctl.errors import ExitCode
+from drctl.planning.load import load_playbook
 from drctl.playbook.enums import Mode
-from drctl.playbook.load import load_playbook
 from drctl.sandbox import Sandbox
 from drctl.sandbox.testing import running_sandbox
 

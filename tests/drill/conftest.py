@@ -20,8 +20,8 @@ from drctl.engine.journal import read_journal
 from drctl.engine.operator import Operator, Unattended
 from drctl.engine.runplan import RunPlan, plan_for_mode
 from drctl.engine.session import DrillRequest, Host, RunOptions, RunRequest, RunResult, start_planned
+from drctl.planning.load import load_playbook
 from drctl.playbook.enums import Mode
-from drctl.playbook.load import load_playbook
 from tests.conftest import cut_as_a_crash
 
 HEAD = """\

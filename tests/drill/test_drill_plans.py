@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from drctl.cli.plan_view import render_markdown, render_text
+from drctl.planning.load import load_playbook
+from drctl.planning.plan import build_plan
 from drctl.playbook.enums import Mode
-from drctl.playbook.load import load_playbook
-from drctl.playbook.plan import build_plan
 from tests.conftest import SAMPLE
 
 

@@ -12,9 +12,9 @@ from drctl.actions.runtime import Outcome, StepContext
 from drctl.engine import events as ev
 from drctl.engine.clock import FakeClock
 from drctl.errors import ExitCode, PlaybookError
-from drctl.playbook.drill_rules import forcing_steps
+from drctl.planning.drill_rules import forcing_steps
+from drctl.planning.load import load_playbook
 from drctl.playbook.enums import Mode
-from drctl.playbook.load import load_playbook
 from tests.drill.conftest import STEPS, DrillSpace, drill_plan, run_drill
 
 PLAYBOOK_STEPS = ["promote", "start-apps", "check", "cutover"]

@@ -18,8 +18,8 @@ from drctl.engine.journal import Record, read_journal
 from drctl.engine.operator import ApprovalAnswer, ApprovalPrompt, Decision, DecisionPrompt, Operator, Unattended
 from drctl.engine.runplan import RunPlan, build_run_plan
 from drctl.engine.session import Host, RunOptions, RunRequest, RunResult, start_planned
+from drctl.planning.load import load_playbook
 from drctl.playbook.enums import Mode
-from drctl.playbook.load import load_playbook
 from tests.conftest import cut_as_a_crash
 
 HEAD = """\

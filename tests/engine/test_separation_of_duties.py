@@ -15,7 +15,7 @@ from drctl.engine.identity import current, describe, os_user, same_person
 from drctl.engine.operator import ApprovalAnswer
 from drctl.engine.paths import StateDir
 from drctl.errors import ExitCode, UsageError
-from drctl.playbook.load import check_file
+from drctl.planning.load import check_file
 from tests.engine.conftest import ME, ScriptedOperator, Workspace, plan_for, run_plan
 
 GATE = """\

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from drctl.cli.main import main
 from drctl.errors import ExitCode
-from drctl.playbook.load import check_file
+from drctl.planning.load import check_file
 from tests.conftest import SAMPLE
 
 SAMPLE_DATA = yaml.safe_load(SAMPLE.read_text())

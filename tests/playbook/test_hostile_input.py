@@ -12,7 +12,7 @@ import pytest
 
 from drctl.durations import MAX_SECONDS, parse_duration
 from drctl.errors import ExitCode
-from drctl.playbook.load import MAX_BYTES, check_file
+from drctl.planning.load import MAX_BYTES, check_file
 from drctl.playbook.yamlpos import MAX_ALIASED_VALUES, MAX_DEPTH
 from tests.conftest import drctl_command
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from drctl.playbook.load import check_file
+from drctl.planning.load import check_file
 
 WritePlaybook = Callable[..., Path]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from drctl.playbook.load import check_file
+from drctl.planning.load import check_file
 
 PROBE = """\
       url: ${{ target.health_url }}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from drctl.playbook.drill_rules import forcing_steps
-from drctl.playbook.load import check_file, load_playbook
+from drctl.planning.drill_rules import forcing_steps
+from drctl.planning.load import check_file, load_playbook
 
 STORAGE_STEP = """
   - id: fail-over-storage

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from drctl.engine.schedule import CycleError, Node, build, find_cycle
+from drctl.core.schedule import CycleError, Node, build, find_cycle
 
 
 def test_waves_group_what_can_run_together_and_keep_file_order() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from drctl.errors import ExitCode, PlaybookError
-from drctl.playbook.load import check_file, load_playbook
+from drctl.planning.load import check_file, load_playbook
 from tests.conftest import PLAYBOOKS
 
 

@@ -12,8 +12,8 @@ from drctl.engine.journal import read_journal
 from drctl.engine.operator import Unattended
 from drctl.engine.runplan import build_run_plan
 from drctl.engine.session import Host, RunOptions, RunRequest, start_planned
+from drctl.planning.load import load_playbook
 from drctl.playbook.enums import Mode
-from drctl.playbook.load import load_playbook
 from drctl.reports.build import load_report
 from drctl.reports.model import Report
 from tests.drill.conftest import Drilled, DrillSpace, drill_plan, health, run_drill, space, test_actions

@@ -266,8 +266,8 @@ def test_a_failback_run_reports_one_phase_home(space: DrillSpace) -> None:
     from drctl.engine.operator import Unattended
     from drctl.engine.runplan import build_run_plan
     from drctl.engine.session import Host, RunOptions, RunRequest, start_planned
+    from drctl.planning.load import load_playbook
     from drctl.playbook.enums import Mode
-    from drctl.playbook.load import load_playbook
     from tests.drill.conftest import STEPS
 
     path = space.playbook(STEPS)

@@ -253,11 +253,11 @@ def done_swap(p: DnsSwapParams, ctx: StepContext) -> bool | Outcome:
 
 def _planned_finish(ctx: StepContext) -> float:
     """When the plan's budgets have this swap done (seconds since T0): the path clients' TTL is added to."""
-    from drctl.engine.schedule import CycleError, build
-    from drctl.playbook import graph
+    from drctl.actions import stepgraph
+    from drctl.core.schedule import CycleError, build
 
     try:
-        timing = build(graph.nodes_for(ctx.playbook, ctx.mode)).timing.get(ctx.step_id)
+        timing = build(stepgraph.nodes_for(ctx.playbook, ctx.mode)).timing.get(ctx.step_id)
     except CycleError:  # validation refuses cycles; a preflight still reports what it can
         return 0.0
     return timing.earliest_finish if timing is not None else 0.0

@@ -1,5 +1,7 @@
 """The step graph: waves of steps that may run together, earliest times and the critical path. Pure.
 
+``plan`` (offline), the engine and the reports all schedule the same way, so this lives below all of them.
+
 Budgets are the expected durations the playbook declares; the critical path is the longest chain of budgets,
 which is what bounds the RTO however much runs in parallel. Background steps (periodic messages) start in
 their place but hold nothing up, so they count as zero on the path.

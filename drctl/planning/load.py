@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from drctl.actions.base import Params
 from drctl.errors import PlaybookError
-from drctl.playbook import checks
+from drctl.planning import checks
 from drctl.playbook.diagnostics import Collector, Diagnostic, add_validation_errors
 from drctl.playbook.model import Playbook
 from drctl.playbook.yamlpos import LocatedDocument, YamlSyntaxError, load_located

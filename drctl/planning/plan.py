@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from drctl.actions import registry
+from drctl.actions import registry, stepgraph
 from drctl.actions.base import Scope
+from drctl.core import schedule
 from drctl.durations import format_duration
-from drctl.engine import schedule
+from drctl.planning.load import LoadedPlaybook
 from drctl.playbook import graph
 from drctl.playbook.enums import Audience, Mode
-from drctl.playbook.load import LoadedPlaybook
 
 PLAN_SCHEMA = "drctl.plan/v1"
 
@@ -163,7 +163,7 @@ def build_plan(loaded: LoadedPlaybook, *, mode: Mode = Mode.FAILOVER, reverse: b
     source, target = graph.direction_for(pb, reverse=reverse)
     scope = Scope(pb, source, target)
     label = "reverse" if reverse else "forward"
-    nodes = graph.nodes_for(pb, mode)
+    nodes = stepgraph.nodes_for(pb, mode)
     sched = schedule.build(nodes)
     critical = set(sched.critical_path)
     by_id = {s.id: s for s in pb.steps}
@@ -186,10 +186,10 @@ def build_plan(loaded: LoadedPlaybook, *, mode: Mode = Mode.FAILOVER, reverse: b
                     name=step.name,
                     uses=step.uses,
                     mutating=spec.mutating,
-                    background=graph.is_background(step),
+                    background=stepgraph.is_background(step),
                     needs=next(n.needs for n in nodes if n.id == step_id),
-                    budget=graph.budget_of(step).total_seconds(),
-                    timeout=graph.timeout_of(step).total_seconds(),
+                    budget=stepgraph.budget_of(step).total_seconds(),
+                    timeout=stepgraph.timeout_of(step).total_seconds(),
                     attempts=step.retry.attempts if step.retry else 1,
                     on_failure=step.on_failure.value,
                     start=timing.earliest_start,
@@ -229,14 +229,14 @@ def build_plan(loaded: LoadedPlaybook, *, mode: Mode = Mode.FAILOVER, reverse: b
 
 
 def _drill(loaded: LoadedPlaybook, forward: Scope) -> DrillPlan:
-    from drctl.playbook.drill_rules import describe_window, forcing_steps
+    from drctl.planning.drill_rules import describe_window, forcing_steps
 
     pb = loaded.playbook
     steps = graph.steps_for(pb, Mode.DRILL)
     channels = pb.notifications.channels if pb.notifications else {}
     used = dict.fromkeys(c for s in steps if s.uses == "notify" for c in s.with_.get("channels", []) if c in channels)
     drill_channels = tuple(c for c in used if Audience.DRILL in channels[c].audiences)
-    background = {s.id for s in steps if graph.is_background(s)}
+    background = {s.id for s in steps if stepgraph.is_background(s)}
     return DrillPlan(
         hold_seconds=pb.drill.hold.total_seconds(),
         probe_interval_seconds=pb.drill.probe_interval.total_seconds(),

@@ -10,10 +10,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from drctl.actions import registry
+from drctl.actions import registry, stepgraph
 from drctl.actions.base import ActionSpec, Params, SafetyRole, Scope
+from drctl.core import schedule
 from drctl.durations import format_duration
-from drctl.engine import schedule
 from drctl.playbook import graph
 from drctl.playbook.diagnostics import Collector, Severity, add_validation_errors
 from drctl.playbook.enums import Mode, OnFailure, RecordType
@@ -298,7 +298,7 @@ def _modes(modes: list[str]) -> str:
 
 def _check_budgets(pb: Playbook, out: Collector, index: dict[str, int]) -> None:
     for step in pb.steps:
-        budget, timeout = graph.budget_of(step), graph.timeout_of(step)
+        budget, timeout = stepgraph.budget_of(step), stepgraph.timeout_of(step)
         if budget > timeout:
             out.add(
                 ("steps", index[step.id], "budget"),
@@ -308,7 +308,7 @@ def _check_budgets(pb: Playbook, out: Collector, index: dict[str, int]) -> None:
     rto = pb.objectives.rto.total_seconds()
     over: dict[tuple[float, tuple[str, ...]], list[str]] = {}
     for mode in (Mode.FAILOVER, Mode.FAILBACK):
-        nodes = graph.nodes_for(pb, mode)
+        nodes = stepgraph.nodes_for(pb, mode)
         if nodes:
             plan = schedule.build(nodes)
             if plan.length > rto:

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from drctl.planning.load import LoadedPlaybook
 from drctl.playbook import graph
 from drctl.playbook.enums import Mode
-from drctl.playbook.load import LoadedPlaybook
 from drctl.playbook.model import ChangeWindow
 
 
