@@ -46,8 +46,9 @@ def path_text(path: Sequence[str], *, arrow: str = " -> ", shown: int = PATH_SHO
 
 
 #: characters CommonMark reads as markup anywhere in a line (GitHub's tables add ``|``, ``~`` strikes through);
-#: ``<`` opens inline HTML and autolinks, ``&`` an entity only when one follows
-_MD_INLINE = re.compile(r"([\\`*_\[\]<|~]|&(?=#?\w+;))")
+#: ``<`` opens inline HTML or an autolink only before a letter, ``/``, ``!`` or ``?``, ``&`` an entity only when
+#: one follows: ``<= 15m`` and ``R&D`` stay as they are
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~]|<(?=[A-Za-z/!?])|&(?=#?\w+;))")
 #: what would open a heading, quote, list or rule at the start of a line (or of a list item's text)
 _MD_LINE_START = re.compile(r"^(\s*)(?:([#>+=-])|(\d+)([.)]))")
 
@@ -55,7 +56,7 @@ _MD_LINE_START = re.compile(r"^(\s*)(?:([#>+=-])|(\d+)([.)]))")
 def markdown_text(text: str) -> str:
     """Text from outside (a reason, an Azure error, a title, a name) as Markdown that shows it literally.
 
-    Every character Markdown or inline HTML could read as markup is backslash-escaped (CommonMark renders a
+    Every character Markdown or inline HTML would read as markup there is backslash-escaped (CommonMark renders a
     backslash-escaped punctuation character as itself), so ``<script>`` stays text, ``*`` no emphasis, ``|`` no
     table cell and a backtick no code span; newlines become spaces so a quote cannot open a block of its own.
     """

@@ -73,7 +73,7 @@ def test_markdown_text_escapes_what_would_be_markup() -> None:
     assert markdown_text("`x` *y* _z_ ~w~") == "\\`x\\` \\*y\\* \\_z\\_ \\~w\\~"
     assert markdown_text("# not a heading") == "\\# not a heading"
     assert markdown_text("1. not a list") == "1\\. not a list"
-    assert markdown_text("east -> west & back") == "east -> west & back"  # plain text stays readable
+    assert markdown_text("east -> west & back, <= 15m") == "east -> west & back, <= 15m"  # plain text stays plain
     assert markdown_text("line one\nline two") == "line one line two"
 
 
