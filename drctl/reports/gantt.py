@@ -125,7 +125,7 @@ def _tick(axis: Axis) -> float:
     """The smallest spacing whose labels stand apart (each label's width and a gap between neighbours)."""
     widest = text_width(f"T+{fd(axis.high)}") + 12
     pixels = (axis.right - LABEL) / (axis.high - axis.low)
-    return next((s for s in _STEPS if s * pixels >= widest), _STEPS[-1])
+    return next((s for s in _STEPS if s * pixels >= widest), 86400.0 * -(-widest // (86400 * pixels)))
 
 
 def render_gantt(report: Report) -> str:

@@ -184,3 +184,13 @@ def test_a_declared_t0_long_before_the_run_starts_the_chart_at_the_run() -> None
 
     assert any(n.startswith("T0 is 2h before the first step") for n in notes(report))
     assert_no_label_overlaps(svg)
+
+
+@pytest.mark.parametrize("seconds", [0.5, 7, 36, 3000, 6 * 3600 + 17, 20 * 86400])
+def test_axis_labels_stand_apart_at_any_span(seconds: float) -> None:
+    steps = [S("first", 0, seconds / 3, budget=seconds), S("second", seconds / 3, seconds, budget=seconds / 2)]
+    svg = svg_of(crafted(steps, end=seconds, rto=seconds * 1.2))
+
+    ticks = [t for t in svg.iter(f"{SVG}text") if (t.text or "").startswith("T+")]
+    assert len(ticks) >= 2
+    assert_no_label_overlaps(svg)
