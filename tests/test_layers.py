@@ -24,7 +24,7 @@ from tests.conftest import ROOT
 #: lowest first. A module may import modules of its own package, and of any package in a lower layer; packages
 #: that share a layer may not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("drctl", "drctl.errors", "drctl.durations"),
+    ("drctl", "drctl.errors", "drctl.durations", "drctl.text"),
     ("drctl.core",),
     ("drctl.playbook",),
     ("drctl.azure", "drctl.net"),

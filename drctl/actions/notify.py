@@ -84,28 +84,24 @@ def _check(p: NotifyParams, scope: Scope) -> list[Problem]:
     ]
 
 
-class _KeepUnknown(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def preview(template: str, scope: Scope) -> str:
-    """Fill what a plan already knows; run-time facts such as ``{elapsed}`` stay as placeholders."""
-    known = _KeepUnknown(
-        playbook=scope.playbook.name,
-        source=scope.source_name,
-        target=scope.target_name,
-        rto=format_duration(scope.playbook.objectives.rto),
-        rpo=format_duration(scope.playbook.objectives.rpo),
-    )
-    return template.format_map(known)
-
-
 def _describe(p: NotifyParams, scope: Scope) -> list[str]:
+    from drctl.actions.messages import Recipient, plan_intents
+
     channels = scope.playbook.notifications.channels if scope.playbook.notifications else {}
-    kinds = ", ".join(f"{name} ({channels[name].type})" for name in p.channels if name in channels)
+    recipients = [
+        Recipient(name, channels[name].type, frozenset(a.value for a in channels[name].audiences))
+        for name in p.channels
+        if name in channels
+    ]
+    known = {
+        "playbook": scope.playbook.name,
+        "source": scope.source_name,
+        "target": scope.target_name,
+        "rto": format_duration(scope.playbook.objectives.rto),
+        "rpo": format_duration(scope.playbook.objectives.rpo),
+    }
     cadence = f", then every {format_duration(p.every)} until the run ends" if p.every else ""
-    return [f"message {kinds}: {preview(p.title, scope)!r}{cadence}"]
+    return plan_intents(recipients, p.title, known, phase=p.phase, cadence=cadence)
 
 
 NOTIFY = ActionSpec(

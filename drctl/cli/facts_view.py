@@ -6,6 +6,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from drctl.durations import format_duration as fd
+from drctl.text import milliseconds
+
+
+def _ms(value: object) -> str:
+    """A latency the check measured, or what it means that none was: no sample answered."""
+    return milliseconds(float(value) if isinstance(value, int | float) else None, missing="no response")
 
 
 def _rpo(d: Mapping[str, Any]) -> str:
@@ -75,7 +81,7 @@ def _op_finished(d: Mapping[str, Any]) -> str | None:
 
 _LINES: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "arm.calls": lambda d: None,  # one per Azure operation: the journal keeps them, a person need not read them
-    "health.http": lambda d: f"unhealthy: {d.get('first_error')} (p95 {d.get('p95_ms')} ms)",
+    "health.http": lambda d: f"unhealthy: {d.get('first_error')} (p95 {_ms(d.get('p95_ms'))})",
     "notify.sent": lambda d: f"message sent to {d.get('channel')} ({d.get('kind')}): {d.get('title')!r}",
     "notify.failed": lambda d: f"message to {d.get('channel')} NOT delivered: {d.get('error')}",
     "notify.sending": lambda d: None,  # the intent before each try: for resume, not for a person

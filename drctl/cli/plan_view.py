@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from drctl.actions.messages import for_mode
 from drctl.durations import format_duration as fd
 from drctl.planning.plan import DrillPlan, Plan, PlannedStep
 from drctl.playbook.enums import Mode
+from drctl.text import PATH_SHOWN, markdown_text, path_text, plural
 
 
 def _flags(step: PlannedStep) -> str:
@@ -48,7 +50,7 @@ def render_text(plan: Plan) -> str:
         f"Critical path{' (failover half)' if drill else ''}: {fd(plan.length)} of budgets, "
         f"{_pct(plan.length, plan.rto)} of the RTO "
         + (f"({fd(plan.margin)} to spare)" if plan.margin >= 0 else f"(OVER by {fd(-plan.margin)})"),
-        "  " + " -> ".join(plan.critical_path),
+        "  " + path_text(plan.critical_path),
         f"T0: {plan.t0_meaning}",
         "",
     ]
@@ -96,7 +98,13 @@ def _windows_words(plan: Plan) -> str:
 
 
 def _md(text: str) -> str:
+    """drctl's own Markdown-bearing words (backticked commands) in a table cell."""
     return text.replace("|", "\\|")
+
+
+def _quote(text: str) -> str:
+    """Words that carry the playbook's text (names, titles, intents, warnings): shown literally."""
+    return markdown_text(text)
 
 
 def _intro(plan: Plan) -> str:
@@ -146,20 +154,27 @@ def _summary(plan: Plan) -> list[str]:
         )
         rows.append(f"| Change windows | {_md(_windows_words(plan))} |")
     waves = len(plan.waves) + (len(drill.failback.waves) if drill else 0)
-    rows.append(f"| Steps | {len(steps)} in {waves} waves; {sum(s.mutating for s in steps)} change the estate |")
+    changing = sum(s.mutating for s in steps)
+    rows.append(
+        f"| Steps | {plural(len(steps), 'step')} in {plural(waves, 'wave')}; "
+        f"{changing} {'changes' if changing == 1 else 'change'} the estate |"
+    )
     return rows
 
 
 def _intents(plan: Plan, step: PlannedStep, drill: DrillPlan | None) -> tuple[str, ...]:
-    """A step's intents as this run carries them out: in a drill a failover that may force runs planned only."""
+    """A step's intents as this run carries them out: those of its mode (a message names only the channels the
+    mode's audience reaches, its title filled for the mode); in a drill a failover that may force runs planned
+    only."""
+    intents = for_mode(step.intents, plan.mode.value)
     if drill is None or step.id not in drill.planned_only:
-        return step.intents
-    kept = [i for i in step.intents if not i.startswith("forced failover")]
-    return (kept[0] + "; in a drill: planned only, never forced", *kept[1:]) if kept else step.intents
+        return intents
+    kept = [i for i in intents if not i.startswith("forced failover")]
+    return (kept[0] + "; in a drill: planned only, never forced", *kept[1:]) if kept else intents
 
 
 def _changes(plan: Plan, drill: DrillPlan | None) -> list[str]:
-    changes = [f"- **{s.id}**: {_md(i)}" for s in plan.steps if s.mutating for i in _intents(plan, s, drill)]
+    changes = [f"- **{s.id}**: {_quote(i)}" for s in plan.steps if s.mutating for i in _intents(plan, s, drill)]
     return changes or ["- none"]
 
 
@@ -183,13 +198,13 @@ def _waves_md(plan: Plan) -> list[str]:
 def _each_step(plan: Plan, drill: DrillPlan | None) -> list[str]:
     out = []
     for s in plan.steps:
-        title = f" ({_md(s.name)})" if s.name else ""
+        title = f" ({_quote(s.name)})" if s.name else ""
         out.append(f"### `{s.id}`{title}")
         out.append("")
         needs = ", ".join(f"`{n}`" for n in s.needs) or "nothing (starts at once)"
         out.append(f"{s.uses}, after {needs}; timeout {fd(s.timeout)}.")
         out.append("")
-        out += [f"- {_md(i)}" for i in _intents(plan, s, drill)]
+        out += [f"- {_quote(i)}" for i in _intents(plan, s, drill)]
         out.append("")
     return out
 
@@ -213,8 +228,16 @@ def _drill_safety(plan: Plan) -> list[str]:
             f"- Periodic steps run once per drill, their cadence going on through the hold and the failback: "
             f"{', '.join(drill.once_per_drill)}"
         )
-    out += [f"- **refused**: {_md(r)}: `drctl drill` will not start" for r in drill.refusals]
+    out += [f"- **refused**: {_quote(r)}: `drctl drill` will not start" for r in drill.refusals]
     return [*out, ""]
+
+
+def _critical_md(plan: Plan) -> str:
+    """The critical path on one line, by its ends when it is long (the waves table marks every step on it)."""
+    path = path_text([f"`{s}`" for s in plan.critical_path], arrow=" → ")
+    if len(plan.critical_path) > PATH_SHOWN:
+        path += " (every step on it is marked in the waves table)"
+    return path
 
 
 def render_markdown(plan: Plan) -> str:
@@ -230,7 +253,9 @@ def render_markdown(plan: Plan) -> str:
         out += _changes(back, drill)
     approvals = [s for s in plan.steps if s.uses == "gate.approval"]
     out += ["", "## Approvals", ""]
-    out += [f"- **{s.id}**: {_md(' '.join(s.intents))}" for s in approvals] or ["- none in this playbook"]
+    out += [f"- **{s.id}**: {_quote(' '.join(_intents(plan, s, drill)))}" for s in approvals] or [
+        "- none in this playbook"
+    ]
     if drill is not None and approvals:
         out.append("- asked again in the failback half, before anything moves back")
     out.append("")
@@ -246,7 +271,7 @@ def render_markdown(plan: Plan) -> str:
     ]
     if drill is not None:
         back = drill.failback
-        out += ["## Hold", "", f"Hold {_md(_hold_words(plan))}.", ""]
+        out += ["## Hold", "", f"Hold {_quote(_hold_words(plan))}.", ""]
         out += [
             "## Steps by wave (failback half)",
             "",
@@ -257,11 +282,11 @@ def render_markdown(plan: Plan) -> str:
     out += ["## What each step does" + half, "", *_each_step(plan, drill)]
     if drill is not None:
         out += ["## What each step does (failback half)", "", *_each_step(drill.failback, drill)]
-    out += ["## Critical path" + half, "", " → ".join(f"`{s}`" for s in plan.critical_path), ""]
+    out += ["## Critical path" + half, "", _critical_md(plan), ""]
     if plan.skipped:
         out += [f"Not run in {plan.mode.value} mode: " + ", ".join(f"`{s}`" for s in plan.skipped), ""]
     if plan.warnings:
-        out += ["## Warnings", ""] + [f"- {_md(w)}" for w in plan.warnings] + [""]
+        out += ["## Warnings", ""] + [f"- {_quote(w)}" for w in plan.warnings] + [""]
     out += [
         "## Sign-off",
         "",

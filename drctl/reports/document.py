@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from drctl.durations import format_duration
 from drctl.engine.events import Identity
 from drctl.reports.model import ObjectiveResult, Report, StepReport
+from drctl.text import milliseconds, plural
 
 #: facts the sections below already show; any other kind is listed under "Other evidence"
 SHOWN_KINDS = frozenset(
@@ -107,14 +108,24 @@ def direction(report: Report) -> str:
     return f"{run.source} -> {run.target}"
 
 
-def verdict_line(report: Report) -> str:
+def verdict_head(report: Report) -> str:
+    """The verdict's headline and exit code: ``PASSED (exit 0)``, said once at the top of every form."""
+    v = report.verdict
+    return v.headline + (f" (exit {v.exit_code})" if v.exit_code is not None else "")
+
+
+def verdict_detail(report: Report) -> str:
+    """What the verdict is about and each objective's figure, after its headline."""
     v = report.verdict
     figures = "; ".join(f"{o.name} {achieved(o)} of {dur(o.objective_seconds)}: {result_word(o)}" for o in v.objectives)
     hold = ""
     if v.hold is not None:
-        hold = f"; hold {dur(v.hold.held_seconds)}: {v.hold.probes} probes, {v.hold.failed} failed"
-    code = f" (exit {v.exit_code})" if v.exit_code is not None else ""
-    return f"{v.headline}{code}: {report.run.mode} of {report.run.playbook} ({direction(report)}). {figures}{hold}."
+        hold = f"; hold {dur(v.hold.held_seconds)}: {plural(v.hold.probes, 'probe')}, {v.hold.failed} failed"
+    return f"{report.run.mode} of {report.run.playbook} ({direction(report)}). {figures}{hold}."
+
+
+def verdict_line(report: Report) -> str:
+    return f"{verdict_head(report)}: {verdict_detail(report)}"
 
 
 def objective_row(o: ObjectiveResult) -> tuple[str, ...]:
@@ -126,7 +137,7 @@ def verdict_section(report: Report) -> Section:
     rows = [objective_row(o) for o in v.objectives]
     if v.hold is not None:
         h = v.hold
-        basis = f"{h.probes} probes of {h.url or 'nothing (no health_url)'}, {h.failed} failed"
+        basis = f"{plural(h.probes, 'probe')} of {h.url or 'nothing (no health_url)'}, {h.failed} failed"
         rows.append(("Hold", dur(h.planned_seconds), dur(h.held_seconds), "passed" if h.passed else "FAILED", basis))
     return Section(
         "Verdict",
@@ -196,7 +207,7 @@ def run_section(report: Report) -> Section:
         rows.append(("Change window", text))
     j = report.journal
     chain = "hash chain verified" if j.chain_verified else f"hash chain NOT verified: {j.verification}"
-    rows.append(("Journal", f"{j.lines} lines, {chain}; head sha256 {j.head_sha256}"))
+    rows.append(("Journal", f"{plural(j.lines, 'line')}, {chain}; head sha256 {j.head_sha256}"))
     if run.secrets:
         rows.append(("Secrets redacted", ", ".join(run.secrets)))
     return Section("Run", table=Table(("", ""), tuple(rows)))
@@ -380,7 +391,7 @@ def probes_section(report: Report) -> Section:
             tplus(p.offset_seconds),
             str(p.status or ""),
             "ok" if p.ok else "FAILED",
-            f"{p.seconds * 1000:.0f} ms" if p.seconds is not None else "",
+            milliseconds(p.seconds * 1000 if p.seconds is not None else None, missing="no response"),
             p.error or "",
         )
         for p in report.probes

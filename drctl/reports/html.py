@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from html import escape
 
-from drctl.reports.document import REHEARSAL, Section, sections, title
+from drctl.reports.document import REHEARSAL, Section, sections, title, verdict_detail, verdict_head
+from drctl.reports.gantt import notes as timeline_notes
 from drctl.reports.gantt import render_gantt
 from drctl.reports.model import Report
 
@@ -23,7 +24,10 @@ th { background: #eceff1; }
 .failed { background: #ffebee; border-left: 6px solid #c62828; }
 .interim { background: #fff8e1; border-left: 6px solid #f9a825; }
 .rehearsal { background: #fff176; border: 2px dashed #f57f17; padding: 0.6em 1em; font-weight: bold; }
-.chart { overflow-x: auto; }
+.chart { max-width: 100%; }
+.chart svg { display: block; width: 100%; height: auto; }
+.note { font-size: 0.9em; color: #455a64; }
+td { overflow-wrap: anywhere; }
 .mono, td.mono { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.85em; }
 footer { margin-top: 2em; font-size: 0.8em; color: #607d8b; }
 """
@@ -56,6 +60,8 @@ def render_html(report: Report) -> str:
     # a rehearsal's banner stands above the verdict: it is not evidence, whatever the verdict says
     made = sections(report)
     head = made[0]
+    # the headline once, in bold, then what it is about: the Verdict section below shows its table, not the line again
+    verdict_html = f"<strong>{_e(verdict_head(report))}</strong>: {_e(verdict_detail(report))}"
     out = [
         "<!DOCTYPE html>",
         '<html xmlns="http://www.w3.org/1999/xhtml" lang="en">',
@@ -66,7 +72,7 @@ def render_html(report: Report) -> str:
         "</head>",
         "<body>",
         f"<h1>{_e(title(report))}</h1>",
-        f'<p class="verdict {kind}"><strong>{_e(verdict.headline)}</strong> {_e(head.paragraphs[0])}</p>',
+        f'<p class="verdict {kind}">{verdict_html}</p>',
     ]
     if verdict.rehearsal:
         out.insert(out.index(f"<h1>{_e(title(report))}</h1>") + 1, f'<p class="rehearsal">{_e(REHEARSAL)}</p>')
@@ -75,10 +81,11 @@ def render_html(report: Report) -> str:
     out += _section(head)
     out += [
         "<h2>Timeline</h2>",
-        "<p>Each step from its actual start to its end (green succeeded, red failed, orange advisory failure, grey "
-        "skipped, blue running) over a dashed outline of its budget; the RTO from T0 in dashed red, the service "
-        "restored in green, DNS clients all switched in dashed purple; a drill's phases as bands. Hover for "
-        "figures.</p>",
+        "<p>Each step from its actual start to its end, scaled to the run: green succeeded; red with a cross and "
+        "FAILED failed; orange advisory failure; blue running; a faint dashed outline behind each bar is its budget. "
+        "The RTO from T0 in dashed red, the service restored in green, DNS clients all switched in dashed purple; "
+        "a drill's phases as bands. Hover for figures.</p>",
+        *(f'<p class="note">{_e(note)}</p>' for note in timeline_notes(report)),
         '<div class="chart">',
         render_gantt(report),
         "</div>",

@@ -16,6 +16,7 @@ from drctl.actions.runtime import (
     TransientError,
 )
 from drctl.azure.dns import RecordState
+from drctl.text import plural
 
 if TYPE_CHECKING:
     from drctl.azure.clients import AzureClients
@@ -226,7 +227,7 @@ def _verified(p: DnsSwapParams, ctx: StepContext, moves: list[Move], changes: li
     moved = [c for c in changes if not c.get("already")]
     ctx.record(FACT_SERVICE_RESTORED, _restored(ctx, changes, moved))
     latest = max((c["clients_switch_by"] for c in moved), default=None)
-    summary = f"{len(moved)} records moved" + (
+    summary = f"{plural(len(moved), 'record')} moved" + (
         f", {len(changes) - len(moved)} already there" if len(moved) < len(changes) else ""
     )
     if p.verify:

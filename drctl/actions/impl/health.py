@@ -7,6 +7,7 @@ from typing import Any
 from drctl.actions.health import HealthAzureParams, HealthHttpParams, _azure_parts
 from drctl.actions.runtime import ActionError, Finding, Implementation, Outcome, StepContext, TransientError
 from drctl.durations import format_duration
+from drctl.text import plural
 
 
 def p95(latencies: list[float]) -> float | None:
@@ -60,7 +61,7 @@ def run_http(p: HealthHttpParams, ctx: StepContext) -> Outcome:
     if error_rate > p.max_error_rate:
         problems.append(f"error rate {error_rate:.0%} > {p.max_error_rate:.0%} ({failures[0]})")
     if worst is None or worst > p.max_p95.total_seconds():
-        problems.append(f"p95 {shown} over {format_duration(p.max_p95)}" if worst is not None else "no response")
+        problems.append(f"{shown} over {format_duration(p.max_p95)}" if worst is not None else "no response")
     if problems:
         ctx.record("health.http", {**facts, "healthy": False})
         # unhealthy now may be healthy in a minute (an app warming up): the step's retry policy decides
@@ -138,7 +139,7 @@ def run_azure(p: HealthAzureParams, ctx: StepContext) -> Outcome:
     if found.waiting:
         raise TransientError(f"{name}: " + "; ".join(found.waiting))
     facts = {"region": name, "checked": found.checked}
-    return Outcome(f"{name}: {len(found.checked)} resources provisioned", facts=facts)
+    return Outcome(f"{name}: {plural(len(found.checked), 'resource')} provisioned", facts=facts)
 
 
 def _preflight_http(p: HealthHttpParams, ctx: StepContext) -> list[Finding]:

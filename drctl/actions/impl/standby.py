@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from drctl.actions.base import at_least
 from drctl.actions.runtime import ActionError, Finding, Implementation, Outcome, StepContext, TransientError
 from drctl.actions.standby import PatchParams, ScaleParams, StartWebAppsParams, _apps, scale_plan
+from drctl.text import plural
 
 if TYPE_CHECKING:
     from drctl.azure.clients import AzureClients
@@ -49,7 +50,7 @@ def run_start(p: StartWebAppsParams, ctx: StepContext) -> Outcome:
         pending = [a for a in pending if arm(ctx, f"read web app {a}", standby.web_app_state, group, a) != "Running"]
         if pending:
             ctx.sleep(SETTLE_POLL)
-    summary = f"{len(apps)} web apps Running" + (f" ({len(started)} started)" if started else " (already)")
+    summary = f"{plural(len(apps), 'web app')} Running" + (f" ({len(started)} started)" if started else " (already)")
     return Outcome(summary, changed=bool(started), facts={"started": started, "running": apps})
 
 
