@@ -253,8 +253,8 @@ def visible_steps(steps: Sequence[StepView], room: int) -> tuple[list[StepView],
     for s in steps:
         if s.id not in ids:
             hidden[s.state.value] = hidden.get(s.state.value, 0) + 1
-    counts = ", ".join(f"{n} {state}" for state, n in hidden.items())
-    return shown, f"… {len(steps) - len(shown)} more steps: {counts}"
+    counts = ", ".join(f"{n:,} {state}" for state, n in hidden.items())
+    return shown, f"… {len(steps) - len(shown):,} more steps: {counts}"
 
 
 class PlainLines:
@@ -352,6 +352,8 @@ class LiveTable:
     def _ensure_started(self) -> None:
         if not self._started and not self._stopping.is_set():
             self._started = True
+            if self._prompts is not None:
+                self._prompts.quiet()
             self.live.start()
 
     def prompts(self, fd: int | None = None) -> AreaPrompts:

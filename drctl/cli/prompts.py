@@ -154,7 +154,9 @@ class AreaPrompts:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._closed = threading.Event()
         self._modes_lock = threading.Lock()
+        #: the modes before a question changed them, and before the display turned the echo off
         self._saved: list[Any] | None = None
+        self._original: list[Any] | None = None
 
     @contextmanager
     def asking(self) -> Iterator[None]:
@@ -205,39 +207,61 @@ class AreaPrompts:
             return None
         return self._decoder.decode(data)
 
+    def quiet(self) -> None:
+        """Echo off while the display runs: a key pressed between questions (Enter, to wake the screen) would move
+        the cursor under the display and leave copies of it behind. Keys typed ahead still wait for the next
+        question; ``close`` puts the terminal back as it was here."""
+        import termios
+
+        with self._modes_lock:
+            if self._closed.is_set() or self._original is not None:
+                return
+            try:
+                self._original = termios.tcgetattr(self._fd)
+                mode = termios.tcgetattr(self._fd)
+                mode[3] &= ~termios.ECHO
+                termios.tcsetattr(self._fd, termios.TCSANOW, mode)
+            except (termios.error, OSError):
+                self._original = None  # not a terminal: nothing to quieten
+
     @contextmanager
     def _keys(self) -> Iterator[None]:
         """Key by key, no echo, while an answer is typed; Ctrl-C still interrupts (the signals stay on)."""
         import termios
 
         with self._modes_lock:
-            try:
-                saved = termios.tcgetattr(self._fd)
-                mode = termios.tcgetattr(self._fd)
-                mode[3] &= ~(termios.ICANON | termios.ECHO)
-                mode[6][termios.VMIN], mode[6][termios.VTIME] = 1, 0
-                termios.tcsetattr(self._fd, termios.TCSANOW, mode)
-                self._saved = saved
-            except (termios.error, OSError):
-                self._saved = None  # not a terminal after all: read what comes
+            if not self._closed.is_set():
+                try:
+                    saved = termios.tcgetattr(self._fd)
+                    mode = termios.tcgetattr(self._fd)
+                    mode[3] &= ~(termios.ICANON | termios.ECHO)
+                    mode[6][termios.VMIN], mode[6][termios.VTIME] = 1, 0
+                    termios.tcsetattr(self._fd, termios.TCSANOW, mode)
+                    self._saved = saved
+                except (termios.error, OSError):
+                    self._saved = None  # not a terminal after all: read what comes
         try:
             yield
         finally:
-            self._restore()
+            with self._modes_lock:
+                between, self._saved = self._saved, None
+                if between is not None and not self._closed.is_set():  # once closed, the terminal is given back
+                    self._set(between)
 
-    def _restore(self) -> None:
+    def _set(self, modes: list[Any]) -> None:
         import termios
 
-        with self._modes_lock:
-            saved, self._saved = self._saved, None
-            if saved is None:
-                return
-            with suppress(termios.error, OSError):  # the terminal went away (SIGHUP): nothing to give back
-                termios.tcsetattr(self._fd, termios.TCSADRAIN, saved)
+        with suppress(termios.error, OSError):  # the terminal went away (SIGHUP): nothing to give back
+            termios.tcsetattr(self._fd, termios.TCSADRAIN, modes)
 
     def close(self) -> None:
-        self._closed.set()
-        self._restore()
+        """The terminal's modes as they were before the display (or the question) changed them; no more asking."""
+        with self._modes_lock:
+            self._closed.set()
+            modes = self._original or self._saved
+            self._original, self._saved = None, None
+            if modes is not None:
+                self._set(modes)
 
 
 class TerminalOperator:

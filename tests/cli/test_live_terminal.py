@@ -188,6 +188,8 @@ def test_ctrl_c_twice_while_the_table_runs_hands_the_terminal_back(tmp_path: Pat
     with terminal(box, "failover", str(box.playbook)) as term:
         wait_for(lambda: any(e["event"] == "run" for e in box.entries()))
         term.wait_for(b"T+")  # the live table is up
+        # a key pressed while it runs (Enter, to wake the screen) is not echoed under the display
+        assert not termios.tcgetattr(term.follower)[3] & termios.ECHO
         term.process.send_signal(signal.SIGINT)
         term.wait_for(b"pausing: ")
         term.process.send_signal(signal.SIGINT)

@@ -4,9 +4,17 @@ fit the screen with the question below them, and the keys of an answer typed wit
 
 from __future__ import annotations
 
+import fcntl
 import io
+import os
+import pty
 import re
-from collections.abc import Iterator
+import select
+import struct
+import termios
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -234,6 +242,8 @@ def test_rows_that_do_not_fit_keep_what_is_running_waiting_or_failed() -> None:
     assert ids == sorted(ids), "in playbook order"
     assert "s099" in ids, "then the latest to finish"
     assert rest == "… 191 more steps: 94 succeeded, 97 pending"
+    many = [StepView(info(f"s{i:04}")) for i in range(2000)]
+    assert visible_steps(many, 10)[1] == "… 1,991 more steps: 1,991 pending"
     assert visible_steps(steps[:5], 10) == (steps[:5], None)
 
 
@@ -269,3 +279,56 @@ def test_the_line_editor_does_what_a_terminal_in_line_mode_would() -> None:
     assert editor.eof
     editor.eof = False
     assert editor.feed("a\x04b\n") == "ab", "Ctrl-D ends input only on an empty line"
+
+
+# --- the hand-back ---------------------------------------------------------------------------------------------
+
+
+def test_stop_gives_the_terminal_back_even_when_it_interrupts_an_update_of_the_view() -> None:
+    """What a signal handler (a second Ctrl-C) or an exception's ``finally`` does: stop while an answer is being
+    typed, on the very thread that holds the view's lock. It must neither hang nor leave the echo off."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    before = termios.tcgetattr(follower)[3] & (termios.ECHO | termios.ICANON)
+    written = bytearray()
+    reading = threading.Event()
+
+    def drain() -> None:
+        while not reading.is_set():
+            if select.select([leader], [], [], 0.05)[0]:
+                written.extend(os.read(leader, 65536))
+
+    drainer = threading.Thread(target=drain, daemon=True)
+    drainer.start()
+    with os.fdopen(os.dup(follower), "w") as file:
+        made = LiveTable(now=lambda: at(30), console=Console(file=file, force_terminal=True, width=100, height=30))
+        prompts = made.prompts(fd=follower)
+        feed(made, started("gate"))
+        answers: list[str | None] = []
+        asking = threading.Thread(target=lambda: answers.append(prompts.line("Approve? [y/n] ", None)))
+        asking.start()
+        wait_until(lambda: not termios.tcgetattr(follower)[3] & termios.ICANON)  # the answer's keys, one by one
+        with made._lock:  # the handler's thread was inside the view's update
+            begun = time.monotonic()
+            made.stop()
+            took = time.monotonic() - begun
+        asking.join(5)
+        time.sleep(0.1)
+    reading.set()
+    drainer.join(2)
+    after = termios.tcgetattr(follower)[3] & (termios.ECHO | termios.ICANON)
+    os.close(leader)
+    os.close(follower)
+    assert answers == [None], "the question closed with the view"
+    assert after == before, "the terminal's echo and line mode are back"
+    assert took < 3
+    out = bytes(written)
+    assert out.rfind(b"\x1b[?25h") > out.rfind(b"\x1b[?25l") >= 0, "the cursor is shown again"
+    assert b"Approve? [y/n]" in out
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
