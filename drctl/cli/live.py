@@ -156,7 +156,7 @@ def live_terminal(stream: IO[str]) -> bool:
 
 
 # a number with its unit or its digits (6ms, 100ms, 5m03s, 3/3, 1.5, 99.9%): one unit, never split
-_NUMBER = re.compile(r"\d[\d.,:/]*[A-Za-zµ%]*")
+_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*[A-Za-zµ%]*")
 _SPACES = re.compile(r"\s+")
 
 

@@ -127,7 +127,7 @@ def test_a_note_fits_its_width_and_never_splits_a_number(first: str, rest: list[
     assert note.endswith("…")
     kept = note[:-1]
     assert text.startswith(kept)
-    for number in re.finditer(r"\d[\d.,:/]*[A-Za-zµ%]*", text):
+    for number in re.finditer(r"\d+(?:[.,:/]\d+)*[A-Za-zµ%]*", text):
         assert not number.start() < len(kept) < number.end(), f"{note!r} splits {number.group()!r}"
 
 
