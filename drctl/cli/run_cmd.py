@@ -80,35 +80,35 @@ def services_for(azure: Any) -> Callable[[ServiceBag, RunPlan], None]:
 
 def _host(console: Console, seed: RunView | None, azure: Any = None) -> tuple[Host, Callable[[], None]]:
     """The engine's host for this terminal: operator, views, signals; and a function that closes the view."""
-    from drctl.cli.live import JsonLines, LiveTable, PlainLines
-    from drctl.cli.prompts import InterruptCount, TerminalOperator
+    from drctl.cli.live import JsonLines, LiveTable, PlainLines, live_terminal
+    from drctl.cli.prompts import InterruptCount, PromptIO, StreamPrompts, TerminalOperator
     from drctl.engine.operator import Operator, Unattended
     from drctl.engine.session import Host
 
     interrupts = InterruptCount()
     listeners: list[Listener] = []
     close: Callable[[], None] = lambda: None  # noqa: E731 - a no-op default
-    suspend = None
+    prompts: PromptIO = StreamPrompts()
     if console.output is Output.JSONL:
         listeners.append(JsonLines())
-    elif sys.stdout.isatty():
+    elif live_terminal(sys.stdout):
         table = LiveTable(seed)
         listeners.append(table)
-        close, suspend = table.stop, table.suspended
+        close = table.stop
+        if console.interactive:  # questions in the table's own area: it keeps ticking while they wait
+            prompts = table.prompts()
     else:
         listeners.append(PlainLines(run_id=seed.run_id if seed else "RUN"))
-    operator: Operator = (
-        TerminalOperator(interrupts=interrupts, suspend=suspend) if console.interactive else Unattended()
-    )
+    operator: Operator = TerminalOperator(interrupts=interrupts, io=prompts) if console.interactive else Unattended()
 
     def on_ready(handle: RunHandle) -> None:
-        _install_signals(handle, interrupts)
+        _install_signals(handle, interrupts, close)
 
     host = Host(operator=operator, listeners=listeners, register_services=services_for(azure), on_ready=on_ready)
     return host, close
 
 
-def _install_signals(handle: RunHandle, interrupts: Any) -> None:
+def _install_signals(handle: RunHandle, interrupts: Any, close_view: Callable[[], None]) -> None:
     from drctl.engine.events import PauseReason
 
     def on_sigint(_signum: int, _frame: FrameType | None) -> None:
@@ -122,6 +122,7 @@ def _install_signals(handle: RunHandle, interrupts: Any) -> None:
             handle.request_pause(PauseReason.INTERRUPT)
             return
         handle.force_interrupt()
+        close_view()  # the terminal back (live table stopped, cursor shown) before the last words
         print(
             f"\nforced: run {handle.run_id} interrupted; resume it with `drctl resume {handle.run_id}`", file=sys.stderr
         )
