@@ -39,6 +39,9 @@ SPEEDUPS = {
     "retry: {attempts: 2, backoff: 30s}": "retry: {attempts: 2, backoff: 1s}",
     "retry: {attempts: 5, backoff: 10s}": "retry: {attempts: 5, backoff: 1s}",
     "retry: {attempts: 3, backoff: 5s}": "retry: {attempts: 3, backoff: 1s}",
+    # the sandbox answers in milliseconds; a test machine running parallel workers does not: these tests are about
+    # failovers, not latency, so a busy CI machine must not fail the target health check
+    "max_p95: 500ms\n": "max_p95: 5s\n",
 }
 
 #: a request log this full may have dropped the oldest entries (settings.request_log_size): counts unreliable
