@@ -280,6 +280,25 @@ def test_a_full_put_of_an_existing_scale_set_scales_it_like_a_patch(
     assert [(e["status"], e["op"]) for e in puts] == [(200, "vmss.update")]
 
 
+def test_a_put_of_only_location_and_sku_scales_and_keeps_the_rest(
+    fresh_sandbox: Sandbox, sdk: Callable[..., Any]
+) -> None:
+    """The body ``az vmss scale`` sends: a new model with the location and the sku only."""
+    from azure.mgmt.compute.models import VirtualMachineScaleSet, VirtualMachineScaleSetUpdate
+
+    compute = sdk(fresh_sandbox).compute
+    compute.virtual_machine_scale_sets.begin_update(
+        "rg-wallet-ause", "vmss-wallet-workers-ause", VirtualMachineScaleSetUpdate(tags={"team": "wallet"})
+    ).result()
+    before = compute.virtual_machine_scale_sets.get("rg-wallet-ause", "vmss-wallet-workers-ause")
+    before.sku.capacity = 3
+    result = compute.virtual_machine_scale_sets.begin_create_or_update(
+        "rg-wallet-ause", "vmss-wallet-workers-ause", VirtualMachineScaleSet(location=before.location, sku=before.sku)
+    ).result()
+    assert (result.sku.capacity, result.tags) == (3, {"team": "wallet"})
+    assert result.virtual_machine_profile.os_profile.computer_name_prefix
+
+
 def test_a_failed_put_of_a_scale_set_fails_like_a_patch(fresh_sandbox: Sandbox, sdk: Callable[..., Any]) -> None:
     fresh_sandbox.add_faults({"kind": "lro_failure", "op": "vmss.update", "code": "AllocationFailed"})
     compute = sdk(fresh_sandbox).compute

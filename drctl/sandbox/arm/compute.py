@@ -4,10 +4,11 @@
 the new ``sku.capacity``) and an ``Azure-AsyncOperation`` header; ARMPolling follows it, then GETs the scale
 set. The instances (what the app endpoint counts) change when the operation completes.
 
-A PUT of an existing scale set (``begin_create_or_update``: what ``az vmss scale`` and ``az vmss update`` send,
-the whole model read by a GET) is the same update: tags and properties are replaced instead of merged, and a
-capacity change runs as the same long-running ``vmss.update`` operation, with its faults and its request-log
-kind. The sandbox does not create scale sets: they come from the estate.
+A PUT of an existing scale set (``begin_create_or_update``: what ``az vmss scale`` and ``az vmss update``
+send, the model read by a GET, or only its location and sku) is the same update: the tags and properties it
+carries replace the old ones instead of merging into them, and a capacity change runs as the same long-running
+``vmss.update`` operation, with its faults and its request-log kind. The sandbox does not create scale sets:
+they come from the estate.
 """
 
 from __future__ import annotations
@@ -187,10 +188,9 @@ def _update(ctx: Ctx, *, replace: bool) -> Response:
             target="sku.capacity",
         )
     properties = body.get("properties")
+    # a PUT without tags or properties keeps them: ``az vmss scale`` PUTs only the location and the sku
     if isinstance(body.get("tags"), dict):
         vmss.tags = {str(k): str(v) for k, v in body["tags"].items()}
-    elif replace:
-        vmss.tags = {}
     if isinstance(properties, dict):
         written = {k: v for k, v in properties.items() if k not in _READ_ONLY}
         vmss.overlay = written if replace else deep_merge(vmss.overlay, written)
