@@ -241,6 +241,11 @@ class World:
             self._rg_index = self._index_groups()
         return self._rg_index
 
+    def put_resource_group(self, name: str, region: str, tags: dict[str, str]) -> None:
+        """An ARM PUT of a resource group: created, or its tags replaced (until the next reset)."""
+        self.groups_rg[name.lower()] = est.ResourceGroup(name=name, region=region, tags=tags)
+        self._rg_index = None
+
     def _index_groups(self) -> dict[str, tuple[str, str, dict[str, str]]]:
         out: dict[str, tuple[str, str, dict[str, str]]] = {}
         for group in self.groups_rg.values():

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import secrets
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -22,6 +23,8 @@ from urllib.parse import parse_qsl
 from drctl.sandbox.http import Request, Response, json_response
 
 ARM_AUDIENCE = "https://management.azure.com/"
+#: the audiences public ARM accepts besides its own URL (Azure CLI asks for the second, the SDKs the first)
+PUBLIC_ARM_AUDIENCES = (ARM_AUDIENCE, "https://management.core.windows.net/")
 
 
 class TokenCheck(Enum):
@@ -29,6 +32,8 @@ class TokenCheck(Enum):
     MISSING = "missing"
     INVALID = "invalid"
     EXPIRED = "expired"
+    #: a live token issued for another resource (ARM: 401 ``InvalidAuthenticationTokenAudience``)
+    WRONG_AUDIENCE = "wrong_audience"
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,20 @@ class Identity:
     tenant_id: str
     client_id: str
     client_secret: str
+
+
+def audience_of(scope: str) -> str:
+    """The resource a v2.0 scope names, as the token's ``aud``: ``https://management.azure.com/.default`` and
+    ``https://management.azure.com//.default`` (what the Azure CLI sends) both give ``https://management.azure.com/``."""
+    first = scope.split(" ", maxsplit=1)[0].strip()
+    _, sep, rest = first.partition("://")
+    if sep and "/" in rest:
+        first = first.rsplit("/", 1)[0]
+    return first.rstrip("/") + "/" if sep else first
+
+
+def same_audience(a: str, b: str) -> bool:
+    return a.rstrip("/").lower() == b.rstrip("/").lower()
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -47,8 +66,8 @@ class TokenIssuer:
         self.identity = identity
         self._lifetime = lifetime
         self._clock = clock
-        #: token -> expiry; a dict read is atomic under the GIL, writes happen on the loop thread only
-        self._tokens: dict[str, float] = {}
+        #: token -> (expiry, audience); a dict read is atomic under the GIL, writes happen on the loop thread only
+        self._tokens: dict[str, tuple[float, str]] = {}
 
     # ---- HTTP -----------------------------------------------------------------------------------------
     @staticmethod
@@ -145,7 +164,7 @@ class TokenIssuer:
                 headers=headers,
             )
         scope = form.get("scope", f"{ARM_AUDIENCE}.default")
-        token, lifetime = self.issue(scope.split(" ")[0].removesuffix(".default"))
+        token, lifetime = self.issue(audience_of(scope))
         return json_response(
             200,
             {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token},
@@ -198,23 +217,35 @@ class TokenIssuer:
             "uti": secrets.token_urlsafe(16),
         }
         token = f"{_b64({'typ': 'JWT', 'alg': 'none'})}.{_b64(claims)}.{secrets.token_urlsafe(32)}"
-        self._tokens[token] = expiry
+        self._tokens[token] = (expiry, audience)
         self._prune(now)
         return token, self._lifetime
 
-    def check(self, authorization: str | None) -> TokenCheck:
+    def check(self, authorization: str | None, audiences: Collection[str] | None = None) -> TokenCheck:
+        """``audiences``: the resources the caller serves (None: any); a token for another one is refused."""
         if not authorization:
             return TokenCheck.MISSING
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             return TokenCheck.INVALID
-        expiry = self._tokens.get(token.strip())
-        if expiry is None:
+        entry = self._tokens.get(token.strip())
+        if entry is None:
             return TokenCheck.INVALID
-        return TokenCheck.VALID if expiry > self._clock() else TokenCheck.EXPIRED
+        expiry, audience = entry
+        if expiry <= self._clock():
+            return TokenCheck.EXPIRED
+        if audiences is not None and not any(same_audience(audience, a) for a in audiences):
+            return TokenCheck.WRONG_AUDIENCE
+        return TokenCheck.VALID
+
+    def audience(self, authorization: str | None) -> str | None:
+        """The ``aud`` of a token this issuer issued (for error messages), else None."""
+        _, _, token = (authorization or "").partition(" ")
+        entry = self._tokens.get(token.strip())
+        return entry[1] if entry else None
 
     def _prune(self, now: float) -> None:
         if len(self._tokens) > 1000:
-            for token, expiry in list(self._tokens.items()):
+            for token, (expiry, _) in list(self._tokens.items()):
                 if expiry <= now:
                     del self._tokens[token]

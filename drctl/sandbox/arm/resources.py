@@ -1,22 +1,81 @@
-"""Subscriptions, resource groups, provider registration and generic resources by id."""
+"""Subscriptions, resource groups, provider registration and generic resources by id.
+
+Provider registrations list the resource types the sandbox serves, with the api versions the Azure SDKs and the
+Azure CLI use (the CLI's ``az resource show`` picks its api version from them) and the estate's regions, in the
+shape of ``Providers_Get``. A PUT of a resource group updates it (200) or creates it (201), as
+``ResourceGroups_CreateOrUpdate`` does.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drctl.sandbox.arm.core import ArmError, Ctx, Route, not_found, paged
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.ops import OpKind
+from drctl.sandbox.regions import display_name, normalize
 from drctl.sandbox.state import GenericState, Placed
 
-_PROVIDERS = (
-    "Microsoft.Sql",
-    "Microsoft.Network",
-    "Microsoft.Web",
-    "Microsoft.Compute",
-    "Microsoft.Storage",
-    "Microsoft.Resources",
-)
+#: newest first: the first is what the installed azure-mgmt-* package sends; the others are older stable ones
+_VERSIONS = {
+    "Microsoft.Sql": ("2025-01-01", "2023-08-01", "2021-11-01"),
+    "Microsoft.Network": ("2018-05-01", "2017-10-01"),
+    "Microsoft.Web": ("2025-05-01", "2024-11-01", "2024-04-01", "2023-12-01", "2022-09-01"),
+    "Microsoft.Compute": ("2026-04-01", "2024-11-01", "2024-07-01", "2024-03-01"),
+    "Microsoft.Storage": ("2026-09-01", "2025-06-01", "2025-01-01", "2024-01-01", "2023-05-01"),
+    "Microsoft.Resources": ("2025-04-01", "2024-11-01", "2024-03-01", "2022-09-01"),
+}
+_GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,89}$")
+#: a type the estate's generic resources use in a namespace the sandbox does not emulate: any version works
+_GENERIC_VERSIONS = ("2024-01-01", "2023-01-01")
+#: namespace -> (resource type, located in the estate's regions (else global), top level)
+_TYPES: dict[str, tuple[tuple[str, bool, bool], ...]] = {
+    "Microsoft.Sql": (
+        ("servers", True, True),
+        ("servers/databases", True, False),
+        ("servers/databases/replicationLinks", True, False),
+        ("servers/failoverGroups", True, False),
+        ("locations", False, False),
+        ("locations/failoverGroupAzureAsyncOperation", True, False),
+        ("locations/failoverGroupOperationResults", True, False),
+    ),
+    "Microsoft.Network": tuple(
+        (t, False, t == "dnszones")
+        for t in (
+            "dnszones",
+            "dnszones/A",
+            "dnszones/AAAA",
+            "dnszones/CNAME",
+            "dnszones/TXT",
+            "dnszones/NS",
+            "dnszones/SOA",
+            "dnszones/all",
+            "dnszones/recordsets",
+        )
+    ),
+    "Microsoft.Web": (
+        ("sites", True, True),
+        ("sites/config", True, False),
+        ("locations", False, False),
+    ),
+    "Microsoft.Compute": (
+        ("virtualMachineScaleSets", True, True),
+        ("locations", False, False),
+        ("locations/operations", True, False),
+    ),
+    "Microsoft.Storage": (
+        ("storageAccounts", True, True),
+        ("locations", False, False),
+        ("locations/asyncoperations", True, False),
+    ),
+    "Microsoft.Resources": (
+        ("resourceGroups", True, True),
+        ("subscriptions", False, False),
+        ("providers", False, False),
+        ("resources", False, False),
+    ),
+}
 
 
 def routes() -> list[Route]:
@@ -26,6 +85,7 @@ def routes() -> list[Route]:
         Route.of("GET", "subscriptions/{sub}", read, _subscription),
         Route.of("GET", "subscriptions/{sub}/resourcegroups", read, _groups),
         Route.of("GET", "subscriptions/{sub}/resourcegroups/{rg}", read, _group),
+        Route.of("PUT", "subscriptions/{sub}/resourcegroups/{rg}", write, _put_group),
         Route.of("HEAD", "subscriptions/{sub}/resourcegroups/{rg}", read, lambda ctx: Response(204)),
         Route.of("GET", "subscriptions/{sub}/resourcegroups/{rg}/resources", read, _group_resources),
         Route.of("GET", "subscriptions/{sub}/resources", read, _all_resources),
@@ -82,12 +142,81 @@ def _group(ctx: Ctx) -> Response:
     return json_response(200, _group_json(ctx, name, location, tags))
 
 
+def _put_group(ctx: Ctx) -> Response:
+    body = ctx.body()
+    location = body.get("location")
+    if not isinstance(location, str) or not location.strip():
+        raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
+    tags = body.get("tags") or {}
+    if not isinstance(tags, dict):
+        raise ArmError(400, "InvalidRequestContent", "The request content was invalid: tags must be an object.")
+    name = ctx.params["rg"]
+    if not _GROUP_NAME.match(name) or name.endswith("."):
+        raise ArmError(
+            400,
+            "InvalidResourceGroup",
+            f"The provided resource group name '{name}' has these invalid characters or length: 1 to 90 letters, "
+            "digits, periods, underscores, hyphens and parentheses, not ending in a period.",
+        )
+    existing = ctx.world.resource_groups().get(name.lower())
+    if existing is not None:
+        if normalize(existing[1]) != normalize(location):
+            raise ArmError(
+                409,
+                "InvalidResourceGroupLocation",
+                f"Invalid resource group location '{location}'. The Resource group already exists in location "
+                f"'{existing[1]}'.",
+            )
+        name = existing[0]
+    region = next((k for k, r in ctx.world.regions.items() if normalize(r.location) == normalize(location)), None)
+    if region is None:
+        available = ",".join(r.location for r in ctx.world.regions.values())
+        raise ArmError(
+            400,
+            "LocationNotAvailableForResourceGroup",
+            f"The provided location '{location}' is not available for resource group. List of available regions "
+            f"is '{available}'.",
+        )
+    ctx.world.put_resource_group(name, region, {str(k): str(v) for k, v in tags.items()})
+    group = ctx.world.resource_groups()[name.lower()]
+    return json_response(200 if existing is not None else 201, _group_json(ctx, *group))
+
+
+def _namespaces(ctx: Ctx) -> list[str]:
+    extra = sorted({g.type.split("/", 1)[0] for g in ctx.world.generics.values()} - set(_TYPES), key=str.lower)
+    return [*_TYPES, *extra]
+
+
 def _providers(ctx: Ctx) -> Response:
-    return paged(ctx, [_provider_json(ctx, ns) for ns in _PROVIDERS])
+    return paged(ctx, [_provider_json(ctx, ns) for ns in _namespaces(ctx)])
 
 
 def _provider(ctx: Ctx) -> Response:
-    return json_response(200, _provider_json(ctx, ctx.params["ns"]))
+    wanted = ctx.params["ns"].lower()
+    namespace = next((ns for ns in _namespaces(ctx) if ns.lower() == wanted), ctx.params["ns"])
+    return json_response(200, _provider_json(ctx, namespace))
+
+
+def _resource_types(ctx: Ctx, namespace: str) -> list[dict[str, Any]]:
+    regions = [display_name(r.location) for r in ctx.world.regions.values()]
+    served = list(_TYPES.get(namespace, ()))
+    known = {t.lower() for t, _, _ in served}
+    for generic in ctx.world.generics.values():
+        ns, _, rtype = generic.type.partition("/")
+        if ns.lower() == namespace.lower() and rtype.lower() not in known:
+            known.add(rtype.lower())
+            served.append((rtype, True, "/" not in rtype))
+    versions = list(_VERSIONS.get(namespace, _GENERIC_VERSIONS))
+    return [
+        {
+            "resourceType": rtype,
+            "locations": regions if located else ["global"] if top else [],
+            "apiVersions": versions,
+            "defaultApiVersion": versions[0],
+            "capabilities": "SupportsTags, SupportsLocation" if top else "None",
+        }
+        for rtype, located, top in served
+    ]
 
 
 def _provider_json(ctx: Ctx, namespace: str) -> dict[str, Any]:
@@ -97,7 +226,7 @@ def _provider_json(ctx: Ctx, namespace: str) -> dict[str, Any]:
         "namespace": namespace,
         "registrationState": "Registered",
         "registrationPolicy": "RegistrationRequired",
-        "resourceTypes": [],
+        "resourceTypes": _resource_types(ctx, namespace),
     }
 
 

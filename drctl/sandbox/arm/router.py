@@ -1,6 +1,7 @@
 """The ARM front: authentication, routing (case-insensitive), api-version, faults, headers and the request log.
 
-Order per request, as Azure's layers apply them: bearer token (401), route and api-version (404/400),
+Order per request, as Azure's layers apply them: ``/metadata/endpoints`` (no token), bearer token (401, also
+for a token issued for another resource), route and api-version (404/400),
 subscription and resource group (404), injected faults (error, throttle, latency), then the provider handler
 under the world lock. Every answer carries ``x-ms-request-id`` and ``x-ms-correlation-request-id`` (the
 client's when it sent one), and echoes ``x-ms-client-request-id``.
@@ -14,7 +15,7 @@ import uuid
 from typing import Any
 from urllib.parse import unquote
 
-from drctl.sandbox.arm import compute, dns, operations, resources, sql, storage, web
+from drctl.sandbox.arm import compute, dns, metadata, operations, resources, sql, storage, web
 from drctl.sandbox.arm.core import API_VERSION, ArmError, Ctx, Route
 from drctl.sandbox.faults import ThrottleFault
 from drctl.sandbox.http import Request, Response
@@ -29,6 +30,11 @@ _AUTH_MESSAGES = {
     TokenCheck.EXPIRED: (
         "ExpiredAuthenticationToken",
         "The access token expiry UTC time is earlier than current UTC time.",
+    ),
+    TokenCheck.WRONG_AUDIENCE: (
+        "InvalidAuthenticationTokenAudience",
+        "The access token has been obtained for wrong audience or resource '{audience}'. It should exactly match "
+        "with one of the allowed audiences '{allowed}'.",
     ),
 }
 
@@ -93,9 +99,16 @@ class ArmRouter:
         return response
 
     async def _handle(self, req: Request, op: OpKind) -> tuple[OpKind, Response]:
-        auth = self.tokens.check(req.headers.get("authorization"))
+        if metadata.matches(req.path):
+            return OpKind.ARM_READ, metadata.handle(req)
+        authorization = req.headers.get("authorization")
+        audiences = metadata.arm_audiences(req.host)
+        auth = self.tokens.check(authorization, audiences)
         if auth is not TokenCheck.VALID:
             code, message = _AUTH_MESSAGES[auth]
+            message = message.format(
+                audience=self.tokens.audience(authorization) or "", allowed=", ".join(a.rstrip("/") for a in audiences)
+            )
             raise ArmError(
                 401,
                 code,
@@ -123,7 +136,7 @@ class ArmRouter:
                 f"The api-version '{version}' is invalid. The supported versions are those of the "
                 "Azure REST API specifications (yyyy-mm-dd[-preview]).",
             )
-        rg = self._check_scope(segments)
+        rg = self._check_scope(segments, req.method)
         if route is None:
             route, params, op = resources.fallback(req.method, segments)
         try:
@@ -144,12 +157,14 @@ class ArmRouter:
                     return route, params
         return None, {}
 
-    def _check_scope(self, segments: list[str]) -> str:
+    def _check_scope(self, segments: list[str], method: str) -> str:
         """Subscription (404 SubscriptionNotFound) and resource group (404 ResourceGroupNotFound)."""
         lower = [s.lower() for s in segments]
         if len(lower) >= 2 and lower[0] == "subscriptions" and lower[1] != self.world.estate.subscription_id.lower():
             raise ArmError(404, "SubscriptionNotFound", f"The subscription '{segments[1]}' could not be found.")
         if len(lower) >= 4 and lower[2] == "resourcegroups":
+            if method == "PUT" and len(lower) == 4:
+                return segments[3]  # creating or updating the group itself
             with self.world.lock:
                 group = self.world.resource_groups().get(lower[3])
             if group is None:

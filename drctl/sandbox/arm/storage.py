@@ -1,5 +1,8 @@
 """Microsoft.Storage accounts: get (``$expand=geoReplicationStats``), list, PATCH and failover.
 
+Accounts answer in the shape of ``StorageAccounts_GetProperties`` (endpoints, ``encryption``, ``networkAcls``,
+replication status); a PATCH of ``properties`` merges into it.
+
 Failover is an LRO followed through ``Location`` (202 while running, then an empty 200). ``failoverType=Planned``
 (the SDK's default) needs both regions up and swaps primary and secondary, staying geo-redundant; without it
 (customer-managed, unplanned) only the secondary must be up: it becomes the primary of a locally redundant
@@ -11,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from drctl.sandbox.arm.core import ArmError, Ctx, Route, lro_urls, not_found, paged
-from drctl.sandbox.arm.resources import patch_placed
+from drctl.sandbox.arm.resources import deep_merge, patch_placed
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.lro import Outcome
 from drctl.sandbox.ops import OpKind
@@ -19,6 +22,7 @@ from drctl.sandbox.sqlsim import iso
 from drctl.sandbox.state import AccountState, World
 
 _ACCOUNT = "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.storage/storageaccounts/{name}"
+_CREATED = "2024-01-15T03:30:00.0000000Z"
 _LOCAL = {
     "Standard_RAGRS": "Standard_LRS",
     "Standard_GRS": "Standard_LRS",
@@ -58,16 +62,41 @@ def account_json(ctx: Ctx, account: AccountState, *, expand: bool) -> dict[str, 
     world = ctx.world
     primary = world.regions[account.region]
     name = account.name
-    endpoints = {k: f"https://{name}.{k}.core.windows.net/" for k in ("blob", "queue", "table", "file", "dfs")}
+    endpoints = {k: f"https://{name}.{k}.core.windows.net/" for k in ("dfs", "web", "blob", "queue", "table", "file")}
     props: dict[str, Any] = {
-        "keyCreationTime": {"key1": "2024-01-15T03:30:00.0000000Z", "key2": "2024-01-15T03:30:00.0000000Z"},
+        "dnsEndpointType": "Standard",
+        "defaultToOAuthAuthentication": False,
+        "publicNetworkAccess": "Enabled",
+        "keyCreationTime": {"key1": _CREATED, "key2": _CREATED},
+        "allowCrossTenantReplication": False,
         "privateEndpointConnections": [],
+        "isSkuConversionBlocked": False,
         "minimumTlsVersion": "TLS1_2",
         "allowBlobPublicAccess": False,
+        "allowSharedKeyAccess": True,
+        "isHnsEnabled": False,
+        "largeFileSharesState": "Enabled",
+        "networkAcls": {
+            "bypass": "AzureServices",
+            "defaultAction": "Allow",
+            "ipRules": [],
+            "ipv6Rules": [],
+            "virtualNetworkRules": [],
+            "resourceAccessRules": [],
+        },
         "supportsHttpsTrafficOnly": True,
+        "encryption": {
+            "requireInfrastructureEncryption": False,
+            "services": {
+                service: {"keyType": "Account", "enabled": True, "lastEnabledTime": _CREATED}
+                for service in ("file", "blob")
+            },
+            "keySource": "Microsoft.Storage",
+        },
         "accessTier": "Hot",
+        "accountMigrationInProgress": False,
         "provisioningState": "Succeeded",
-        "creationTime": "2024-01-15T03:30:00.0000000Z",
+        "creationTime": _CREATED,
         "primaryEndpoints": endpoints,
         "primaryLocation": primary.location,
         "statusOfPrimary": "available" if primary.up else "unavailable",
@@ -94,7 +123,6 @@ def account_json(ctx: Ctx, account: AccountState, *, expand: bool) -> dict[str, 
         props["failoverInProgress"] = True
     if account.last_failover is not None:
         props["lastGeoFailoverTime"] = iso(account.last_failover)
-    props.update(account.overlay)
     return {
         "sku": {"name": account.sku, "tier": "Standard"},
         "kind": "StorageV2",
@@ -103,7 +131,7 @@ def account_json(ctx: Ctx, account: AccountState, *, expand: bool) -> dict[str, 
         "type": "Microsoft.Storage/storageAccounts",
         "location": primary.location,
         "tags": account.tags,
-        "properties": props,
+        "properties": deep_merge(props, account.overlay),
     }
 
 
