@@ -22,7 +22,7 @@ class OpKind(StrEnum):
     SQL_FAILOVER = "sql.failover"
     WEB_START = "web.start"
     WEB_STOP = "web.stop"
-    #: PATCH of a virtual machine scale set (sku.capacity)
+    #: PATCH or full PUT of an existing virtual machine scale set (sku.capacity): one kind, so a count is a count
     VMSS_UPDATE = "vmss.update"
     #: create-or-update, update or delete of a DNS record set
     DNS_WRITE = "dns.write"
