@@ -222,6 +222,32 @@ def done_patch(p: PatchParams, ctx: StepContext) -> bool:
     )
 
 
+def _part(wanted: Any, actual: Any) -> Any:
+    """What ``actual`` holds at the paths ``wanted`` names: the resource's current values, side by side."""
+    if isinstance(wanted, dict) and isinstance(actual, dict):
+        return {k: _part(v, actual.get(k)) for k, v in wanted.items()}
+    return actual
+
+
+def preflight_patch(p: PatchParams, ctx: StepContext) -> list[Finding]:
+    import json
+
+    from drctl.actions.azure_bridge import arm
+    from drctl.azure import standby
+
+    wanted = p.verify or p.body
+    current = arm(ctx, f"read {p.resource_id}", standby.get_resource, p.resource_id, p.api_version)
+    reached = _subset(wanted, current)
+    return [
+        Finding(
+            p.resource_id,
+            json.dumps(_part(wanted, current), sort_keys=True),
+            json.dumps(wanted, sort_keys=True),
+            "ok" if reached else "info",
+        )
+    ]
+
+
 START_IMPLEMENTATION = Implementation(run=run_start, done=done_start, preflight=preflight_start)
 SCALE_IMPLEMENTATION = Implementation(run=run_scale, done=done_scale, preflight=preflight_scale)
-PATCH_IMPLEMENTATION = Implementation(run=run_patch, done=done_patch)
+PATCH_IMPLEMENTATION = Implementation(run=run_patch, done=done_patch, preflight=preflight_patch)
