@@ -47,6 +47,10 @@ FORBIDDEN: Mapping[str, tuple[str, ...]] = {
     "drctl.playbook": ("drctl.azure", "drctl.net", "azure", "typer", "rich", "httpx"),
     "drctl.planning": ("drctl.azure", "drctl.net", "drctl.actions.impl", "azure", "typer", "rich", "httpx"),
     "drctl.reports": ("drctl.azure", "drctl.net", "azure", "typer"),
+    # one HTTP stack for probes, waits and webhooks (drctl.net.http): a second one would ignore the sandbox CA and
+    # DRCTL_RESOLVE, as wait.until_url's httpx client once did
+    "drctl.actions": ("httpx", "requests"),
+    "drctl.cli": ("httpx", "requests"),
 }
 
 #: (importer module, imported module) -> why this import may break the rules above

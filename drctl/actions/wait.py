@@ -58,21 +58,25 @@ def _run(p: WaitParams, ctx: StepContext) -> Outcome:
         ctx.sleep(p.duration.total_seconds(), interruptible=True)
         return Outcome(f"waited {format_duration(p.duration)}")
     assert p.until_url is not None
-    import httpx  # lazily: only runs that poll a URL pay for it
+    # the one HTTP stack of probes and webhooks: it honours the sandbox CA and DRCTL_RESOLVE, as health.http does
+    from drctl.net.http import Client, HttpError
 
     polls = 0
-    with httpx.Client(timeout=min(p.poll_interval.total_seconds(), 30.0) or 10.0, follow_redirects=True) as client:
+    client = Client(timeout=min(p.poll_interval.total_seconds(), 30.0) or 10.0)
+    try:
         while True:
             ctx.check_cancelled()
             polls += 1
             try:
-                status: int | str = client.get(p.until_url).status_code
-            except httpx.HTTPError as exc:
-                status = type(exc).__name__
+                status: int | str = client.request("GET", p.until_url).status
+            except HttpError as exc:
+                status = str(exc)
             if status == p.expect_status:
                 return Outcome(f"{p.until_url} answered {status} after {polls} poll(s)", facts={"polls": polls})
             ctx.progress(f"{p.until_url} answered {status}; expecting {p.expect_status}")
             ctx.sleep(p.poll_interval.total_seconds(), interruptible=True)
+    finally:
+        client.close()
 
 
 def implementation() -> Implementation[WaitParams]:

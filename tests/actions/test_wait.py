@@ -44,10 +44,6 @@ def test_run_polls_a_url_until_the_step_timeout(estate: Estate) -> None:
     assert all("expecting 200" in line for line in ctx.lines)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 item 4: wait's until_url uses its own HTTP client, deaf to the sandbox CA and DRCTL_RESOLVE",
-)
 def test_run_polls_the_sandbox_app_by_its_real_name(estate: Estate) -> None:
     url = estate.scope.source.health_url
     ctx = estate.ctx(timeout=30.0)
