@@ -215,12 +215,14 @@ def run_playbook(
 
     from drctl.cli.azure_setup import sandbox_environment, sandbox_summary
     from drctl.engine.paths import resolve_state_dir
+    from drctl.sandbox.playbook import reverse_for
 
     state_dir = resolve_state_dir(console.state_dir)
     if sandbox.faults and not sandbox.enabled:
         raise UsageError("--sandbox-fault needs --sandbox")
+    workdir = state_dir / "sandbox" / f"run-{os.getpid()}"
     embedded = (
-        sandbox_environment(playbook, list(sandbox.faults), state_dir / "sandbox" / f"run-{os.getpid()}")
+        sandbox_environment(playbook, list(sandbox.faults), workdir, reverse=reverse_for(mode))
         if sandbox.enabled
         else nullcontext()
     )
@@ -346,6 +348,7 @@ def resume(  # noqa: PLR0917 - Typer reads the options from the signature
     from drctl.cli.azure_setup import sandbox_environment
     from drctl.engine.history import load_run
     from drctl.engine.paths import StateDir, resolve_state_dir
+    from drctl.sandbox.playbook import reverse_for
 
     if (force or skip or abort) and not (reason or "").strip():
         raise UsageError("--force, --skip and --abort need --reason: it is journaled")
@@ -356,8 +359,10 @@ def resume(  # noqa: PLR0917 - Typer reads the options from the signature
     started = seed.view.started
     assert started is not None
     faults = started.environment.faults if started.environment is not None else ()
+    workdir = root / "sandbox" / f"resume-{os.getpid()}"
     embedded = (
-        sandbox_environment(Path(started.playbook_path), list(faults), root / "sandbox" / f"resume-{os.getpid()}")
+        # seeded as the run's was (its mode is journaled), or the estate would not be the one it began with
+        sandbox_environment(Path(started.playbook_path), list(faults), workdir, reverse=reverse_for(started.mode))
         if sandbox
         else nullcontext()
     )
