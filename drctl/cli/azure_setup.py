@@ -75,8 +75,9 @@ def environment_for(loaded: LoadedPlaybook, *, sandbox: Any = None, faults: tupl
 
 
 @contextmanager
-def sandbox_environment(playbook: Path, faults: list[str], workdir: Path) -> Iterator[Any]:
-    """Run the body with an embedded sandbox seeded from ``playbook`` and its environment exported."""
+def sandbox_environment(playbook: Path, faults: list[str], workdir: Path, *, reverse: bool = False) -> Iterator[Any]:
+    """Run the body with an embedded sandbox seeded from ``playbook`` and its environment exported; ``reverse``:
+    seeded as a failback finds the estate (the playbook's target holds the primary)."""
     from drctl.sandbox import process
     from drctl.sandbox.faults import parse_faults
     from drctl.sandbox.playbook import estate_from_playbook
@@ -86,11 +87,12 @@ def sandbox_environment(playbook: Path, faults: list[str], workdir: Path) -> Ite
     for text in faults:
         rules += parse_faults(process.parse_fault_flag(text), source=f"--sandbox-fault {text}")
     workdir.mkdir(parents=True, exist_ok=True)
-    sandbox = Sandbox.start(estate_from_playbook(playbook), faults=rules, workdir=workdir)
+    sandbox = Sandbox.start(estate_from_playbook(playbook, reverse=reverse), faults=rules, workdir=workdir)
     saved = dict(os.environ)
     try:
         os.environ.update(sandbox.env())
-        print(f"sandbox: a local Azure seeded from {playbook} at {sandbox.arm_endpoint}", file=sys.stderr)
+        state = " as failed over (target primary)" if reverse else ""
+        print(f"sandbox: a local Azure seeded from {playbook}{state} at {sandbox.arm_endpoint}", file=sys.stderr)
         yield sandbox
     finally:
         os.environ.clear()

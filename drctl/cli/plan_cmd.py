@@ -97,7 +97,8 @@ def _preflight(
     from drctl.engine.preflight import run_preflight
 
     with tempfile.TemporaryDirectory(prefix="drctl-preflight-") as tmp:
-        embedded = sandbox_environment(playbook, faults, Path(tmp)) if sandbox else nullcontext()
+        # a reversed plan (failback) preflights the estate as a failover left it
+        embedded = sandbox_environment(playbook, faults, Path(tmp), reverse=reverse) if sandbox else nullcontext()
         with embedded:
             services = ServiceBag()
             if uses_azure(loaded):

@@ -186,7 +186,9 @@ def _finish(result: RunResult) -> None:
     if outcome.paused is not None:
         print(f"paused: {outcome.paused.next}", file=sys.stderr)
     elif outcome.exit_code is not ExitCode.OK:
-        print(f"see `drctl status {result.run_id}`; a failed or aborted run can be resumed", file=sys.stderr)
+        rid = result.run_id
+        # resuming runs the same steps again: it helps once the cause is dealt with, which the error above names
+        print(f"see `drctl status {rid}`; once the cause is dealt with, `drctl resume {rid}` goes on", file=sys.stderr)
     if outcome.exit_code is not ExitCode.OK:
         raise typer.Exit(int(outcome.exit_code))
 
@@ -216,12 +218,14 @@ def run_playbook(
 
     from drctl.cli.azure_setup import sandbox_environment, sandbox_summary
     from drctl.engine.paths import resolve_state_dir
+    from drctl.sandbox.playbook import reverse_for
 
     state_dir = resolve_state_dir(console.state_dir)
     if sandbox.faults and not sandbox.enabled:
         raise UsageError("--sandbox-fault needs --sandbox")
+    workdir = state_dir / "sandbox" / f"run-{os.getpid()}"
     embedded = (
-        sandbox_environment(playbook, list(sandbox.faults), state_dir / "sandbox" / f"run-{os.getpid()}")
+        sandbox_environment(playbook, list(sandbox.faults), workdir, reverse=reverse_for(mode))
         if sandbox.enabled
         else nullcontext()
     )
@@ -245,12 +249,17 @@ def _start(
     drill: DrillRequest | None = None,
 ) -> None:
     from drctl.cli.azure_setup import connect, environment_for, uses_azure
-    from drctl.engine.session import RunOptions, RunRequest, start_run
+    from drctl.engine.clock import SystemClock
+    from drctl.engine.runplan import plan_for_mode
+    from drctl.engine.session import RunOptions, RunRequest, check_request, start_planned
     from drctl.planning.load import load_playbook
 
+    # everything the run needs that is not Azure's to say is checked before any credential is built: the
+    # playbook (exit 3), every ${ENV} it reads, all named at once (exit 2), the settings (subscription: exit 2;
+    # endpoints: exit 8), --declared-at and a drill's change windows (exit 2)
     loaded = load_playbook(playbook)
+    plan = plan_for_mode(loaded, mode, os.environ)
     environment = environment_for(loaded, sandbox=sandbox, faults=faults)
-    azure = connect(loaded) if uses_azure(loaded) else None
     options = RunOptions(
         state_dir=state_dir,
         yes=console.yes,
@@ -260,10 +269,12 @@ def _start(
         accept_data_loss=console.accept_data_loss,
         environment=environment,
     )
+    request = RunRequest(playbook=playbook, mode=mode, options=options, declared_at=declared_at, drill=drill)
+    check_request(plan, request, SystemClock().now())
+    azure = connect(loaded) if uses_azure(loaded) else None
     host, close = _host(console, None, azure)
     try:
-        request = RunRequest(playbook=playbook, mode=mode, options=options, declared_at=declared_at, drill=drill)
-        result = start_run(request, host)
+        result = start_planned(plan, request, host)
     finally:
         close()
     _finish(result)
@@ -347,6 +358,8 @@ def resume(  # noqa: PLR0917 - Typer reads the options from the signature
     from drctl.cli.azure_setup import sandbox_environment
     from drctl.engine.history import load_run
     from drctl.engine.paths import StateDir, resolve_state_dir
+    from drctl.engine.resume import resumable_view
+    from drctl.sandbox.playbook import reverse_for
 
     if (force or skip or abort) and not (reason or "").strip():
         raise UsageError("--force, --skip and --abort need --reason: it is journaled")
@@ -354,11 +367,16 @@ def resume(  # noqa: PLR0917 - Typer reads the options from the signature
         raise UsageError("--abort needs no sandbox: it only closes the run's journal")
     root = resolve_state_dir(state_dir)
     seed = load_run(StateDir(root), run)
+    # a broken journal or a run that already succeeded is refused from the journal alone: no sandbox, setting
+    # or credential is needed to say so
+    resumable_view(seed.contents)
     started = seed.view.started
     assert started is not None
     faults = started.environment.faults if started.environment is not None else ()
+    workdir = root / "sandbox" / f"resume-{os.getpid()}"
     embedded = (
-        sandbox_environment(Path(started.playbook_path), list(faults), root / "sandbox" / f"resume-{os.getpid()}")
+        # seeded as the run's was (its mode is journaled), or the estate would not be the one it began with
+        sandbox_environment(Path(started.playbook_path), list(faults), workdir, reverse=reverse_for(started.mode))
         if sandbox
         else nullcontext()
     )
@@ -383,24 +401,47 @@ class _ResumeChoices:
 def _resume(seed: RunView, console: Console, root: Path, choices: _ResumeChoices, *, sandbox: Any) -> None:
     from drctl.cli.azure_setup import connect, environment_for, uses_azure
     from drctl.engine.events import Environment
-    from drctl.engine.resume import ResumeRequest, environment_refusal, resume_run
+    from drctl.engine.resume import ResumeRequest, check_resume, environment_refusal, resume_run
     from drctl.engine.session import RunOptions
     from drctl.errors import DrctlError, NotFound
     from drctl.planning.load import check_file
 
     started = seed.started
     assert started is not None
+
+    def request_in(environment: Environment | None) -> ResumeRequest:
+        options = RunOptions(
+            state_dir=root,
+            yes=console.yes,
+            concurrency=console.concurrency or int(started.options.get("concurrency", 8)),
+            output=console.output.value,
+            sandbox=environment.rehearsal if environment is not None else bool(started.options.get("sandbox")),
+            environment=environment,
+        )
+        return ResumeRequest(
+            run_id=seed.run_id,
+            options=options,
+            force_reason=choices.force_reason,
+            rerun_unchecked=choices.rerun_unchecked,
+            skip=choices.skip,
+            abort_reason=choices.abort_reason,
+        )
+
     azure = None
     environment = None
     if choices.abort_reason is None:
-        # where the run began is checked before any credential is asked for: a refusal needs none
+        # everything is checked before any credential is asked for: where the run began (a refusal needs
+        # none), the playbook, every ${ENV} it reads and the settings
         found = check_file(Path(started.playbook_path))
         if found.loaded is not None:
             then = started.environment
             try:
                 environment = environment_for(found.loaded, sandbox=sandbox, faults=then.faults if then else ())
             except DrctlError:
-                if then is None or not then.rehearsal:
+                if then is None or not then.rehearsal or os.environ.get("DRCTL_SANDBOX_ADMIN"):
+                    # Azure, or the shell points at a sandbox and lacks settings: a missing subscription variable
+                    # is rarely the only one missing, so name them all at once
+                    check_resume(request_in(None), os.environ)
                     raise
                 # a rehearsal, and this shell configures no Azure: the refusal below says how to go on
                 environment = Environment(kind="none")
@@ -409,24 +450,10 @@ def _resume(seed: RunView, console: Console, root: Path, choices: _ResumeChoices
                 message, hint = refusal
                 rid = seed.run_id
                 raise NotFound(f"run {rid}: {message}; resume refused, nothing was run", hint=hint.format(run=rid))
-            if uses_azure(found.loaded):
-                azure = connect(found.loaded)
-    options = RunOptions(
-        state_dir=root,
-        yes=console.yes,
-        concurrency=console.concurrency or int(started.options.get("concurrency", 8)),
-        output=console.output.value,
-        sandbox=environment.rehearsal if environment is not None else bool(started.options.get("sandbox")),
-        environment=environment,
-    )
-    request = ResumeRequest(
-        run_id=seed.run_id,
-        options=options,
-        force_reason=choices.force_reason,
-        rerun_unchecked=choices.rerun_unchecked,
-        skip=choices.skip,
-        abort_reason=choices.abort_reason,
-    )
+        check_resume(request_in(environment), os.environ)
+        if found.loaded is not None and uses_azure(found.loaded):
+            azure = connect(found.loaded)
+    request = request_in(environment)
     host, close = _host(console, seed, azure)
     try:
         result = resume_run(request, host)

@@ -13,6 +13,7 @@ from typing import Any
 import typer
 
 from drctl.errors import SandboxError, UsageError
+from drctl.playbook.enums import Mode
 
 app = typer.Typer(
     help="Run the local Azure sandbox (ARM, Entra ID, DNS, app endpoints, sinks) for demos and rehearsals.",
@@ -31,8 +32,14 @@ def up(
     from_playbook: Path | None = typer.Option(
         None,
         "--from-playbook",
-        help="Seed the estate a playbook references (source primary, target standby).",
+        help="Seed the estate a playbook references (source primary, target standby; see --mode).",
         dir_okay=False,
+    ),
+    mode: Mode | None = typer.Option(
+        None,
+        "--mode",
+        help="With --from-playbook: seed for a run of this mode: failover or drill (the default: source primary) "
+        "or failback (as a failover left it: target primary, source standby).",
     ),
     faults: Path | None = typer.Option(
         None, "--faults", help="Faults file (YAML list of fault rules).", dir_okay=False
@@ -61,9 +68,11 @@ def up(
         raise UsageError(f"--format {fmt!r}: choose export, dotenv or json")
     if estate is not None and from_playbook is not None:
         raise UsageError("give --estate or --from-playbook, not both")
+    if mode is not None and from_playbook is None:
+        raise UsageError("--mode goes with --from-playbook: it says which run the playbook's estate is seeded for")
     process.refuse_if_running(state_dir)
     if detach:
-        argv = _forwarded(estate, from_playbook, faults, fault=fault, port_base=port_base)
+        argv = _forwarded(estate, from_playbook, faults, fault=fault, port_base=port_base, mode=mode)
         state = process.detach(argv, state_dir)
         typer.echo(process.format_env(state.env, fmt))
         typer.echo(
@@ -72,7 +81,7 @@ def up(
             err=True,
         )
         return
-    sandbox = _start(estate, from_playbook, faults, fault=fault, port_base=port_base, state_dir=state_dir)
+    sandbox = _start(estate, from_playbook, faults, fault=fault, port_base=port_base, state_dir=state_dir, mode=mode)
     try:
         process.write_state(state_dir, sandbox)
         if not quiet:
@@ -144,6 +153,7 @@ def _start(
     fault: list[str],
     port_base: int | None,
     state_dir: Path,
+    mode: Mode | None = None,
 ) -> Any:
     from drctl.sandbox import process
     from drctl.sandbox.faults import parse_faults
@@ -151,9 +161,9 @@ def _start(
 
     model: Any = None
     if from_playbook is not None:
-        from drctl.sandbox.playbook import estate_from_playbook
+        from drctl.sandbox.playbook import estate_from_playbook, reverse_for
 
-        model = estate_from_playbook(from_playbook)
+        model = estate_from_playbook(from_playbook, reverse=reverse_for(mode or Mode.FAILOVER))
     elif estate is not None:
         from drctl.sandbox.estate import load_estate
 
@@ -165,7 +175,13 @@ def _start(
 
 
 def _forwarded(
-    estate: Path | None, from_playbook: Path | None, faults: Path | None, fault: list[str], port_base: int | None
+    estate: Path | None,
+    from_playbook: Path | None,
+    faults: Path | None,
+    *,
+    fault: list[str],
+    port_base: int | None,
+    mode: Mode | None = None,
 ) -> list[str]:
     argv: list[str] = []
     for flag, value in (("--estate", estate), ("--from-playbook", from_playbook), ("--faults", faults)):
@@ -175,6 +191,8 @@ def _forwarded(
         argv += ["--fault", text]
     if port_base is not None:
         argv += ["--port-base", str(port_base)]
+    if mode is not None:
+        argv += ["--mode", mode.value]
     return argv
 
 

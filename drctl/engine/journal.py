@@ -360,8 +360,13 @@ def repair_torn_tail(contents: JournalFile) -> tuple[JournalFile, Path | None]:
         data = source.read()
     fd = os.open(saved, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     try:
-        os.write(fd, data)
+        view = memoryview(data)
+        while view:  # a short write (a file size limit, a nearly full disk) is not a saved copy
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
+    except OSError:
+        saved.unlink(missing_ok=True)  # a partial copy would pass for the evidence; the journal is untouched
+        raise
     finally:
         os.close(fd)
     fd = os.open(contents.path, os.O_WRONLY)

@@ -112,9 +112,15 @@ class RunLock:
                     "takes over a lock from another host",
                     hint=f"if that run is truly gone (check on {previous.host}), remove {path} and start again",
                 )
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, json.dumps(asdict(holder)).encode(), 0)
-            os.fsync(fd)
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, json.dumps(asdict(holder)).encode(), 0)
+                os.fsync(fd)
+            except OSError as exc:  # a full disk: say so, not a traceback
+                raise JournalError(
+                    f"cannot write the lock {path}: {exc.strerror or exc}; nothing was run",
+                    hint="free space on that file system, then run the same command again",
+                ) from exc
         except BaseException:
             os.close(fd)
             raise

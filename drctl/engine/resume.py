@@ -36,7 +36,7 @@ from drctl.engine.session import (
     journal_takeover,
 )
 from drctl.errors import DrctlError, ExitCode, JournalError, LockHeld, NotFound, UsageError
-from drctl.planning.load import load_playbook
+from drctl.planning.load import LoadedPlaybook, load_playbook
 from drctl.playbook.enums import Mode
 
 
@@ -54,15 +54,24 @@ class ResumeRequest:
     abort_reason: str | None = None
 
 
-def resume_run(request: ResumeRequest, host: Host) -> RunResult:
+def check_resume(request: ResumeRequest, environ: Mapping[str, str]) -> None:
+    """Everything ``resume_run`` refuses before it takes the lock, checked without the lock, a credential or the
+    network: a broken journal (exit 7), a run that already succeeded, another environment or a changed playbook
+    without ``--force`` (exit 9), a missing ``${ENV}`` (exit 2, every one named). The CLI calls it before it
+    authenticates; ``resume_run`` checks it all again."""
     state = StateDir(request.options.state_dir)
     run_id = state.find(request.run_id)
-    path = state.journal(run_id)
-    view = _readable_view(read_journal(path))
+    view = resumable_view(read_journal(state.journal(run_id)))
+    if request.abort_reason is None:
+        _prepare(run_id, view, request, environ)
+
+
+def _prepare(
+    run_id: str, view: RunView, request: ResumeRequest, environ: Mapping[str, str]
+) -> tuple[LoadedPlaybook, bool, RunPlan]:
+    """The playbook, whether it changed (and may: ``--force``), and the plan of the run's mode."""
     started = view.started
     assert started is not None
-    if request.abort_reason is not None:
-        return _abort_run(request, host, state, run_id)
     refusal = environment_refusal(started.environment, request.options.environment)
     if refusal is not None:
         message, hint = refusal
@@ -76,16 +85,28 @@ def resume_run(request: ResumeRequest, host: Host) -> RunResult:
             hint=f'review the change; to resume with it anyway: drctl resume {run_id} --force --reason "..."',
         )
     # a drill resumes as a drill (its phases), whatever the clock says of change windows: it already started
-    plan = plan_for_mode(loaded, Mode(started.mode), environ_of(host))
+    return loaded, changed, plan_for_mode(loaded, Mode(started.mode), environ)
+
+
+def resume_run(request: ResumeRequest, host: Host) -> RunResult:
+    state = StateDir(request.options.state_dir)
+    run_id = state.find(request.run_id)
+    path = state.journal(run_id)
+    view = resumable_view(read_journal(path))
+    started = view.started
+    assert started is not None
+    if request.abort_reason is not None:
+        return _abort_run(request, host, state, run_id)
+    loaded, changed, plan = _prepare(run_id, view, request, environ_of(host))
     now = host.clock.now()
     key = application_key(started.playbook_name, loaded.playbook.azure.subscription, environ_of(host))
     holder = holder_for(run_id, started.playbook_name, now, application=key, state=state)
     lock = RunLock.acquire(state.lock_file(key), holder)
     try:
         contents = read_journal(path)  # again, under the lock: the last holder may have written meanwhile
-        view = _readable_view(contents)
+        view = resumable_view(contents)
         rerun = _unchecked_reruns(view, plan, request, host.operator)
-        contents, saved = repair_torn_tail(contents)
+        contents, saved = _repair(contents, run_id)
         journal = Journal.reopen(contents)
         try:
             recorder = Recorder(journal, plan.secrets, host.listeners)
@@ -140,7 +161,7 @@ def _abort_run(request: ResumeRequest, host: Host, state: StateDir, run_id: str)
     if live is not None:
         raise LockHeld(
             f"run {run_id} is being run by {describe_holder(live)}; nothing was aborted",
-            hint=f"stop that process (Ctrl-C pauses it), then: drctl resume {run_id} --abort --reason ...",
+            hint=f'stop that process (Ctrl-C pauses it), then: drctl resume {run_id} --abort --reason "..."',
         )
     key = _abort_key(started.playbook_name, started.playbook_path, environ_of(host))
     lock = RunLock.acquire(
@@ -148,8 +169,8 @@ def _abort_run(request: ResumeRequest, host: Host, state: StateDir, run_id: str)
     )
     try:
         contents = read_journal(path)
-        view = _readable_view(contents)
-        contents, saved = repair_torn_tail(contents)
+        view = resumable_view(contents)
+        contents, saved = _repair(contents, run_id)
         journal = Journal.reopen(contents)
         try:
             # the journal is already redacted and an abort writes only names and the operator's reason
@@ -191,6 +212,20 @@ def _repaired(recorder: Recorder, contents: JournalFile, saved: Path | None, now
         )
 
 
+def _repair(contents: JournalFile, run_id: str) -> tuple[JournalFile, Path | None]:
+    """``repair_torn_tail``, or a clear refusal when the disk is still full: the torn line is copied aside
+    before it is cut off, and a copy that cannot be written leaves the journal as it was."""
+    try:
+        return repair_torn_tail(contents)
+    except OSError as exc:
+        where = contents.path.parent
+        raise JournalError(
+            f"cannot set aside the half-written last line of {contents.path} before resuming: "
+            f"{exc.strerror or exc}; the journal is unchanged and nothing was run",
+            hint=f"free space on the file system of {where}, then: drctl resume {run_id}",
+        ) from exc
+
+
 def _where(env: ev.Environment) -> str:
     if env.kind == "sandbox":
         how = "embedded in its drctl process" if env.embedded else f"at {env.arm_endpoint}"
@@ -228,8 +263,9 @@ def environment_refusal(then: ev.Environment | None, now: ev.Environment | None)
     return None
 
 
-def _readable_view(contents: JournalFile) -> RunView:
-    """The run as its journal tells it, or why it cannot be resumed."""
+def resumable_view(contents: JournalFile) -> RunView:
+    """The run as its journal tells it, or why it cannot be resumed (a broken journal: exit 7; a run that
+    already succeeded: exit 9): from the journal alone, before any playbook, setting or credential."""
     path = contents.path
     if contents.broken is not None:
         raise JournalError(

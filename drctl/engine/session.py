@@ -150,6 +150,13 @@ def start_run(request: RunRequest, host: Host) -> RunResult:
     return start_planned(plan_for_mode(loaded, request.mode, environ_of(host)), request, host)
 
 
+def check_request(plan: RunPlan, request: RunRequest, now: datetime) -> None:
+    """What ``start_planned`` refuses before anything runs (``--declared-at``, a drill's change windows: exit 2),
+    for a caller to check before it asks for a credential; ``start_planned`` checks again on its own clock."""
+    _t0(request.declared_at, now)
+    _drill_info(plan, request, now)
+
+
 def start_planned(plan: RunPlan, request: RunRequest, host: Host) -> RunResult:
     """``start_run`` from a plan already built (tests swap implementations in a plan)."""
     loaded = plan.loaded

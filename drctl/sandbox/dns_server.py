@@ -37,6 +37,7 @@ class DnsServer:
         self.world = world
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
+        self._connections: set[asyncio.StreamWriter] = set()
         self.port = 0
 
     async def start(self, host: str, port: int) -> int:
@@ -63,11 +64,15 @@ class DnsServer:
             self._udp = None
         if self._tcp is not None:
             self._tcp.close()
+            for writer in list(self._connections):  # an open TCP query connection ends its handler, not a cancel
+                writer.transport.abort()
+            self._connections.clear()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._tcp.wait_closed(), 2)
             self._tcp = None
 
     async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections.add(writer)
         try:
             while True:
                 size = struct.unpack("!H", await reader.readexactly(2))[0]
@@ -78,7 +83,12 @@ class DnsServer:
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             pass
+        except asyncio.CancelledError:
+            # the sandbox is shutting down; a connection handler is the top of its task, and Python 3.11's
+            # streams print a traceback for a cancelled one (task.exception() in their done callback)
+            pass
         finally:
+            self._connections.discard(writer)
             with contextlib.suppress(Exception):
                 writer.close()
 

@@ -172,6 +172,10 @@ class HttpServer:
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, TimeoutError, OSError):
             pass
+        except asyncio.CancelledError:
+            # the sandbox is shutting down (a handler was still waiting, e.g. on a latency fault); a connection
+            # handler is the top of its task, and Python 3.11's streams print a traceback for a cancelled one
+            pass
         finally:
             self._connections.discard(writer)
             with contextlib.suppress(Exception):

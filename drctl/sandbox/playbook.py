@@ -1,10 +1,15 @@
-"""``estate_from_playbook``: the estate a playbook references, seeded as it stands before an incident.
+"""``estate_from_playbook``: the estate a playbook references, seeded as a run of a given direction expects it.
 
-* the direction's source region holds the primary: failover-group primary, web apps running, scale sets at the
-  playbook's capacity, DNS records at the source's values with the steady-state TTL of 300 s the operations
-  appendix sets (a record with a longer TTL makes clients switch later than the RTO allows: ``plan --preflight``
-  flags it, and a test seeds 3600 s to show the breach);
-* the target is a warm standby: failover-group secondary (CATCH_UP), web apps stopped, scale sets at 1;
+Forward (a failover or a drill): the estate as it stands before an incident. Reversed (a failback): as it stands
+after a failover, the playbook's target holding the primary and its source the warm standby. In both:
+
+* the home region (forward: the direction's source; reversed: its target) holds the primary: failover-group
+  primary, web apps running, scale sets at the playbook's capacity, DNS records at the home region's values with
+  the steady-state TTL of 300 s the operations appendix sets (a record with a longer TTL makes clients switch
+  later than the RTO allows: ``plan --preflight`` flags it, and a test seeds 3600 s to show the breach);
+* the other region of the direction is a warm standby: failover-group secondary (CATCH_UP), web apps stopped,
+  scale sets at 1; each geo-redundant storage account has its primary in the one of the pair it is not declared
+  in when reversed (an account failover moved it; replication was set up again towards its home);
 * other regions' resources exist, stopped;
 * every ``${VAR}`` a notification channel uses gets a value pointing at the sandbox (webhook URLs at the
   webhook sink, SMTP user and password at the SMTP sink's), printed with the environment; a ``${VAR}``
@@ -32,8 +37,9 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _SEED = uuid.UUID("a1d3c0e2-57f4-4b8e-9c3a-4e0f6b2d8a17")
 
 
-def estate_from_playbook(source: str | Path | Playbook) -> Estate:
-    """Build the estate for a playbook file (validated first: an invalid one is ``PlaybookError``) or model."""
+def estate_from_playbook(source: str | Path | Playbook, *, reverse: bool = False) -> Estate:
+    """Build the estate for a playbook file (validated first: an invalid one is ``PlaybookError``) or model;
+    ``reverse``: as a failback finds it, after a failover (see ``reverse_for``)."""
     if isinstance(source, str | Path):
         from drctl.planning.load import load_playbook
 
@@ -42,7 +48,15 @@ def estate_from_playbook(source: str | Path | Playbook) -> Estate:
     else:
         playbook = source
         where = f"<playbook {playbook.name}>"
-    return estate_from_dict(estate_data_from_playbook(playbook), source=f"estate seeded from {where}")
+    data = estate_data_from_playbook(playbook, reverse=reverse)
+    return estate_from_dict(data, source=f"estate seeded from {where}")
+
+
+def reverse_for(mode: str) -> bool:
+    """Whether a run of ``mode`` starts from the failed-over estate: a failback does (it returns home after a
+    failover); a failover and a drill (whose failover half comes first) start from the estate before an
+    incident."""
+    return str(mode) == "failback"
 
 
 def _var(value: str | None) -> str | None:
@@ -50,7 +64,7 @@ def _var(value: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def estate_data_from_playbook(playbook: Playbook) -> dict[str, Any]:
+def estate_data_from_playbook(playbook: Playbook, *, reverse: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": playbook.name,
         "regions": {},
@@ -64,9 +78,10 @@ def estate_data_from_playbook(playbook: Playbook) -> dict[str, Any]:
         "variables": {},
     }
     _identity(playbook, data)
-    _regions(playbook, data)
-    _failover_group(playbook, data)
-    _dns(playbook, data)
+    home, standby = _roles(playbook, reverse=reverse)
+    _regions(playbook, data, home=home, standby=standby)
+    _failover_group(playbook, data, home=home, standby=standby)
+    _dns(playbook, data, home=home)
     if playbook.notifications is not None:
         _channels(playbook, data)
     return data
@@ -92,8 +107,14 @@ def _identity(playbook: Playbook, data: dict[str, Any]) -> None:
         data["identity"]["tenant_id"] = tenant
 
 
-def _regions(playbook: Playbook, data: dict[str, Any]) -> None:
+def _roles(playbook: Playbook, *, reverse: bool) -> tuple[str, str]:
+    """The region that holds the primary and the warm standby."""
     source, target = playbook.direction.source, playbook.direction.target
+    return (target, source) if reverse else (source, target)
+
+
+def _regions(playbook: Playbook, data: dict[str, Any], *, home: str, standby: str) -> None:
+    source = playbook.direction.source
     groups: set[str] = set()
     accounts: set[str] = set()
     for key, region in playbook.regions.items():
@@ -101,7 +122,7 @@ def _regions(playbook: Playbook, data: dict[str, Any]) -> None:
         if region.resource_group.lower() not in groups:
             groups.add(region.resource_group.lower())
             data["resource_groups"].append({"name": region.resource_group, "region": key})
-        primary = key == source
+        primary = key == home
         placed = {"resource_group": region.resource_group, "region": key}
         if region.sql is not None:
             data["sql"]["servers"].append({"name": region.sql.server, **placed})
@@ -110,40 +131,50 @@ def _regions(playbook: Playbook, data: dict[str, Any]) -> None:
         for scale_set in region.scale_sets:
             capacity = scale_set.capacity if primary else min(STANDBY_CAPACITY, scale_set.capacity)
             data["scale_sets"].append({"name": scale_set.name, **placed, "capacity": capacity})
-        partner = target if key == source else source if key == target else None
+        partner = standby if key == home else home if key == standby else None
         for account in region.storage_accounts:
             if account.lower() not in accounts:
                 accounts.add(account.lower())
-                data["storage_accounts"].append({"name": account, **placed, "secondary_region": partner})
+                # an account of the direction's pair is declared where it lives before an incident; reversed, a
+                # failover moved its primary to the partner, which now replicates back to the declaring region
+                moved = partner is not None and home != source
+                where, secondary = (partner, key) if moved else (key, partner)
+                data["storage_accounts"].append(
+                    {
+                        "name": account,
+                        "resource_group": region.resource_group,
+                        "region": where,
+                        "secondary_region": secondary,
+                    }
+                )
 
 
-def _failover_group(playbook: Playbook, data: dict[str, Any]) -> None:
-    source_sql = playbook.regions[playbook.direction.source].sql
-    target_sql = playbook.regions[playbook.direction.target].sql
-    if source_sql is not None and target_sql is not None:
+def _failover_group(playbook: Playbook, data: dict[str, Any], *, home: str, standby: str) -> None:
+    primary_sql = playbook.regions[home].sql
+    secondary_sql = playbook.regions[standby].sql
+    if primary_sql is not None and secondary_sql is not None:
         data["sql"]["failover_groups"].append(
             {
-                "name": source_sql.failover_group,
-                "primary": source_sql.server,
-                "secondary": target_sql.server,
-                "databases": list(source_sql.databases),
+                "name": primary_sql.failover_group,
+                "primary": primary_sql.server,
+                "secondary": secondary_sql.server,
+                "databases": list(primary_sql.databases),
             }
         )
 
 
-def _dns(playbook: Playbook, data: dict[str, Any]) -> None:
+def _dns(playbook: Playbook, data: dict[str, Any], *, home: str) -> None:
     dns = playbook.dns
     if dns is None:
         return
-    source = playbook.direction.source
     if all(g["name"].lower() != dns.resource_group.lower() for g in data["resource_groups"]):
-        data["resource_groups"].append({"name": dns.resource_group, "region": source})
-    values = playbook.regions[source].dns
+        data["resource_groups"].append({"name": dns.resource_group, "region": playbook.direction.source})
+    values = playbook.regions[home].dns
     records = []
     for record in dns.records:
         value = values.get(record.name)
         if value is None:
-            raise SandboxError(f"playbook regions.{source}.dns has no value for record {record.name!r}")
+            raise SandboxError(f"playbook regions.{home}.dns has no value for record {record.name!r}")
         records.append({"name": record.name, "type": str(record.type), "ttl": PRE_INCIDENT_TTL, "values": [value]})
     data["dns"]["zones"].append({"name": dns.zone, "resource_group": dns.resource_group, "records": records})
 

@@ -50,6 +50,25 @@ log = logging.getLogger("drctl.sandbox")
 _IDS = uuid.UUID("0d5c7a3e-9b51-4c1f-8f1b-3f2a6e9d4c20")
 
 
+async def _settle(timeout: float = 5.0) -> None:
+    """Cancel every other task of the loop (connection handlers, SMTP sessions, requests waiting on a fault) and
+    await them, their own cancellations included, so that none is left pending or unretrieved to be reported at
+    shutdown; tasks a cancellation starts are settled in the next round."""
+    me = asyncio.current_task()
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        pending = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
+        left = deadline - asyncio.get_running_loop().time()
+        if not pending or left <= 0:
+            return
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=left)
+        for task in pending:
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: an error of a task cut short is no news at shutdown
+
+
 class Sandbox:
     """A running sandbox. Build it with ``Sandbox.start``; every public method is safe from any thread."""
 
@@ -150,12 +169,10 @@ class Sandbox:
                 self._ready.set()
             loop.run_forever()
         finally:
-            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            # whatever ``stop`` left (it gives up after 10 s), cancelled and awaited here, before the loop closes
+            loop.run_until_complete(_settle())
             loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 
     async def _startup(self) -> None:
@@ -179,6 +196,7 @@ class Sandbox:
         await self._smtp.stop()
         await self._dns.stop()
         await self._main.stop()
+        await _settle()
 
     def stop(self) -> None:
         """Close every listener and connection, stop the loop, join the thread; idempotent."""

@@ -280,6 +280,8 @@ def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
             raise  # an operation on the group is still running: wait for it, it is not a failed planned failover
         except (AzureFailure, TransientError) as exc:
             if mode == "planned":
+                if isinstance(exc, AzureFailure):  # the same failure, with advice that can help (not "resume")
+                    raise AzureFailure(f"{exc}; {_planned_only_advice(ctx)}", exc.found) from exc
                 raise
             ctx.record("sql.planned_failed", {"failover_group": group, "error": str(exc)})
             force = True
@@ -295,6 +297,22 @@ def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:
     ctx.record("sql.failover", facts)
     ctx.record(FACT_RPO_EXPOSURE, loss_fact(group_resource(group), used, exposure))
     return Outcome(f"{group}: {tgt.server} is Primary ({used} failover)", changed=True, facts=facts)
+
+
+def _planned_only_advice(ctx: StepContext) -> str:
+    """What can help when a planned-only failover failed: resuming the same step fails the same way while the
+    source region is down."""
+    run, step = ctx.run_id, ctx.step_id
+    if ctx.mode is Mode.DRILL:
+        return (
+            "a drill fails over planned only; if the source region is down, end the drill "
+            f'(drctl resume {run} --abort --reason "...") and fail over for real with drctl failover PLAYBOOK'
+        )
+    return (
+        f"mode planned never forces; if the source region is down, resuming fails the same way: set "
+        f"with: {{mode: planned-then-forced}} on step {step} (it forces only behind the RPO gate, which asks a "
+        f'person when the exposure is over it or unmeasured), then: drctl resume {run} --force --reason "..."'
+    )
 
 
 def done_failover(p: FailoverParams, ctx: StepContext) -> bool:
