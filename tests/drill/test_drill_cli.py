@@ -120,7 +120,9 @@ def test_a_drill_runs_both_directions_and_writes_every_report(box: Box) -> None:
     data = json.loads((run_dir / "report.json").read_text())
     assert data["verdict"]["headline"] == "PASSED"
     assert [p["name"] for p in data["phases"]] == ["failover", "hold", "failback"]
-    assert len(data["probes"]) == 3  # at 0, 0.5 s and 1 s
+    # every 0.5 s of a 1 s hold: at 0, 0.5 and 1 s; on a busy machine a probe slower than 0.5 s ends past the hold's
+    # end, and that probe is its last
+    assert len(data["probes"]) in (2, 3)
     SCHEMA.validate(str(run_dir / "report.xml"))
     assert (run_dir / "report.md").read_text().splitlines()[2] == "## Verdict"
 

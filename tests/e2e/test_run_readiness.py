@@ -95,7 +95,11 @@ def test_resume_checks_secrets_and_refuses_a_finished_run_before_authentication(
     assert done.returncode == ExitCode.OK, done.stdout[-3000:] + done.stderr[-2000:]
 
     # a finished run is refused from its journal alone: no setting, secret or sandbox is needed to say so
-    bare = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "DRCTL_", "REQUESTS_CA"))}
+    bare = {
+        k: v
+        for k, v in os.environ.items()
+        if k == "DRCTL_LOCK_DIR" or not k.startswith(("AZURE_", "DRCTL_", "REQUESTS_CA"))
+    }
     bare = {**without(bare, *CHANNEL_SECRETS), "PYTHONPATH": str(ROOT)}
     bare["DRCTL_LOCK_DIR"] = os.environ["DRCTL_LOCK_DIR"]
     finished = run(r.workdir, bare, "resume", run_id)
@@ -106,7 +110,11 @@ def test_resume_checks_secrets_and_refuses_a_finished_run_before_authentication(
 def unreachable_azure(workdir: Path) -> dict[str, str]:
     """Every secret and setting present, and an authority nobody answers: a run that asked for a token would
     exit 8, so exit 2 proves the refusal came first."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "DRCTL_", "REQUESTS_CA"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k == "DRCTL_LOCK_DIR" or not k.startswith(("AZURE_", "DRCTL_", "REQUESTS_CA"))
+    }
     return {
         **env,
         **dict.fromkeys(CHANNEL_SECRETS, "https://hooks.invalid/x"),

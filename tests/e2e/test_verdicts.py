@@ -132,7 +132,11 @@ def test_a_failed_failback_reads_the_same_in_status_runs_and_the_report(rehearsa
 
 def bare_env(workdir: Path) -> dict[str, str]:
     """No Azure, no sandbox, no credentials: what an operator's shell may well have."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "DRCTL_", "REQUESTS_CA"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k == "DRCTL_LOCK_DIR" or not k.startswith(("AZURE_", "DRCTL_", "REQUESTS_CA"))
+    }
     env = {k: v for k, v in env.items() if not k.startswith(("SLACK_", "TEAMS_", "SMTP_"))}
     return {**env, "PYTHONPATH": str(ROOT), "DRCTL_STATE_DIR": str(workdir / ".drctl")}
 
