@@ -20,9 +20,12 @@
   trip (what a resumed run reads back from its journal), a new attempt number, the same clock and services.
 
 The service bag holds real clients: ``FakeServices.with_azure(environ)`` registers drctl's own
-``AzureClients`` for the endpoints, credentials and CA an environment names (the sandbox's ``env()``), so an
-action under test drives the real Azure SDK over HTTPS. Nothing here imports the engine (tests/test_layers.py)
-or the Azure SDK at import time.
+``AzureClients`` for the endpoints, credentials and CA an environment names (the sandbox's ``env()``), and the
+``network`` settings (``net.config.NetworkConfig``: resolve overrides, CA, DNS servers) read from the same
+mapping, so an action under test drives the real Azure SDK and drctl's HTTP, SMTP and DNS clients against that
+sandbox over HTTPS, and nothing is read from or written to ``os.environ``. A context built without services
+has ``network`` settings without overrides, as a run outside any sandbox. Nothing here imports the engine
+(tests/test_layers.py) or the Azure SDK at import time.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from urllib.parse import quote
 
 from drctl.actions.runtime import Approval, Cancelled, Interrupted, TimedOut
 from drctl.core.identity import Identity, matches, same_person
+from drctl.net.config import NetworkConfig
 from drctl.playbook.enums import Mode
 from drctl.playbook.refs import ENV
 
@@ -101,9 +105,12 @@ class FakeServices:
     @classmethod
     def with_azure(cls, environ: Mapping[str, str], *, subscription: str | None = None) -> FakeServices:
         """A bag whose ``azure`` service is drctl's ``AzureClients`` for what ``environ`` names (ARM endpoint,
-        authority, service principal, CA bundle): the sandbox's ``env()`` points them at the sandbox."""
+        authority, service principal, CA bundle) and whose ``network`` service is the ``NetworkConfig`` it names:
+        the sandbox's ``env()`` points both at the sandbox."""
         services = cls()
         services.register("azure", lambda: azure_clients(environ, subscription=subscription))
+        network = NetworkConfig.from_environ(environ)
+        services.register("network", lambda: network)
         return services
 
     def register(self, name: str, factory: Callable[[], Any]) -> None:
@@ -230,7 +237,7 @@ class FakeStepContext:
         self._run_id = run_id
         self._attempt = attempt
         self._repetition = repetition
-        self._services = services or FakeServices()
+        self._services = services or FakeServices({"network": NetworkConfig})
         self._secrets = secrets or FakeSecrets()
         self.clock = clock or FakeClock()
         self._t0 = t0 or self.clock.now()

@@ -62,7 +62,7 @@ def _run(p: WaitParams, ctx: StepContext) -> Outcome:
     from drctl.net.http import Client, HttpError
 
     polls = 0
-    client = Client(timeout=min(p.poll_interval.total_seconds(), 30.0) or 10.0)
+    client = Client(timeout=min(p.poll_interval.total_seconds(), 30.0) or 10.0, network=ctx.services.get("network"))
     try:
         while True:
             ctx.check_cancelled()

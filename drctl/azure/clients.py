@@ -5,11 +5,11 @@ hook that hands its request and correlation ids to whoever is listening on that 
 can name the exact ARM calls it made.
 
 Waits are bounded and interruptible. A server's ``Retry-After`` is honoured up to ``$DRCTL_MAX_RETRY_AFTER``
-seconds (default 60): beyond it the SDK does not retry (or poll) but hands the answer back, and the step fails
-with a message saying so, then its ``on_failure`` applies; a throttled step never stalls silently for the 15
-minutes a ``Retry-After: 900`` asks. Every sleep the SDK makes (retry back-off, ``Retry-After``, LRO polls)
-goes through ``core.waits.WAITS``, so a pause (Ctrl-C, SIGTERM, SIGHUP) or the step's timeout ends it
-within a fraction of a second.
+seconds (default 60, read into ``AzureConfig``): beyond it the SDK does not retry (or poll) but hands the answer
+back, and the step fails with a message saying so, then its ``on_failure`` applies; a throttled step never stalls
+silently for the 15 minutes a ``Retry-After: 900`` asks. Every sleep the SDK makes (retry back-off,
+``Retry-After``, LRO polls) goes through ``core.waits.WAITS``, so a pause (Ctrl-C, SIGTERM, SIGHUP) or the step's
+timeout ends it within a fraction of a second.
 """
 
 from __future__ import annotations
@@ -20,31 +20,27 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from drctl.azure.config import AzureConfig
+from drctl.azure.config import MAX_RETRY_AFTER_ENV, AzureConfig
+from drctl.azure.config import max_retry_after as config_max_retry_after
 from drctl.azure.errors import classify
 from drctl.errors import AzureError
 
 #: the SDK retries 10 times by default; inside an RTO we would rather fail, journal and let the step retry
 SDK_RETRY = {"retry_total": 4, "retry_backoff_factor": 0.5, "retry_backoff_max": 8}
 TIMEOUTS = {"connection_timeout": 10, "read_timeout": 60}
-MAX_RETRY_AFTER_ENV = "DRCTL_MAX_RETRY_AFTER"
-DEFAULT_MAX_RETRY_AFTER = 60.0
 
 
-def max_retry_after(environ: dict[str, str] | None = None) -> float:
-    """The longest ``Retry-After`` drctl honours, in seconds (``$DRCTL_MAX_RETRY_AFTER``, default 60)."""
-    text = (os.environ if environ is None else environ).get(MAX_RETRY_AFTER_ENV, "")
-    try:
-        value = float(text) if text.strip() else DEFAULT_MAX_RETRY_AFTER
-    except ValueError:
-        return DEFAULT_MAX_RETRY_AFTER
-    return max(0.0, value)
+def max_retry_after(environ: Mapping[str, str] | None = None) -> float:
+    """The longest ``Retry-After`` drctl honours (``$DRCTL_MAX_RETRY_AFTER``): of ``environ``, else the process's.
+
+    Only for describing an error after the fact (``azure.errors``); the clients use their ``AzureConfig``'s."""
+    return config_max_retry_after(os.environ if environ is None else environ)
 
 
 class WaitTooLong(Exception):
@@ -164,7 +160,7 @@ class AzureClients:
             return self._made[key]
 
     def _client_kwargs(self) -> dict[str, Any]:
-        bound = max_retry_after()
+        bound = self.config.max_retry_after
         connection: dict[str, Any] = dict(TIMEOUTS)
         if self.config.ca_bundle:
             connection["connection_verify"] = self.config.ca_bundle

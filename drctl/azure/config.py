@@ -1,5 +1,7 @@
 """Where Azure is and who we are: endpoints, subscription, credentials, read from the playbook and environment.
 
+``AzureConfig`` is a frozen value built once when a run starts, from the environment mapping it is given (the
+process's for a run against Azure, the sandbox's for ``--sandbox``); nothing here reads ``os.environ`` itself.
 Nothing here imports the Azure SDK, so the CLI can describe and check the configuration cheaply.
 
 Environment:
@@ -11,6 +13,7 @@ Environment:
 - ``DRCTL_ARM_SCOPE``: the token scope (default ``<endpoint>/.default``, or the public one for the default endpoint)
 - ``REQUESTS_CA_BUNDLE``: a CA bundle to trust (the sandbox's self-made CA)
 - ``DRCTL_POLL_INTERVAL``: seconds between long-running-operation polls when Azure sends no Retry-After
+- ``DRCTL_MAX_RETRY_AFTER``: the longest ``Retry-After`` honoured, in seconds (default 60; ``azure/clients.py``)
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class AzureConfig:
     client_secret: str | None
     ca_bundle: str | None
     poll_interval: float
+    #: the longest ``Retry-After`` the SDK waits for (``$DRCTL_MAX_RETRY_AFTER``)
+    max_retry_after: float = 60.0
 
     @property
     def uses_service_principal(self) -> bool:
@@ -86,8 +91,8 @@ def _subscription(playbook_value: str | None, env: Mapping[str, str]) -> str:
     return value
 
 
-def load_config(*, playbook_subscription: str | None, environ: Mapping[str, str] | None = None) -> AzureConfig:
-    env = os.environ if environ is None else environ
+def load_config(*, playbook_subscription: str | None, environ: Mapping[str, str]) -> AzureConfig:
+    env = environ
     endpoint = (env.get("DRCTL_ARM_ENDPOINT") or PUBLIC_ARM).rstrip("/")
     if urlparse(endpoint).scheme != "https":
         raise AzureError(
@@ -114,4 +119,20 @@ def load_config(*, playbook_subscription: str | None, environ: Mapping[str, str]
         client_secret=env.get("AZURE_CLIENT_SECRET") or None,
         ca_bundle=ca_bundle,
         poll_interval=max(0.05, poll),
+        max_retry_after=max_retry_after(env),
     )
+
+
+#: the variable bounding ``Retry-After`` waits, and its default in seconds
+MAX_RETRY_AFTER_ENV = "DRCTL_MAX_RETRY_AFTER"
+DEFAULT_MAX_RETRY_AFTER = 60.0
+
+
+def max_retry_after(environ: Mapping[str, str]) -> float:
+    """The longest ``Retry-After`` drctl honours, in seconds (``$DRCTL_MAX_RETRY_AFTER``, default 60)."""
+    text = environ.get(MAX_RETRY_AFTER_ENV, "")
+    try:
+        value = float(text) if text.strip() else DEFAULT_MAX_RETRY_AFTER
+    except ValueError:
+        return DEFAULT_MAX_RETRY_AFTER
+    return max(0.0, value)

@@ -1,17 +1,20 @@
 """Azure for a run: check the credentials before anything runs, and the embedded sandbox behind ``--sandbox``.
 
-``--sandbox`` starts a sandbox seeded from the playbook in this process, puts its environment (ARM endpoint,
-authority, CA, DNS server, the channels' webhook and SMTP variables) into ``os.environ`` for the run, and stops it
-afterwards: the run then drives the real Azure SDK path against it, exactly as against Azure.
+``--sandbox`` starts a sandbox seeded from the playbook in this process and stops it afterwards. Its environment
+(ARM endpoint, authority, CA, DNS server, the channels' webhook and SMTP variables) is laid over the process's in
+one read-only mapping, ``run_environ``, from which the run's configuration values are built once
+(``AzureConfig``, ``NetworkConfig``) and its ``${ENV}`` values read: the run then drives the real Azure SDK path
+against the sandbox exactly as against Azure, and ``os.environ`` is never written.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,20 +23,28 @@ if TYPE_CHECKING:
     from drctl.planning.load import LoadedPlaybook
 
 
+def run_environ(sandbox: Any = None) -> Mapping[str, str]:
+    """The run's environment, read once: the process's, with the embedded ``sandbox``'s settings over it."""
+    environ = dict(os.environ)
+    if sandbox is not None:
+        environ.update(sandbox.env())
+    return MappingProxyType(environ)
+
+
 def uses_azure(loaded: LoadedPlaybook) -> bool:
     from drctl.actions import registry
 
     return any((spec := registry.get(step.uses)) is not None and spec.needs_azure for step in loaded.playbook.steps)
 
 
-def connect(loaded: LoadedPlaybook) -> AzureClients:
+def connect(loaded: LoadedPlaybook, environ: Mapping[str, str]) -> AzureClients:
     """Clients for the run, with a token already in hand: a bad secret or an unreachable authority stops the run
     here, before the journal exists and before anything is changed (exit 8)."""
     from drctl.azure.clients import AzureClients
     from drctl.azure.config import load_config
     from drctl.engine.identity import set_principal_resolver
 
-    config = load_config(playbook_subscription=loaded.playbook.azure.subscription)
+    config = load_config(playbook_subscription=loaded.playbook.azure.subscription, environ=environ)
     clients = AzureClients(config)
     principal = clients.check_credentials()
     set_principal_resolver(lambda: principal)
@@ -41,7 +52,9 @@ def connect(loaded: LoadedPlaybook) -> AzureClients:
     return clients
 
 
-def environment_for(loaded: LoadedPlaybook, *, sandbox: Any = None, faults: tuple[str, ...] = ()) -> Environment:
+def environment_for(
+    loaded: LoadedPlaybook, environ: Mapping[str, str], *, sandbox: Any = None, faults: tuple[str, ...] = ()
+) -> Environment:
     """Where a run of ``loaded`` runs, from the configuration alone (no credentials, no network): the embedded
     ``sandbox``, a sandbox of ``drctl sandbox up`` (its environment is exported), or Azure."""
     from drctl.azure.config import load_config
@@ -62,11 +75,11 @@ def environment_for(loaded: LoadedPlaybook, *, sandbox: Any = None, faults: tupl
         )
     if not uses_azure(loaded):
         return Environment(kind="none")
-    config = load_config(playbook_subscription=loaded.playbook.azure.subscription)
-    external = bool(os.environ.get("DRCTL_SANDBOX_ADMIN"))
+    config = load_config(playbook_subscription=loaded.playbook.azure.subscription, environ=environ)
+    external = bool(environ.get("DRCTL_SANDBOX_ADMIN"))
     return Environment(
         kind="sandbox" if external else "azure",
-        estate_sha256=(os.environ.get("DRCTL_SANDBOX_ESTATE") or None) if external else None,
+        estate_sha256=(environ.get("DRCTL_SANDBOX_ESTATE") or None) if external else None,
         arm_endpoint=config.arm_endpoint,
         tenant=config.tenant_id,
         subscription=config.subscription_id,
@@ -75,9 +88,11 @@ def environment_for(loaded: LoadedPlaybook, *, sandbox: Any = None, faults: tupl
 
 
 @contextmanager
-def sandbox_environment(playbook: Path, faults: list[str], workdir: Path, *, reverse: bool = False) -> Iterator[Any]:
-    """Run the body with an embedded sandbox seeded from ``playbook`` and its environment exported; ``reverse``:
-    seeded as a failback finds the estate (the playbook's target holds the primary)."""
+def sandbox_environment(
+    loaded: LoadedPlaybook, faults: list[str], workdir: Path, *, reverse: bool = False
+) -> Iterator[Any]:
+    """Run the body with an embedded sandbox seeded from the playbook already loaded (``run_environ`` gives its
+    settings); ``reverse``: seeded as a failback finds the estate (the playbook's target holds the primary)."""
     from drctl.sandbox import process
     from drctl.sandbox.faults import parse_faults
     from drctl.sandbox.playbook import estate_from_playbook
@@ -87,16 +102,12 @@ def sandbox_environment(playbook: Path, faults: list[str], workdir: Path, *, rev
     for text in faults:
         rules += parse_faults(process.parse_fault_flag(text), source=f"--sandbox-fault {text}")
     workdir.mkdir(parents=True, exist_ok=True)
-    sandbox = Sandbox.start(estate_from_playbook(playbook, reverse=reverse), faults=rules, workdir=workdir)
-    saved = dict(os.environ)
+    sandbox = Sandbox.start(estate_from_playbook(loaded.playbook, reverse=reverse), faults=rules, workdir=workdir)
     try:
-        os.environ.update(sandbox.env())
         state = " as failed over (target primary)" if reverse else ""
-        print(f"sandbox: a local Azure seeded from {playbook}{state} at {sandbox.arm_endpoint}", file=sys.stderr)
+        print(f"sandbox: a local Azure seeded from {loaded.display}{state} at {sandbox.arm_endpoint}", file=sys.stderr)
         yield sandbox
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
         sandbox.stop()
 
 

@@ -64,9 +64,7 @@ def plan(  # noqa: PLR0917 - Typer reads the options from the signature
     reverse = None if direction is None else direction is DirectionChoice.REVERSE
     result = build_plan(loaded, mode=mode, reverse=reverse)
     checks = (
-        _preflight(loaded, mode, reverse=result.reverse, playbook=playbook, sandbox=sandbox, faults=sandbox_fault)
-        if preflight
-        else None
+        _preflight(loaded, mode, reverse=result.reverse, sandbox=sandbox, faults=sandbox_fault) if preflight else None
     )
     if output_format is PlanFormat.JSON:
         data: dict[str, Any] = result.as_dict()
@@ -86,26 +84,29 @@ def plan(  # noqa: PLR0917 - Typer reads the options from the signature
 
 
 def _preflight(
-    loaded: LoadedPlaybook, mode: Mode, *, reverse: bool, playbook: Path, sandbox: bool, faults: list[str]
+    loaded: LoadedPlaybook, mode: Mode, *, reverse: bool, sandbox: bool, faults: list[str]
 ) -> list[StepPreflight]:
-    import os
     import tempfile
     from contextlib import nullcontext
 
-    from drctl.cli.azure_setup import connect, sandbox_environment, uses_azure
-    from drctl.engine.context import ServiceBag
+    from drctl.cli.azure_setup import connect, run_environ, sandbox_environment, uses_azure
+    from drctl.engine.context import NETWORK, ServiceBag
     from drctl.engine.preflight import run_preflight
+    from drctl.net.config import NetworkConfig
 
     with tempfile.TemporaryDirectory(prefix="drctl-preflight-") as tmp:
         # a reversed plan (failback) preflights the estate as a failover left it
-        embedded = sandbox_environment(playbook, faults, Path(tmp), reverse=reverse) if sandbox else nullcontext()
-        with embedded:
+        embedded = sandbox_environment(loaded, faults, Path(tmp), reverse=reverse) if sandbox else nullcontext()
+        with embedded as running:
+            environ = run_environ(running)
+            network = NetworkConfig.from_environ(environ)
             services = ServiceBag()
+            services.register(NETWORK, lambda: network)
             if uses_azure(loaded):
-                azure = connect(loaded)
+                azure = connect(loaded, environ)
                 services.register("azure", lambda: azure)
             try:
-                return run_preflight(loaded, mode, reverse=reverse, services=services, environ=dict(os.environ))
+                return run_preflight(loaded, mode, reverse=reverse, services=services, environ=environ)
             finally:
                 services.close()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from drctl.engine.replay import RunView
     from drctl.engine.runplan import RunPlan
     from drctl.engine.session import DrillRequest, Host, RunHandle, RunResult
+    from drctl.net.config import NetworkConfig
+    from drctl.planning.load import CheckResult, LoadedPlaybook
 
 
 class Output(StrEnum):
@@ -67,23 +69,30 @@ def parse_time(text: str | None) -> datetime | None:
     return value
 
 
-def services_for(azure: Any) -> Callable[[ServiceBag, RunPlan], None]:
-    """Per-run service factories: the Azure clients, connected (and their credentials checked) before the run."""
+def services_for(azure: Any, network: NetworkConfig | None = None) -> Callable[[ServiceBag, RunPlan], None]:
+    """Per-run services: the Azure clients, connected (and their credentials checked) before the run, and the
+    network settings (the sandbox's, or the environment's) built once at start."""
+    from drctl.engine.context import NETWORK
 
     def register(services: ServiceBag, plan: RunPlan) -> None:
         del plan
         if azure is not None:
             services.register("azure", lambda: azure)
+        if network is not None:
+            services.register(NETWORK, lambda: network)
 
     return register
 
 
-def _host(console: Console, seed: RunView | None, azure: Any = None) -> tuple[Host, Callable[[], None]]:
+def _host(
+    console: Console, seed: RunView | None, environ: Mapping[str, str], azure: Any = None
+) -> tuple[Host, Callable[[], None]]:
     """The engine's host for this terminal: operator, views, signals; and a function that closes the view."""
     from drctl.cli.live import JsonLines, LiveTable, PlainLines, live_terminal
     from drctl.cli.prompts import InterruptCount, PromptIO, StreamPrompts, TerminalOperator
     from drctl.engine.operator import Operator, Unattended
     from drctl.engine.session import Host
+    from drctl.net.config import NetworkConfig
 
     interrupts = InterruptCount()
     listeners: list[Listener] = []
@@ -104,7 +113,13 @@ def _host(console: Console, seed: RunView | None, azure: Any = None) -> tuple[Ho
     def on_ready(handle: RunHandle) -> None:
         _install_signals(handle, interrupts, close)
 
-    host = Host(operator=operator, listeners=listeners, register_services=services_for(azure), on_ready=on_ready)
+    host = Host(
+        operator=operator,
+        listeners=listeners,
+        environ=environ,
+        register_services=services_for(azure, NetworkConfig.from_environ(environ)),
+        on_ready=on_ready,
+    )
     return host, close
 
 
@@ -218,27 +233,30 @@ def run_playbook(
 
     from drctl.cli.azure_setup import sandbox_environment, sandbox_summary
     from drctl.engine.paths import resolve_state_dir
+    from drctl.planning.load import load_playbook
     from drctl.sandbox.playbook import reverse_for
 
     state_dir = resolve_state_dir(console.state_dir)
     if sandbox.faults and not sandbox.enabled:
         raise UsageError("--sandbox-fault needs --sandbox")
+    # read once: the sandbox is seeded from, and the engine runs, this very text (exit 3 before anything starts)
+    loaded = load_playbook(playbook)
     workdir = state_dir / "sandbox" / f"run-{os.getpid()}"
     embedded = (
-        sandbox_environment(playbook, list(sandbox.faults), workdir, reverse=reverse_for(mode))
+        sandbox_environment(loaded, list(sandbox.faults), workdir, reverse=reverse_for(mode))
         if sandbox.enabled
         else nullcontext()
     )
     with embedded as running:
         try:
-            _start(playbook, mode, console, declared_at, state_dir, sandbox=running, faults=sandbox.faults, drill=drill)
+            _start(loaded, mode, console, declared_at, state_dir, sandbox=running, faults=sandbox.faults, drill=drill)
         finally:
             if running is not None:
                 print(sandbox_summary(running), file=sys.stderr)
 
 
 def _start(
-    playbook: Path,
+    loaded: LoadedPlaybook,
     mode: Mode,
     console: Console,
     declared_at: datetime | None,
@@ -248,18 +266,17 @@ def _start(
     faults: tuple[str, ...] = (),
     drill: DrillRequest | None = None,
 ) -> None:
-    from drctl.cli.azure_setup import connect, environment_for, uses_azure
+    from drctl.cli.azure_setup import connect, environment_for, run_environ, uses_azure
     from drctl.engine.clock import SystemClock
     from drctl.engine.runplan import plan_for_mode
     from drctl.engine.session import RunOptions, RunRequest, check_request, start_planned
-    from drctl.planning.load import load_playbook
 
     # everything the run needs that is not Azure's to say is checked before any credential is built: the
-    # playbook (exit 3), every ${ENV} it reads, all named at once (exit 2), the settings (subscription: exit 2;
-    # endpoints: exit 8), --declared-at and a drill's change windows (exit 2)
-    loaded = load_playbook(playbook)
-    plan = plan_for_mode(loaded, mode, os.environ)
-    environment = environment_for(loaded, sandbox=sandbox, faults=faults)
+    # playbook (exit 3, loaded by the caller), every ${ENV} it reads, all named at once (exit 2), the settings
+    # (subscription: exit 2; endpoints: exit 8), --declared-at and a drill's change windows (exit 2)
+    environ = run_environ(sandbox)
+    plan = plan_for_mode(loaded, mode, environ)
+    environment = environment_for(loaded, environ, sandbox=sandbox, faults=faults)
     options = RunOptions(
         state_dir=state_dir,
         yes=console.yes,
@@ -269,10 +286,10 @@ def _start(
         accept_data_loss=console.accept_data_loss,
         environment=environment,
     )
-    request = RunRequest(playbook=playbook, mode=mode, options=options, declared_at=declared_at, drill=drill)
+    request = RunRequest(playbook=loaded.path, mode=mode, options=options, declared_at=declared_at, drill=drill)
     check_request(plan, request, SystemClock().now())
-    azure = connect(loaded) if uses_azure(loaded) else None
-    host, close = _host(console, None, azure)
+    azure = connect(loaded, environ) if uses_azure(loaded) else None
+    host, close = _host(console, None, environ, azure)
     try:
         result = start_planned(plan, request, host)
     finally:
@@ -359,6 +376,7 @@ def resume(  # noqa: PLR0917 - Typer reads the options from the signature
     from drctl.engine.history import load_run
     from drctl.engine.paths import StateDir, resolve_state_dir
     from drctl.engine.resume import resumable_view
+    from drctl.planning.load import check_file, load_playbook
     from drctl.sandbox.playbook import reverse_for
 
     if (force or skip or abort) and not (reason or "").strip():
@@ -373,11 +391,15 @@ def resume(  # noqa: PLR0917 - Typer reads the options from the signature
     started = seed.view.started
     assert started is not None
     faults = started.environment.faults if started.environment is not None else ()
+    # read once for the whole resume (sandbox seeding, checks, the engine); an abort needs no playbook
+    found = None if abort else check_file(Path(started.playbook_path))
+    if sandbox and (found is None or found.loaded is None):
+        load_playbook(started.playbook_path)  # raises the playbook's errors (exit 3): nothing to seed from
     workdir = root / "sandbox" / f"resume-{os.getpid()}"
     embedded = (
         # seeded as the run's was (its mode is journaled), or the estate would not be the one it began with
-        sandbox_environment(Path(started.playbook_path), list(faults), workdir, reverse=reverse_for(started.mode))
-        if sandbox
+        sandbox_environment(found.loaded, list(faults), workdir, reverse=reverse_for(started.mode))
+        if sandbox and found is not None and found.loaded is not None
         else nullcontext()
     )
     choices = _ResumeChoices(
@@ -387,7 +409,7 @@ def resume(  # noqa: PLR0917 - Typer reads the options from the signature
         abort_reason=reason if abort else None,
     )
     with embedded as running:
-        _resume(seed.view, _console(output, yes, state_dir, concurrency), root, choices, sandbox=running)
+        _resume(seed.view, _console(output, yes, state_dir, concurrency), root, choices, sandbox=running, found=found)
 
 
 @dataclass(frozen=True)
@@ -398,16 +420,18 @@ class _ResumeChoices:
     abort_reason: str | None
 
 
-def _resume(seed: RunView, console: Console, root: Path, choices: _ResumeChoices, *, sandbox: Any) -> None:
-    from drctl.cli.azure_setup import connect, environment_for, uses_azure
+def _resume(
+    seed: RunView, console: Console, root: Path, choices: _ResumeChoices, *, sandbox: Any, found: CheckResult | None
+) -> None:
+    from drctl.cli.azure_setup import connect, environment_for, run_environ, uses_azure
     from drctl.engine.events import Environment
     from drctl.engine.resume import ResumeRequest, check_resume, environment_refusal, resume_run
     from drctl.engine.session import RunOptions
     from drctl.errors import DrctlError, NotFound
-    from drctl.planning.load import check_file
 
     started = seed.started
     assert started is not None
+    environ = run_environ(sandbox)
 
     def request_in(environment: Environment | None) -> ResumeRequest:
         options = RunOptions(
@@ -425,6 +449,7 @@ def _resume(seed: RunView, console: Console, root: Path, choices: _ResumeChoices
             rerun_unchecked=choices.rerun_unchecked,
             skip=choices.skip,
             abort_reason=choices.abort_reason,
+            loaded=found.loaded if found is not None else None,
         )
 
     azure = None
@@ -432,16 +457,18 @@ def _resume(seed: RunView, console: Console, root: Path, choices: _ResumeChoices
     if choices.abort_reason is None:
         # everything is checked before any credential is asked for: where the run began (a refusal needs
         # none), the playbook, every ${ENV} it reads and the settings
-        found = check_file(Path(started.playbook_path))
+        assert found is not None
         if found.loaded is not None:
             then = started.environment
             try:
-                environment = environment_for(found.loaded, sandbox=sandbox, faults=then.faults if then else ())
+                environment = environment_for(
+                    found.loaded, environ, sandbox=sandbox, faults=then.faults if then else ()
+                )
             except DrctlError:
-                if then is None or not then.rehearsal or os.environ.get("DRCTL_SANDBOX_ADMIN"):
+                if then is None or not then.rehearsal or environ.get("DRCTL_SANDBOX_ADMIN"):
                     # Azure, or the shell points at a sandbox and lacks settings: a missing subscription variable
                     # is rarely the only one missing, so name them all at once
-                    check_resume(request_in(None), os.environ)
+                    check_resume(request_in(None), environ)
                     raise
                 # a rehearsal, and this shell configures no Azure: the refusal below says how to go on
                 environment = Environment(kind="none")
@@ -450,11 +477,11 @@ def _resume(seed: RunView, console: Console, root: Path, choices: _ResumeChoices
                 message, hint = refusal
                 rid = seed.run_id
                 raise NotFound(f"run {rid}: {message}; resume refused, nothing was run", hint=hint.format(run=rid))
-        check_resume(request_in(environment), os.environ)
+        check_resume(request_in(environment), environ)
         if found.loaded is not None and uses_azure(found.loaded):
-            azure = connect(found.loaded)
+            azure = connect(found.loaded, environ)
     request = request_in(environment)
-    host, close = _host(console, seed, azure)
+    host, close = _host(console, seed, environ, azure)
     try:
         result = resume_run(request, host)
     finally:

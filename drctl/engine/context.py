@@ -23,11 +23,16 @@ if TYPE_CHECKING:
     from drctl.playbook.model import Playbook
 
 
+#: the service holding the run's ``net.config.NetworkConfig`` (where probes, webhooks, SMTP and DNS queries connect)
+NETWORK = "network"
+
+
 class ServiceBag:
     """Shared objects for one run, each created on first use by the factory registered under its name.
 
-    The CLI registers factories when a run starts (later: the Azure client factory); the engine knows none of
-    them. A factory runs once even when several steps ask at the same moment. ``close`` closes what was made.
+    The CLI registers factories when a run starts (the Azure clients, the network settings); the engine knows
+    none of them but the network settings' default. A factory runs once even when several steps ask at the same
+    moment. ``close`` closes what was made.
     """
 
     def __init__(self) -> None:
@@ -38,6 +43,10 @@ class ServiceBag:
     def register(self, name: str, factory: Callable[[], Any]) -> None:
         with self._lock:
             self._factories[name] = factory
+
+    def provides(self, name: str) -> bool:
+        with self._lock:
+            return name in self._factories
 
     def get(self, name: str) -> Any:
         with self._lock:

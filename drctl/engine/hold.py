@@ -76,7 +76,7 @@ def _run(p: HoldParams, ctx: StepContext) -> Outcome:
         return Outcome(f"held {format_duration(p.hold)}; no health_url to probe")
     from drctl.net.http import Client
 
-    client = Client(timeout=max(1.0, min(10.0, p.interval)))
+    client = Client(timeout=max(1.0, min(10.0, p.interval)), network=ctx.services.get("network"))
     probes, failure = 0, None
     try:
         while True:

@@ -17,8 +17,9 @@ from typing import Any
 from drctl.actions import registry
 from drctl.actions.base import Scope
 from drctl.actions.runtime import ActionError, Approval, Finding, TransientError, load_implementation
-from drctl.engine.context import ServiceBag
+from drctl.engine.context import NETWORK, ServiceBag
 from drctl.engine.redact import SecretStore
+from drctl.net.config import NetworkConfig
 from drctl.planning.load import LoadedPlaybook
 from drctl.playbook import graph
 from drctl.playbook.enums import Mode
@@ -101,6 +102,9 @@ def run_preflight(
     loaded: LoadedPlaybook, mode: Mode, *, reverse: bool, services: ServiceBag, environ: Mapping[str, str] | None = None
 ) -> list[StepPreflight]:
     env = os.environ if environ is None else environ
+    if not services.provides(NETWORK):  # the caller's own settings (a sandbox's) win
+        network = NetworkConfig.from_environ(env)
+        services.register(NETWORK, lambda: network)
     pb = loaded.playbook
     source, target = graph.direction_for(pb, reverse=reverse)
     scope = Scope(pb, source, target)

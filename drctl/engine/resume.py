@@ -52,6 +52,9 @@ class ResumeRequest:
     skip: Mapping[str, str] = field(default_factory=dict)
     #: end the run as aborted instead of resuming it (needs no playbook, secrets or credentials)
     abort_reason: str | None = None
+    #: the run's playbook as the caller already read it (once per resume); its hash is still checked against the
+    #: journal's. None: read from the journaled path
+    loaded: LoadedPlaybook | None = None
 
 
 def check_resume(request: ResumeRequest, environ: Mapping[str, str]) -> None:
@@ -76,7 +79,7 @@ def _prepare(
     if refusal is not None:
         message, hint = refusal
         raise NotFound(f"run {run_id}: {message}; resume refused, nothing was run", hint=hint.format(run=run_id))
-    loaded = load_playbook(started.playbook_path)
+    loaded = request.loaded if request.loaded is not None else load_playbook(started.playbook_path)
     changed = loaded.sha256 != started.playbook_sha256
     if changed and not request.force_reason:
         raise NotFound(

@@ -25,7 +25,7 @@ from drctl import __version__
 from drctl.engine import events as ev
 from drctl.engine.approvals import DATA_LOSS, ApprovalDesk
 from drctl.engine.clock import Clock, SystemClock
-from drctl.engine.context import FactBook, RunScope, ServiceBag
+from drctl.engine.context import NETWORK, FactBook, RunScope, ServiceBag
 from drctl.engine.identity import current as current_identity
 from drctl.engine.journal import Journal, Listener, Recorder
 from drctl.engine.lock import RunLock
@@ -36,6 +36,7 @@ from drctl.engine.replay import RunView
 from drctl.engine.runner import Runner, RunOutcome, StartState
 from drctl.engine.runplan import RunPlan, plan_for_mode
 from drctl.errors import UsageError
+from drctl.net.config import NetworkConfig
 from drctl.planning.load import load_playbook
 from drctl.playbook.enums import Mode
 
@@ -99,8 +100,9 @@ class Host:
     clock: Clock = field(default_factory=SystemClock)
     operator: Operator = field(default_factory=Unattended)
     listeners: Sequence[Listener] = ()
+    #: the run's environment, read (never written) for ``${ENV}`` values and the network settings; None: the process's
     environ: Mapping[str, str] | None = None
-    #: registers per-run service factories (the Azure client factory, later) before any step runs
+    #: registers per-run service factories (the Azure clients, the network settings) before any step runs
     register_services: Callable[[ServiceBag, RunPlan], None] | None = None
     on_ready: Callable[[RunHandle], None] | None = None
     abandon_grace: float = 30.0
@@ -282,6 +284,10 @@ def execute_plan(
             if step.finished and step.finished_at is not None:
                 tracker.step_finished(sid, step.finished_at)
     services = ServiceBag()
+    # the network settings of the run's environment, read once; a host may register its own (the CLI's, from a
+    # sandbox) and then this one is never built
+    environ = environ_of(host)
+    services.register(NETWORK, lambda: NetworkConfig.from_environ(environ))
     if host.register_services is not None:
         host.register_services(services, plan)
     asker = SerialAsker(host.operator)

@@ -1,13 +1,14 @@
 """Ask a zone's authoritative name servers directly, the way clients' resolvers will: what do they answer now?
 
-``DRCTL_DNS_NAMESERVER=addr:port`` replaces the zone's name servers (the sandbox's DNS server).
+``NetworkConfig.dns_servers`` (``DRCTL_DNS_NAMESERVER=addr:port``) replaces the zone's name servers (the sandbox's
+DNS server).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
+
+from drctl.net.config import NetworkConfig
 
 
 @dataclass(frozen=True)
@@ -18,16 +19,9 @@ class Answer:
     error: str | None = None
 
 
-def override(environ: Mapping[str, str] | None = None) -> list[tuple[str, int]] | None:
-    env = os.environ if environ is None else environ
-    text = env.get("DRCTL_DNS_NAMESERVER", "").strip()
-    if not text:
-        return None
-    servers = []
-    for item in text.split(","):
-        host, _, port = item.strip().rpartition(":")
-        servers.append((host or item.strip(), int(port) if host and port else 53))
-    return servers
+def override(network: NetworkConfig) -> list[tuple[str, int]] | None:
+    """The servers to ask instead of the zone's own, or None."""
+    return list(network.dns_servers) if network.dns_servers else None
 
 
 def server_addresses(name_servers: list[str]) -> list[tuple[str, int]]:

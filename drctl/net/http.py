@@ -1,4 +1,5 @@
-"""Small HTTP(S) client on urllib3: real host names for TLS and Host, connected where DRCTL_RESOLVE says."""
+"""Small HTTP(S) client on urllib3: real host names for TLS and Host, connected where the run's ``NetworkConfig``
+says (``DRCTL_RESOLVE``), trusting its CA bundle."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-from drctl.net.resolve import connect_address, tls_context
+from drctl.net.config import NetworkConfig
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,16 @@ class HttpError(Exception):
 class Client:
     """Keeps one connection pool per origin, so repeated samples measure the service, not TCP and TLS set-up."""
 
-    def __init__(self, *, timeout: float = 5.0) -> None:
+    def __init__(self, *, timeout: float = 5.0, network: NetworkConfig | None = None) -> None:
         self.timeout = timeout
+        #: None: no overrides (the system's DNS and trust store), as a run outside any sandbox
+        self.network = network or NetworkConfig()
         self._pools: dict[tuple[str, str, int], urllib3.HTTPConnectionPool] = {}
 
     def _pool(self, scheme: str, host: str, port: int) -> urllib3.HTTPConnectionPool:
         key = (scheme, host, port)
         if key not in self._pools:
-            addr, addr_port = connect_address(host, port)
+            addr, addr_port = self.network.connect_address(host, port)
             timeout = urllib3.Timeout(connect=self.timeout, read=self.timeout)
             if scheme == "https":
                 self._pools[key] = urllib3.HTTPSConnectionPool(
@@ -51,7 +54,7 @@ class Client:
                     addr_port,
                     timeout=timeout,
                     retries=False,
-                    ssl_context=tls_context(),
+                    ssl_context=self.network.tls_context(),
                     server_hostname=host,
                     assert_hostname=host,
                     maxsize=4,

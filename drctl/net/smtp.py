@@ -1,4 +1,5 @@
-"""E-mail over SMTP with STARTTLS, connecting where DRCTL_RESOLVE says while verifying the real host name."""
+"""E-mail over SMTP with STARTTLS, connecting where the run's ``NetworkConfig`` says while verifying the real host
+name."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ import socket
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from drctl.net.resolve import connect_address, tls_context
+from drctl.net.config import NetworkConfig
 
 
 class _SMTP(smtplib.SMTP):
     """Connects to the overridden address; ``_host`` keeps the real name, which STARTTLS verifies."""
 
+    def __init__(self, host: str, port: int, *, timeout: float, network: NetworkConfig) -> None:
+        self.network = network  # before connecting: the base constructor connects
+        super().__init__(host, port, timeout=timeout)
+
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-        addr, addr_port = connect_address(host, port)
+        addr, addr_port = self.network.connect_address(host, port)
         return socket.create_connection((addr, addr_port), timeout)
 
 
@@ -35,9 +40,10 @@ def send(
     body: str,
     timeout: float = 15.0,
     message_id: str | None = None,
+    network: NetworkConfig | None = None,
 ) -> str:
     """Send one message; returns its Message-ID. Raises ``smtplib.SMTPException`` or ``OSError`` (``InDoubt`` when
-    it may have been delivered all the same).
+    it may have been delivered all the same). ``network``: where to connect and what to trust (None: no overrides).
 
     ``message_id``: the same id for every attempt at one message, so mail systems that de-duplicate by
     Message-ID (and people reading threads) see one message, not two."""
@@ -48,11 +54,12 @@ def send(
     message_id = message_id or make_msgid(domain=sender.split("@", 1)[-1])
     message["Message-ID"] = message_id
     message.set_content(body)
-    client = _SMTP(host, port, timeout=timeout)
+    net = network or NetworkConfig()
+    client = _SMTP(host, port, timeout=timeout, network=net)
     try:
         client.ehlo()
         if starttls:
-            client.starttls(context=tls_context())
+            client.starttls(context=net.tls_context())
             client.ehlo()
         if username and password:
             client.login(username, password)

@@ -66,16 +66,13 @@ class Estate:
 @pytest.fixture(scope="module")
 def _module_estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Estate]:
     loaded = load_playbook(SAMPLE)
-    with running_sandbox(estate_from_playbook(SAMPLE), workdir=tmp_path_factory.mktemp("sandbox")) as sb:
+    with running_sandbox(estate_from_playbook(loaded.playbook), workdir=tmp_path_factory.mktemp("sandbox")) as sb:
         env = sb.env()
-        # probes, webhooks, SMTP and DNS queries still read their network settings from the environment
-        # (issue 12, item 4): the sandbox's, for this module only
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in env.items():
-                patch.setenv(name, value)
-            services = FakeServices.with_azure(env, subscription=sb.subscription_id)
-            yield Estate(sb, loaded.playbook, services, FakeSecrets.for_playbook(loaded.playbook, env))
-            services.close()
+        # the sandbox's settings reach the actions only through the service bag (Azure clients, network
+        # settings) and the secrets: nothing is exported to os.environ
+        services = FakeServices.with_azure(env, subscription=sb.subscription_id)
+        yield Estate(sb, loaded.playbook, services, FakeSecrets.for_playbook(loaded.playbook, env))
+        services.close()
 
 
 @pytest.fixture

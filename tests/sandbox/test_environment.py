@@ -54,16 +54,14 @@ def test_drctls_azure_wiring_runs_against_the_sandbox(sandbox: Sandbox) -> None:
     assert dns.record_sets.get("rg-wallet-dns", "wallet.example.com", "api", "A").ttl == 3600
 
 
-def test_drctls_network_helpers_reach_the_estates_real_names(
-    fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_drctls_network_helpers_reach_the_estates_real_names(fresh_sandbox: Sandbox) -> None:
     from drctl.net import dnsquery, smtp
+    from drctl.net.config import NetworkConfig
     from drctl.net.http import Client
 
     env = fresh_sandbox.env()
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    client = Client()
+    network = NetworkConfig.from_environ(env)
+    client = Client(network=network)
     try:
         health = client.request("GET", "https://api-aue.wallet.example.com/healthz")
         assert health.status == 200
@@ -83,8 +81,9 @@ def test_drctls_network_helpers_reach_the_estates_real_names(
         to=["ops@wallet.example.com"],
         subject="drill",
         body="drill started",
+        network=network,
     )
-    (server,) = dnsquery.override() or []
+    (server,) = dnsquery.override(network) or []
     answer = dnsquery.query("api.wallet.example.com", "A", server)
     assert (answer.values, answer.ttl) == (("20.1.1.1",), 3600)
     admin = fresh_sandbox.client()

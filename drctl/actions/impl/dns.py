@@ -161,7 +161,7 @@ def _servers(ctx: StepContext) -> list[tuple[str, int]]:
     from drctl.azure import dns as azure_dns
     from drctl.net import dnsquery
 
-    chosen = dnsquery.override()
+    chosen = dnsquery.override(ctx.services.get("network"))
     if chosen:
         return chosen
     group, zone, subscription = _where(ctx)

@@ -43,7 +43,7 @@ def app_exposure(ctx: StepContext, group: str, tied: str | None, into: Evidence)
             f"the replication endpoints are not tied to {group} (replication_url_group: {tied or 'not set'})"
         )
         return
-    client = Client(timeout=PROBE_TIMEOUT)
+    client = Client(timeout=PROBE_TIMEOUT, network=ctx.services.get("network"))
 
     def report(role: Role) -> ReplicaReport | None:
         url = scope.region(role).replication_url or ""
@@ -176,7 +176,7 @@ def probe_source(ctx: StepContext) -> list[Signal]:
         for label, u in (("health", source.health_url), ("replication", source.replication_url))
         if u
     ]
-    client = Client(timeout=PROBE_TIMEOUT)
+    client = Client(timeout=PROBE_TIMEOUT, network=ctx.services.get("network"))
     signals: list[Signal] = []
     try:
         for what, url in urls:

@@ -22,7 +22,7 @@ def p95(latencies: list[float]) -> float | None:
 def run_http(p: HealthHttpParams, ctx: StepContext) -> Outcome:
     from drctl.net.http import Client, HttpError
 
-    client = Client(timeout=p.request_timeout.total_seconds())
+    client = Client(timeout=p.request_timeout.total_seconds(), network=ctx.services.get("network"))
     latencies: list[float] = []
     failures: list[str] = []
     statuses: dict[str, int] = {}
@@ -145,7 +145,7 @@ def run_azure(p: HealthAzureParams, ctx: StepContext) -> Outcome:
 def _preflight_http(p: HealthHttpParams, ctx: StepContext) -> list[Finding]:
     from drctl.net.http import Client, HttpError
 
-    client = Client(timeout=p.request_timeout.total_seconds())
+    client = Client(timeout=p.request_timeout.total_seconds(), network=ctx.services.get("network"))
     try:
         response = client.request("GET", p.url)
     except HttpError as exc:

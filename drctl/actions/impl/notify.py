@@ -90,6 +90,7 @@ def _send(ctx: StepContext, channel: Channel, message: Message, facts: Mapping[s
                 body=message.text,
                 timeout=SEND_TIMEOUT,
                 message_id=env.message_id,
+                network=ctx.services.get("network"),
             )
         except smtp.InDoubt as exc:
             raise DeliveryError(str(exc), maybe_delivered=True) from None
@@ -105,7 +106,7 @@ def _send(ctx: StepContext, channel: Channel, message: Message, facts: Mapping[s
         url, payload = channel.url, messages.webhook_payload(message, facts)
         headers = {name: str(ctx.secrets.expand(value)) for name, value in channel.headers.items()}
     target = str(ctx.secrets.expand(url))
-    client = Client(timeout=SEND_TIMEOUT)
+    client = Client(timeout=SEND_TIMEOUT, network=ctx.services.get("network"))
     ids = {"Idempotency-Key": env.key, "X-Drctl-Message-Id": env.message_id}
     try:
         response = client.post_json(target, payload, headers={**ids, **headers})
