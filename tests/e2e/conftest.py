@@ -86,7 +86,17 @@ class Rehearsal:
     def journal(self, run_id: str | None = None) -> list[dict[str, Any]]:
         run = run_id or self.run_ids()[-1]
         path = self.workdir / ".drctl" / "runs" / run / "journal.jsonl"
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        if not path.exists():
+            return []  # polled while drctl creates the run: its directory comes a moment before its journal
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        events = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                if number < len(lines):
+                    raise  # only the line being written may be incomplete
+        return events
 
     def journal_text(self) -> str:
         return "".join(p.read_text() for p in (self.workdir / ".drctl" / "runs").glob("*/journal.jsonl"))
