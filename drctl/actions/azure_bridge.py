@@ -52,7 +52,7 @@ def arm(ctx: StepContext, what: str, operation: Callable[..., T], *args: Any, **
         with azure.calls.capture(calls.append):
             return operation(azure, *args, **kwargs)
     except Exception as exc:
-        found = classify(exc)
+        found = classify(exc, max_retry_after=azure.config.max_retry_after)
         where = f" (correlation id {found.correlation_id})" if found.correlation_id else ""
         if found.transient:
             busy = AzureBusy if found.status is not None else TransientError

@@ -17,30 +17,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
 from drctl.azure.config import MAX_RETRY_AFTER_ENV, AzureConfig
-from drctl.azure.config import max_retry_after as config_max_retry_after
 from drctl.azure.errors import classify
 from drctl.errors import AzureError
 
 #: the SDK retries 10 times by default; inside an RTO we would rather fail, journal and let the step retry
 SDK_RETRY = {"retry_total": 4, "retry_backoff_factor": 0.5, "retry_backoff_max": 8}
 TIMEOUTS = {"connection_timeout": 10, "read_timeout": 60}
-
-
-def max_retry_after(environ: Mapping[str, str] | None = None) -> float:
-    """The longest ``Retry-After`` drctl honours (``$DRCTL_MAX_RETRY_AFTER``): of ``environ``, else the process's.
-
-    Only for describing an error after the fact (``azure.errors``); the clients use their ``AzureConfig``'s."""
-    return config_max_retry_after(os.environ if environ is None else environ)
 
 
 class WaitTooLong(Exception):
@@ -185,7 +176,7 @@ class AzureClients:
         try:
             token = self.credential.get_token(self.config.credential_scope)
         except Exception as exc:
-            found = classify(exc)
+            found = classify(exc, max_retry_after=self.config.max_retry_after)
             raise AzureError(
                 f"cannot authenticate to Azure ({self.config.describe()}): {found.message}",
                 hint="check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or run `az login`",

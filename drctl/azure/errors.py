@@ -35,7 +35,7 @@ class Classified:
         return self.kind is Kind.TRANSIENT
 
 
-def classify(exc: BaseException) -> Classified:
+def classify(exc: BaseException, *, max_retry_after: float | None = None) -> Classified:
     """Map an azure-core / azure-identity exception; anything unknown is fatal.
 
     An SDK wait that a pause or the step's timeout cut short is no Azure failure: the engine's own ``Interrupted``
@@ -48,7 +48,8 @@ def classify(exc: BaseException) -> Classified:
         ServiceResponseError,
     )
 
-    from drctl.azure.clients import WaitTooLong, max_retry_after
+    from drctl.azure.clients import WaitTooLong
+    from drctl.azure.config import DEFAULT_MAX_RETRY_AFTER
     from drctl.core.waits import WaitInterrupted
 
     if isinstance(exc, WaitInterrupted):
@@ -79,7 +80,7 @@ def classify(exc: BaseException) -> Classified:
         if status == 404:
             return Classified(Kind.NOT_FOUND, message, status, code, correlation)
         asked = _retry_after(exc)
-        bound = max_retry_after()
+        bound = DEFAULT_MAX_RETRY_AFTER if max_retry_after is None else max_retry_after
         if asked is not None and asked > bound:
             return Classified(
                 Kind.FATAL,
