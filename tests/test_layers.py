@@ -36,16 +36,24 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("drctl.__main__",),
 )
 
+#: the run-time halves of the actions layer: each family's ``run`` module and the modules only they use
+RUN_TIME: tuple[str, ...] = (
+    *sorted(f"drctl.actions.{path.parent.name}.run" for path in (ROOT / "drctl" / "actions").glob("*/run.py")),
+    "drctl.actions.azure_bridge",
+    "drctl.actions.evidence",
+    "drctl.actions.hidden",
+)
+
 #: importer prefix -> imported prefixes it may never reach, even where the layers would allow it
 FORBIDDEN: Mapping[str, tuple[str, ...]] = {
     # docs/engine.md: the engine knows nothing of Azure, Typer or Rich; it runs actions only through the
     # implementation an ActionSpec names (``actions.runtime.load_implementation``)
-    "drctl.engine": ("drctl.azure", "drctl.actions.impl", "drctl.actions.azure_bridge", "azure", "typer", "rich"),
+    "drctl.engine": ("drctl.azure", *RUN_TIME, "azure", "typer", "rich"),
     # validate and plan run offline: nothing below the engine reaches Azure, the network or the terminal UI,
     # except the actions' run-time half
     "drctl.core": ("azure", "typer", "rich", "httpx"),
     "drctl.playbook": ("drctl.azure", "drctl.net", "azure", "typer", "rich", "httpx"),
-    "drctl.planning": ("drctl.azure", "drctl.net", "drctl.actions.impl", "azure", "typer", "rich", "httpx"),
+    "drctl.planning": ("drctl.azure", "drctl.net", *RUN_TIME, "azure", "typer", "rich", "httpx"),
     "drctl.reports": ("drctl.azure", "drctl.net", "azure", "typer"),
     # one HTTP stack for probes, waits and webhooks (drctl.net.http): a second one would ignore the sandbox CA and
     # DRCTL_RESOLVE, as wait.until_url's httpx client once did

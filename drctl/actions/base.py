@@ -16,6 +16,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from drctl.actions.facts import FactKind
 from drctl.playbook.model import Playbook, RegionEstate
 
 Role = Literal["source", "target"]
@@ -105,6 +106,17 @@ class ActionSpec(Generic[P]):
 
     def is_mutating(self, params: P) -> bool:
         return self.mutates(params) if self.mutates is not None else self.mutating
+
+
+@dataclass(frozen=True)
+class Family:
+    """One action family: a package under ``drctl/actions/`` with its ``spec`` (parameters and plan text), ``run``
+    (what its actions do at run time, imported only when a run starts) and ``facts`` (how its facts read), registered
+    by one entry in ``registry.FAMILIES``."""
+
+    name: str
+    actions: tuple[ActionSpec[Any], ...]
+    facts: tuple[FactKind, ...] = ()
 
 
 def at_least(ratio: float, capacity: int) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from drctl.actions.notify import PLACEHOLDERS
+from drctl.actions.notify.spec import PLACEHOLDERS
 
 
 @dataclass(frozen=True)

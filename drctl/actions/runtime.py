@@ -2,7 +2,7 @@
 
 ``ActionSpec`` (``base.py``) says what an action *is* (parameters, defaults, how a plan reads it); an
 ``Implementation`` says what it *does*. The spec names its implementation as a dotted path
-(``"drctl.actions.wait:IMPLEMENTATION"``) that is imported only when a run starts, so ``validate`` and ``plan``
+(``"drctl.actions.wait.spec:IMPLEMENTATION"``) that is imported only when a run starts, so ``validate`` and ``plan``
 never import an SDK.
 
 Actions are synchronous: the engine calls them in worker threads (the Azure SDK is synchronous). An action:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from drctl.actions.dns import DnsSwapParams, Move, swap_records
+from drctl.actions.dns.spec import DnsSwapParams, Move, swap_records
 from drctl.actions.runtime import (
     FACT_SERVICE_RESTORED,
     ActionError,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from drctl.actions.base import at_least
 from drctl.actions.runtime import ActionError, Finding, Implementation, Outcome, StepContext, TransientError
-from drctl.actions.standby import PatchParams, ScaleParams, StartWebAppsParams, _apps, scale_plan
+from drctl.actions.standby.spec import PatchParams, ScaleParams, StartWebAppsParams, _apps, scale_plan
 from drctl.text import plural
 
 if TYPE_CHECKING:

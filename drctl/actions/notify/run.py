@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drctl.actions.messages import Message
-from drctl.actions.notify import NotifyParams
+from drctl.actions.notify.spec import NotifyParams
 from drctl.actions.runtime import ActionError, Implementation, Outcome, StepContext
 from drctl.playbook.enums import Audience
 from drctl.playbook.model import Channel, EmailChannel, SlackChannel, TeamsChannel

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drctl.actions.health import HealthAzureParams, HealthHttpParams, _azure_parts
+from drctl.actions.health.spec import HealthAzureParams, HealthHttpParams, _azure_parts
 from drctl.actions.runtime import ActionError, Finding, Implementation, Outcome, StepContext, TransientError
 from drctl.durations import format_duration
 from drctl.text import plural

@@ -43,7 +43,7 @@ WAIT = ActionSpec(
     default_timeout=timedelta(hours=1),
     default_budget=timedelta(minutes=1),
     describe=_describe,
-    implementation="drctl.actions.wait:implementation",
+    implementation="drctl.actions.wait.spec:implementation",
 )
 
 
