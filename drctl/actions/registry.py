@@ -30,6 +30,8 @@ FAMILIES: tuple[Family, ...] = (
 
 ACTIONS: dict[str, ActionSpec[Any]] = {spec.name: spec for family in FAMILIES for spec in family.actions}
 
+_FAMILY_OF: dict[str, Family] = {spec.name: family for family in FAMILIES for spec in family.actions}
+
 #: how each kind of fact reads on the console and where the report shows it
 FACTS: dict[str, FactKind] = {fact.kind: fact for fact in (*SHARED, *(f for family in FAMILIES for f in family.facts))}
 
@@ -51,6 +53,11 @@ def get(name: str) -> ActionSpec[Any] | None:
     if spec is None and name.startswith("test."):
         return _test_actions().get(name)
     return spec
+
+
+def family_of(name: str) -> Family | None:
+    """The family an action belongs to; None for the test-only actions, which belong to none."""
+    return _FAMILY_OF.get(name)
 
 
 def names() -> list[str]:

@@ -1,6 +1,6 @@
-"""Every registered action can run: its implementation string resolves, a mutating action can be resumed (a
-done-check) and reviewed (a preflight), and its family has unit tests here that use it. Every family is one
-registered package whose facts are declared."""
+"""Every registered action can run: its family's run module has its implementation, a mutating action can be
+resumed (a done-check) and reviewed (a preflight), and its family has unit tests here that use it. Every family is
+one registered package whose facts are declared."""
 
 from __future__ import annotations
 
@@ -24,11 +24,22 @@ def _specs() -> list[ActionSpec[Any]]:
 
 
 @pytest.mark.parametrize("spec", _specs(), ids=lambda s: s.name)
-def test_every_implementation_string_resolves(spec: ActionSpec[Any]) -> None:
-    assert spec.implementation is not None, f"{spec.name} names no implementation"
+def test_every_action_loads_its_implementation_from_its_family(spec: ActionSpec[Any]) -> None:
+    family = registry.family_of(spec.name)
+    assert family is not None
+    # one way in: a spec of a family names no loader of its own that could point elsewhere
+    assert spec.implementation is None, f"{spec.name} names its own loader"
     implementation = load_implementation(spec)
     assert isinstance(implementation, Implementation)
     assert callable(implementation.run)
+    assert implementation.run.__module__ == f"drctl.actions.{family.name}.run"
+
+
+@pytest.mark.parametrize("family", registry.FAMILIES, ids=lambda f: f.name)
+def test_a_run_module_knows_only_its_own_actions(family: Family) -> None:
+    module = family.run()
+    known = {name for name in registry.ACTIONS if module.implementation(name) is not None}
+    assert known == {spec.name for spec in family.actions}
 
 
 @pytest.mark.parametrize("spec", [s for s in _specs() if s.mutating], ids=lambda s: s.name)
@@ -55,14 +66,16 @@ def test_the_mutating_actions_are_the_ones_expected() -> None:
 
 @pytest.mark.parametrize("spec", _specs(), ids=lambda s: s.name)
 def test_every_action_family_has_unit_tests_of_its_implementation(spec: ActionSpec[Any]) -> None:
-    assert spec.implementation is not None
-    family = spec.name.split(".")[0]
-    path = TESTS / f"test_{family}.py"
+    family = registry.family_of(spec.name)
+    assert family is not None
+    path = TESTS / f"test_{family.name}.py"
     assert path.exists(), f"{spec.name}: no {path.relative_to(ROOT)}"
-    module, _, attribute = spec.implementation.partition(":")
+    module = family.run()
+    implementation = load_implementation(spec)
+    attribute = next(name for name, value in vars(module).items() if value is implementation and name.isupper())
     text = path.read_text()
-    assert module in text, f"{path.relative_to(ROOT)} does not import {module}"
-    assert attribute in text, f"{path.relative_to(ROOT)} does not test {spec.implementation}"
+    assert f"drctl.actions.{family.name}.run" in text, f"{path.relative_to(ROOT)} does not import the run module"
+    assert attribute in text, f"{path.relative_to(ROOT)} does not test {attribute}"
 
 
 def test_test_only_actions_resolve_too(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,9 +105,7 @@ def test_a_family_owns_its_actions_and_their_implementations(family: Family) -> 
     assert family.actions, f"{family.name} registers no action"
     for spec in family.actions:
         assert spec.name.split(".")[0] == family.name, f"{spec.name} is registered by {family.name}"
-        assert spec.implementation is not None
-        assert spec.implementation.startswith(f"drctl.actions.{family.name}."), spec.implementation
-    for part in ("spec.py", "facts.py"):
+    for part in ("spec.py", "run.py", "facts.py"):
         assert (ACTIONS_DIR / family.name / part).exists(), f"{family.name} has no {part}"
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from drctl.actions.runtime import Interrupted, TimedOut
-from drctl.actions.wait.spec import WaitParams, implementation
+from drctl.actions.wait.run import IMPLEMENTATION
+from drctl.actions.wait.spec import WaitParams
 from tests.actions.conftest import Estate
-
-IMPLEMENTATION = implementation()
 
 
 def test_run_waits_its_duration_on_the_run_clock(estate: Estate) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drctl.actions.gate.spec import ApprovalParams
 from drctl.actions.runtime import AbortRun, Implementation, Outcome, StepContext
 from drctl.core.identity import describe
@@ -23,3 +25,11 @@ def _done(_p: ApprovalParams, ctx: StepContext) -> bool:
 
 
 IMPLEMENTATION: Implementation[ApprovalParams] = Implementation(run=_run, done=_done)
+
+
+def implementation(action: str) -> Implementation[Any] | None:
+    """The run-time half of ``action``: how the registry reaches this module when a run starts (``RunModule``)."""
+    from drctl.actions.gate.spec import APPROVAL
+
+    known: dict[str, Implementation[Any]] = {APPROVAL.name: IMPLEMENTATION}
+    return known.get(action)

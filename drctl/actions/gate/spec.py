@@ -70,5 +70,4 @@ APPROVAL = ActionSpec(
     default_timeout=timedelta(minutes=30),
     default_budget=timedelta(minutes=5),
     describe=_describe,
-    implementation="drctl.actions.gate.run:IMPLEMENTATION",
 )

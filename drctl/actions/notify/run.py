@@ -273,3 +273,11 @@ def done_notify(p: NotifyParams, ctx: StepContext) -> bool:
 
 
 IMPLEMENTATION = Implementation(run=run_notify, done=done_notify)
+
+
+def implementation(action: str) -> Implementation[Any] | None:
+    """The run-time half of ``action``: how the registry reaches this module when a run starts (``RunModule``)."""
+    from drctl.actions.notify.spec import NOTIFY
+
+    known: dict[str, Implementation[Any]] = {NOTIFY.name: IMPLEMENTATION}
+    return known.get(action)

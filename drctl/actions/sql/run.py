@@ -360,3 +360,14 @@ def preflight_replica(p: ReplicaCheckParams, ctx: StepContext) -> list[Finding]:
 
 REPLICA_IMPLEMENTATION = Implementation(run=run_replica_check, preflight=preflight_replica)
 FAILOVER_IMPLEMENTATION = Implementation(run=run_failover, done=done_failover, preflight=preflight_failover)
+
+
+def implementation(action: str) -> Implementation[Any] | None:
+    """The run-time half of ``action``: how the registry reaches this module when a run starts (``RunModule``)."""
+    from drctl.actions.sql.spec import FAILOVER, REPLICA_CHECK
+
+    known: dict[str, Implementation[Any]] = {
+        REPLICA_CHECK.name: REPLICA_IMPLEMENTATION,
+        FAILOVER.name: FAILOVER_IMPLEMENTATION,
+    }
+    return known.get(action)

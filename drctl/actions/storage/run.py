@@ -259,3 +259,14 @@ def preflight_failover(p: StorageFailoverParams, ctx: StepContext) -> list[Findi
 
 CHECK_IMPLEMENTATION = Implementation(run=run_check)
 FAILOVER_IMPLEMENTATION = Implementation(run=run_failover, done=done_failover, preflight=preflight_failover)
+
+
+def implementation(action: str) -> Implementation[Any] | None:
+    """The run-time half of ``action``: how the registry reaches this module when a run starts (``RunModule``)."""
+    from drctl.actions.storage.spec import STORAGE_CHECK, STORAGE_FAILOVER
+
+    known: dict[str, Implementation[Any]] = {
+        STORAGE_CHECK.name: CHECK_IMPLEMENTATION,
+        STORAGE_FAILOVER.name: FAILOVER_IMPLEMENTATION,
+    }
+    return known.get(action)
