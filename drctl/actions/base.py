@@ -12,11 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from drctl.actions.facts import FactKind
 from drctl.playbook.model import Playbook, RegionEstate
+
+if TYPE_CHECKING:  # the run-time interface is imported when a run starts, never by validate or plan
+    from drctl.actions.runtime import Implementation
 
 Role = Literal["source", "target"]
 
@@ -95,9 +99,9 @@ class ActionSpec(Generic[P]):
     #: steps of this action keep running in the background (periodic messages) and hold nothing up; decided
     #: from the raw ``with`` so that the graph can be built before references are resolved
     background: Callable[[Mapping[str, Any]], bool] = field(default=lambda _w: False)
-    #: the run-time implementation as "module:attribute" (an ``actions.runtime.Implementation``, or a function
-    #: returning one), imported only when a run starts; None while the action cannot run yet
-    implementation: str | None = None
+    #: for an action of no family (the test-only actions): a function that imports and returns its run-time
+    #: implementation when a run starts. A family's actions leave it None: their family's ``run`` module has them.
+    implementation: Callable[[], Implementation[Any]] | None = None
     #: runs call Azure: the run gets Azure clients and checks its credentials before any step
     needs_azure: bool = False
     #: a per-step answer to "does this change the estate?" when the parameters decide it; ``mutating`` otherwise
@@ -105,6 +109,28 @@ class ActionSpec(Generic[P]):
 
     def is_mutating(self, params: P) -> bool:
         return self.mutates(params) if self.mutates is not None else self.mutating
+
+
+class RunModule(Protocol):
+    """What a family's ``run`` module offers: mypy checks each family's module against it where the family's
+    package returns it (``def _run() -> RunModule``)."""
+
+    def implementation(self, action: str) -> Implementation[Any] | None:
+        """The run-time half of one of the family's actions; None for an action it does not know."""
+        ...
+
+
+@dataclass(frozen=True)
+class Family:
+    """One action family: a package under ``drctl/actions/`` with its ``spec`` (parameters and plan text), ``run``
+    (what its actions do at run time, imported only when a run starts) and ``facts`` (how its facts read), registered
+    by one entry in ``registry.FAMILIES``."""
+
+    name: str
+    actions: tuple[ActionSpec[Any], ...]
+    facts: tuple[FactKind, ...]
+    #: imports the family's ``run`` module; called only when a run starts, so ``validate`` and ``plan`` never do
+    run: Callable[[], RunModule]
 
 
 def at_least(ratio: float, capacity: int) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from drctl.actions.notify import PLACEHOLDERS
+from drctl.actions.notify.spec import PLACEHOLDERS
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ RUN_TIME = {
     "steps_done": "steps done",
     "next_update": "next update",
 }
-#: the modes a plan is made for, and the audience each messages (as ``impl/notify.py`` chooses at run time)
+#: the modes a plan is made for, and the audience each messages (as ``notify/run.py`` chooses at run time)
 MODE_AUDIENCE = {"failover": "production", "failback": "production", "drill": "drill"}
 
 

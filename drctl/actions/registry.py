@@ -1,4 +1,5 @@
-"""Action name -> its spec. Importing this module imports no Azure SDK.
+"""Action families, and from them action name -> its spec and fact kind -> how it reads. Importing this module
+imports no Azure SDK and no run-time code.
 
 Test-only actions (``test.record``) exist only when ``DRCTL_ENABLE_TEST_ACTIONS=1``: the reliability tests drive
 real ``drctl`` processes with them, and a production playbook that names one is rejected by ``validate``.
@@ -10,27 +11,29 @@ import os
 from typing import Any
 
 from drctl.actions import dns, gate, health, notify, sql, standby, storage, wait
-from drctl.actions.base import ActionSpec
+from drctl.actions.base import ActionSpec, Family
+from drctl.actions.facts import SHARED, FactKind
 
 TEST_ACTIONS_ENV = "DRCTL_ENABLE_TEST_ACTIONS"
 
-_SPECS: tuple[ActionSpec[Any], ...] = (
-    health.HEALTH_HTTP,
-    health.HEALTH_AZURE,
-    gate.APPROVAL,
-    sql.REPLICA_CHECK,
-    sql.FAILOVER,
-    storage.STORAGE_CHECK,
-    storage.STORAGE_FAILOVER,
-    standby.START_WEB_APPS,
-    standby.SCALE,
-    standby.PATCH,
-    dns.DNS_SWAP,
-    notify.NOTIFY,
-    wait.WAIT,
+#: every action family, one entry each: adding a family is its package under drctl/actions/ and its line here
+FAMILIES: tuple[Family, ...] = (
+    health.FAMILY,
+    gate.FAMILY,
+    sql.FAMILY,
+    storage.FAMILY,
+    standby.FAMILY,
+    dns.FAMILY,
+    notify.FAMILY,
+    wait.FAMILY,
 )
 
-ACTIONS: dict[str, ActionSpec[Any]] = {spec.name: spec for spec in _SPECS}
+ACTIONS: dict[str, ActionSpec[Any]] = {spec.name: spec for family in FAMILIES for spec in family.actions}
+
+_FAMILY_OF: dict[str, Family] = {spec.name: family for family in FAMILIES for spec in family.actions}
+
+#: how each kind of fact reads on the console and where the report shows it
+FACTS: dict[str, FactKind] = {fact.kind: fact for fact in (*SHARED, *(f for family in FAMILIES for f in family.facts))}
 
 
 def test_actions_enabled() -> bool:
@@ -50,6 +53,11 @@ def get(name: str) -> ActionSpec[Any] | None:
     if spec is None and name.startswith("test."):
         return _test_actions().get(name)
     return spec
+
+
+def family_of(name: str) -> Family | None:
+    """The family an action belongs to; None for the test-only actions, which belong to none."""
+    return _FAMILY_OF.get(name)
 
 
 def names() -> list[str]:

@@ -1,9 +1,9 @@
 """The run-time action interface: what an action does when a run executes it.
 
 ``ActionSpec`` (``base.py``) says what an action *is* (parameters, defaults, how a plan reads it); an
-``Implementation`` says what it *does*. The spec names its implementation as a dotted path
-(``"drctl.actions.wait:IMPLEMENTATION"``) that is imported only when a run starts, so ``validate`` and ``plan``
-never import an SDK.
+``Implementation`` says what it *does*. It lives in the ``run`` module of the action's family
+(``drctl/actions/gate/run.py``), which is imported only when a run starts, so ``validate`` and ``plan`` never import
+an SDK.
 
 Actions are synchronous: the engine calls them in worker threads (the Azure SDK is synchronous). An action:
 
@@ -19,7 +19,6 @@ See docs/engine.md for the whole contract and the fact kinds the engine itself u
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -201,14 +200,11 @@ class Implementation(Generic[Q]):
 
 
 def load_implementation(spec: ActionSpec[Any]) -> Implementation[Any] | None:
-    """Import the implementation a spec names (an ``Implementation``, or a function returning one, which keeps
-    even this module off the action module's import path); None when the action has none (yet)."""
-    if spec.implementation is None:
-        return None
-    module_name, _, attribute = spec.implementation.partition(":")
-    found = getattr(importlib.import_module(module_name), attribute)
-    if not isinstance(found, Implementation) and callable(found):
-        found = found()
-    if not isinstance(found, Implementation):
-        raise TypeError(f"{spec.implementation} is not an Implementation")
-    return found
+    """Import the run-time half of an action when a run starts: through its family's ``run`` module (the registry
+    knows the family), or for an action of no family through the loader its spec names. None when there is none."""
+    if spec.implementation is not None:
+        return spec.implementation()
+    from drctl.actions import registry
+
+    family = registry.family_of(spec.name)
+    return family.run().implementation(spec.name) if family is not None else None

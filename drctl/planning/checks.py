@@ -261,7 +261,7 @@ def _guard_roles(
     labelled as the target's counts only if its URL reaches the target's estate (``playbook/probes.py``). A step
     that failed its own checks (reported already) might be any guard: it counts as every one, so what is still
     reported holds whatever its author meant it to be."""
-    from drctl.actions.health import HealthHttpParams
+    from drctl.actions.health.spec import HealthHttpParams
     from drctl.playbook.probes import wrong_region
 
     label = "reverse" if _REVERSED[mode] else "forward"
@@ -336,7 +336,7 @@ def _path_text(path: tuple[str, ...]) -> str:
 def _check_drill_audiences(
     pb: Playbook, out: Collector, index: dict[str, int], params: dict[tuple[str, str], Params]
 ) -> None:
-    from drctl.actions.notify import NotifyParams
+    from drctl.actions.notify.spec import NotifyParams
 
     channels = pb.notifications.channels if pb.notifications else {}
     for step in graph.steps_for(pb, Mode.DRILL):

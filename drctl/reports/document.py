@@ -7,28 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from drctl.actions.registry import FACTS
 from drctl.durations import format_duration
 from drctl.engine.events import Identity
 from drctl.reports.model import ObjectiveResult, Report, StepReport
 from drctl.text import milliseconds, plural
 
-#: facts the sections below already show; any other kind is listed under "Other evidence"
-SHOWN_KINDS = frozenset(
-    {
-        "notify.sent",
-        "notify.failed",
-        "notify.unknown",
-        "dns.changed",
-        "dns.verified",
-        "rpo.exposure",
-        "rpo.gate",
-        "sql.failover",
-        "arm.calls",
-        "drill.probe",
-        "drill.hold",
-        "service.restored",
-    }
-)
+#: the facts the engine records itself, which the "Hold probes" section shows
+ENGINE_SHOWN_KINDS = frozenset({"drill.probe", "drill.hold"})
+#: facts the sections below already show (each action family names the section of each of its kinds); any other
+#: kind is listed under "Other evidence"
+SHOWN_KINDS = ENGINE_SHOWN_KINDS | {kind for kind, fact in FACTS.items() if fact.report_section is not None}
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from drctl.actions.azure_bridge import FACT_INTENT
-from drctl.actions.dns import DnsSwapParams
-from drctl.actions.impl.dns import SWAP_IMPLEMENTATION
+from drctl.actions.dns.run import SWAP_IMPLEMENTATION
+from drctl.actions.dns.spec import DnsSwapParams
 from drctl.actions.runtime import FACT_SERVICE_RESTORED, ActionError, Outcome, TransientError
 from tests.actions.conftest import Estate
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from drctl.actions import gate
-from drctl.actions.gate import ApprovalParams
+from drctl.actions.gate.run import IMPLEMENTATION
+from drctl.actions.gate.spec import ApprovalParams
 from drctl.actions.runtime import AbortRun, TimedOut
 from drctl.actions.testkit import Answer
 from drctl.core.identity import Identity
 from tests.actions.conftest import Estate
 
-IMPLEMENTATION = gate.implementation()
 ALICE = Identity("alice", "ops-01", principal="alice@contoso.com")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from drctl.actions.health import HealthAzureParams, HealthHttpParams
-from drctl.actions.impl.health import AZURE_IMPLEMENTATION, HTTP_IMPLEMENTATION
+from drctl.actions.health.run import AZURE_IMPLEMENTATION, HTTP_IMPLEMENTATION
+from drctl.actions.health.spec import HealthAzureParams, HealthHttpParams
 from drctl.actions.runtime import ActionError, TransientError
 from drctl.sandbox.ops import Service
 from tests.actions.conftest import SOURCE, Estate

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from drctl.actions.impl.notify import IMPLEMENTATION, SENDING, SENT, UNKNOWN, Envelope
-from drctl.actions.notify import NotifyParams
+from drctl.actions.notify.run import IMPLEMENTATION, SENDING, SENT, UNKNOWN, Envelope
+from drctl.actions.notify.spec import NotifyParams
 from drctl.actions.runtime import ActionError
 from drctl.actions.testkit import FakeStepContext
 from drctl.playbook.enums import Mode

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from drctl.actions.azure_bridge import FACT_INTENT
-from drctl.actions.impl.sql import FAILOVER_IMPLEMENTATION, REPLICA_IMPLEMENTATION
 from drctl.actions.runtime import FACT_RPO_EXPOSURE, AbortRun, ActionError
-from drctl.actions.sql import FailoverParams, ReplicaCheckParams
+from drctl.actions.sql.run import FAILOVER_IMPLEMENTATION, REPLICA_IMPLEMENTATION
+from drctl.actions.sql.spec import FailoverParams, ReplicaCheckParams
 from drctl.actions.testkit import Answer
 from drctl.core.identity import Identity
 from drctl.playbook.enums import Mode

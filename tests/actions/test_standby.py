@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from drctl.actions.azure_bridge import FACT_INTENT
-from drctl.actions.impl.standby import PATCH_IMPLEMENTATION, SCALE_IMPLEMENTATION, START_IMPLEMENTATION
 from drctl.actions.runtime import Finding, TransientError
-from drctl.actions.standby import PatchParams, ScaleParams, ScaleTarget, StartWebAppsParams
+from drctl.actions.standby.run import PATCH_IMPLEMENTATION, SCALE_IMPLEMENTATION, START_IMPLEMENTATION
+from drctl.actions.standby.spec import PatchParams, ScaleParams, ScaleTarget, StartWebAppsParams
 from tests.actions.conftest import Estate
 
 TARGET_APPS = ("app-wallet-api-aus", "app-wallet-portal-aus")

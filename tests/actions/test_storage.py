@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from drctl.actions.azure_bridge import FACT_INTENT
-from drctl.actions.impl.storage import CHECK_IMPLEMENTATION, FAILOVER_IMPLEMENTATION
 from drctl.actions.runtime import FACT_RPO_EXPOSURE, AbortRun, ActionError, TransientError
-from drctl.actions.storage import StorageCheckParams, StorageFailoverParams
+from drctl.actions.storage.run import CHECK_IMPLEMENTATION, FAILOVER_IMPLEMENTATION
+from drctl.actions.storage.spec import StorageCheckParams, StorageFailoverParams
 from drctl.actions.testkit import Answer
 from drctl.core.identity import Identity
 from drctl.playbook.enums import Mode

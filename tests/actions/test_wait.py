@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from drctl.actions import wait
 from drctl.actions.runtime import Interrupted, TimedOut
-from drctl.actions.wait import WaitParams
+from drctl.actions.wait.run import IMPLEMENTATION
+from drctl.actions.wait.spec import WaitParams
 from tests.actions.conftest import Estate
-
-IMPLEMENTATION = wait.implementation()
 
 
 def test_run_waits_its_duration_on_the_run_clock(estate: Estate) -> None:

@@ -26,7 +26,7 @@ SOURCES = (
     "drctl/cli/*.py",
     "drctl/engine/*.py",
     "drctl/actions/*.py",
-    "drctl/actions/impl/*.py",
+    "drctl/actions/*/*.py",
     "drctl/azure/*.py",
     "drctl/sandbox/client.py",
     "drctl/sandbox/process.py",

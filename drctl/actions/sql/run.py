@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drctl.actions.impl.evidence import Evidence, app_exposure, assess_sql_source, record_evidence, storage_exposure
-from drctl.actions.impl.hidden import last_intended_kind, record_hidden_failover
+from drctl.actions.evidence import Evidence, app_exposure, assess_sql_source, record_evidence, storage_exposure
+from drctl.actions.hidden import last_intended_kind, record_hidden_failover
 from drctl.actions.rpo import Exposure, FailoverKind
 from drctl.actions.runtime import (
     FACT_RPO_EXPOSURE,
@@ -18,7 +18,7 @@ from drctl.actions.runtime import (
     StepContext,
     TransientError,
 )
-from drctl.actions.sql import FailoverParams, ReplicaCheckParams, RpoSource, evidence_sources
+from drctl.actions.sql.spec import FailoverParams, ReplicaCheckParams, RpoSource, evidence_sources
 from drctl.azure.sql import FailoverGroupState
 from drctl.azure.sql import FailoverKind as RequestKind
 from drctl.durations import format_duration
@@ -32,7 +32,7 @@ def measure_group(
     """The failover group's exposure (``unknown`` without evidence about it), with any storage figures beside
     it, each about its own account; all journaled as ``rpo.evidence``."""
     from drctl.actions.rpo import for_resource, group_resource
-    from drctl.actions.storage import declared_accounts
+    from drctl.actions.storage.spec import declared_accounts
 
     evidence = Evidence()
     if "app" in sources:
@@ -360,3 +360,14 @@ def preflight_replica(p: ReplicaCheckParams, ctx: StepContext) -> list[Finding]:
 
 REPLICA_IMPLEMENTATION = Implementation(run=run_replica_check, preflight=preflight_replica)
 FAILOVER_IMPLEMENTATION = Implementation(run=run_failover, done=done_failover, preflight=preflight_failover)
+
+
+def implementation(action: str) -> Implementation[Any] | None:
+    """The run-time half of ``action``: how the registry reaches this module when a run starts (``RunModule``)."""
+    from drctl.actions.sql.spec import FAILOVER, REPLICA_CHECK
+
+    known: dict[str, Implementation[Any]] = {
+        REPLICA_CHECK.name: REPLICA_IMPLEMENTATION,
+        FAILOVER.name: FAILOVER_IMPLEMENTATION,
+    }
+    return known.get(action)

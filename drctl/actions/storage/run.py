@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drctl.actions.impl.hidden import last_intended_kind, record_hidden_failover
+from drctl.actions.hidden import last_intended_kind, record_hidden_failover
 from drctl.actions.rpo import Exposure, FailoverKind
 from drctl.actions.runtime import (
     FACT_RPO_EXPOSURE,
@@ -17,7 +17,7 @@ from drctl.actions.runtime import (
     TransientError,
 )
 from drctl.actions.source_loss import FACT_SOURCE_ASSESSMENT, Assessment, Says, Signal
-from drctl.actions.storage import StorageCheckParams, StorageFailoverParams, _accounts, declared_accounts
+from drctl.actions.storage.spec import StorageCheckParams, StorageFailoverParams, _accounts, declared_accounts
 from drctl.azure.storage import GeoReplication
 from drctl.durations import format_duration
 from drctl.playbook.enums import Mode
@@ -31,7 +31,7 @@ def _read(ctx: StepContext, name: str, group: str) -> GeoReplication:
 
 
 def run_check(p: StorageCheckParams, ctx: StepContext) -> Outcome:
-    from drctl.actions.impl.evidence import Evidence, record_evidence
+    from drctl.actions.evidence import Evidence, record_evidence
     from drctl.actions.rpo import from_storage, passes
 
     declared = declared_accounts(ctx.scope)
@@ -109,7 +109,7 @@ def _gate(
     p: StorageFailoverParams, ctx: StepContext, name: str, geo: GeoReplication
 ) -> tuple[dict[str, Any], Exposure]:
     """The account's own gate: its lastSyncTime, never another resource's evidence."""
-    from drctl.actions.impl.evidence import Evidence, record_evidence
+    from drctl.actions.evidence import Evidence, record_evidence
     from drctl.actions.rpo import account_resource, from_storage, passes, unknown
 
     assessment = _assess(ctx, name, geo)
@@ -259,3 +259,14 @@ def preflight_failover(p: StorageFailoverParams, ctx: StepContext) -> list[Findi
 
 CHECK_IMPLEMENTATION = Implementation(run=run_check)
 FAILOVER_IMPLEMENTATION = Implementation(run=run_failover, done=done_failover, preflight=preflight_failover)
+
+
+def implementation(action: str) -> Implementation[Any] | None:
+    """The run-time half of ``action``: how the registry reaches this module when a run starts (``RunModule``)."""
+    from drctl.actions.storage.spec import STORAGE_CHECK, STORAGE_FAILOVER
+
+    known: dict[str, Implementation[Any]] = {
+        STORAGE_CHECK.name: CHECK_IMPLEMENTATION,
+        STORAGE_FAILOVER.name: FAILOVER_IMPLEMENTATION,
+    }
+    return known.get(action)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from drctl.actions.messages import Message
-from drctl.actions.notify import NotifyParams
+from drctl.actions.notify.spec import NotifyParams
 from drctl.actions.runtime import ActionError, Implementation, Outcome, StepContext
 from drctl.playbook.enums import Audience
 from drctl.playbook.model import Channel, EmailChannel, SlackChannel, TeamsChannel
@@ -274,3 +274,11 @@ def done_notify(p: NotifyParams, ctx: StepContext) -> bool:
 
 
 IMPLEMENTATION = Implementation(run=run_notify, done=done_notify)
+
+
+def implementation(action: str) -> Implementation[Any] | None:
+    """The run-time half of ``action``: how the registry reaches this module when a run starts (``RunModule``)."""
+    from drctl.actions.notify.spec import NOTIFY
+
+    known: dict[str, Implementation[Any]] = {NOTIFY.name: IMPLEMENTATION}
+    return known.get(action)

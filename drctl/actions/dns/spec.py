@@ -94,5 +94,4 @@ DNS_SWAP = ActionSpec(
     check=_check,
     safety=_safety,
     needs_azure=True,
-    implementation="drctl.actions.impl.dns:SWAP_IMPLEMENTATION",
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -19,9 +19,6 @@ from drctl.actions.base import ActionSpec, Params, Scope
 OTHERS = "others"
 #: an OS user, ``user@host``, a UPN, an app or object id, ``DOMAIN\user``: no spaces, no wildcards
 _IDENTITY = re.compile(r"^[A-Za-z0-9_.\\-]+(@[A-Za-z0-9_.-]+)?$")
-
-if TYPE_CHECKING:  # the run-time interface is imported when a run starts, never by validate or plan
-    from drctl.actions.runtime import Implementation, Outcome, StepContext
 
 
 class ApprovalParams(Params):
@@ -73,32 +70,4 @@ APPROVAL = ActionSpec(
     default_timeout=timedelta(minutes=30),
     default_budget=timedelta(minutes=5),
     describe=_describe,
-    implementation="drctl.actions.gate:implementation",
 )
-
-
-# --- run time ------------------------------------------------------------------------------------------------
-
-
-def _run(p: ApprovalParams, ctx: StepContext) -> Outcome:
-    from drctl.actions.runtime import AbortRun, Outcome
-    from drctl.core.identity import describe
-
-    approval = ctx.request_approval(p.message, require_reason=p.require_reason, approvers=p.approver_list)
-    who = describe(approval.approver)
-    because = f": {approval.reason}" if approval.reason else ""
-    if not approval.approved:
-        raise AbortRun(f"rejected by {who} ({approval.via}){because}")
-    facts = {"approver": approval.approver.os_user, "principal": approval.approver.principal, "via": approval.via}
-    return Outcome(f"approved by {who} ({approval.via}){because}", facts=facts)
-
-
-def _done(_p: ApprovalParams, ctx: StepContext) -> bool:
-    """Resume: an approval granted before the crash still stands; nobody is asked twice."""
-    return ctx.prior_approval() is not None
-
-
-def implementation() -> Implementation[ApprovalParams]:
-    from drctl.actions.runtime import Implementation
-
-    return Implementation(run=_run, done=_done)

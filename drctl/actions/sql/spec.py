@@ -200,7 +200,6 @@ REPLICA_CHECK = ActionSpec(
     describe=_describe_replica,
     check=_check_replica,
     needs_azure=True,
-    implementation="drctl.actions.impl.sql:REPLICA_IMPLEMENTATION",
 )
 
 FAILOVER = ActionSpec(
@@ -214,5 +213,4 @@ FAILOVER = ActionSpec(
     check=_check_failover,
     safety=_promotes,
     needs_azure=True,
-    implementation="drctl.actions.impl.sql:FAILOVER_IMPLEMENTATION",
 )

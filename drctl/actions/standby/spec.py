@@ -112,7 +112,6 @@ START_WEB_APPS = ActionSpec(
     describe=_describe_start,
     check=_check_start,
     needs_azure=True,
-    implementation="drctl.actions.impl.standby:START_IMPLEMENTATION",
 )
 
 SCALE = ActionSpec(
@@ -125,7 +124,6 @@ SCALE = ActionSpec(
     describe=_describe_scale,
     check=_check_scale,
     needs_azure=True,
-    implementation="drctl.actions.impl.standby:SCALE_IMPLEMENTATION",
 )
 
 PATCH = ActionSpec(
@@ -137,5 +135,4 @@ PATCH = ActionSpec(
     default_budget=timedelta(minutes=1),
     describe=_describe_patch,
     needs_azure=True,
-    implementation="drctl.actions.impl.standby:PATCH_IMPLEMENTATION",
 )

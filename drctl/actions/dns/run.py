@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from drctl.actions.dns import DnsSwapParams, Move, swap_records
+from drctl.actions.dns.spec import DnsSwapParams, Move, swap_records
 from drctl.actions.runtime import (
     FACT_SERVICE_RESTORED,
     ActionError,
@@ -290,3 +290,11 @@ def preflight_swap(p: DnsSwapParams, ctx: StepContext) -> list[Finding]:
 
 
 SWAP_IMPLEMENTATION = Implementation(run=run_swap, done=done_swap, preflight=preflight_swap)
+
+
+def implementation(action: str) -> Implementation[Any] | None:
+    """The run-time half of ``action``: how the registry reaches this module when a run starts (``RunModule``)."""
+    from drctl.actions.dns.spec import DNS_SWAP
+
+    known: dict[str, Implementation[Any]] = {DNS_SWAP.name: SWAP_IMPLEMENTATION}
+    return known.get(action)

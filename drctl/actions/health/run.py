@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drctl.actions.health import HealthAzureParams, HealthHttpParams, _azure_parts
+from drctl.actions.health.spec import HealthAzureParams, HealthHttpParams, _azure_parts
 from drctl.actions.runtime import ActionError, Finding, Implementation, Outcome, StepContext, TransientError
 from drctl.durations import format_duration
 from drctl.text import plural
@@ -166,3 +166,14 @@ def _preflight_azure(p: HealthAzureParams, ctx: StepContext) -> list[Finding]:
 
 HTTP_IMPLEMENTATION = Implementation(run=run_http, preflight=_preflight_http)
 AZURE_IMPLEMENTATION = Implementation(run=run_azure, preflight=_preflight_azure)
+
+
+def implementation(action: str) -> Implementation[Any] | None:
+    """The run-time half of ``action``: how the registry reaches this module when a run starts (``RunModule``)."""
+    from drctl.actions.health.spec import HEALTH_AZURE, HEALTH_HTTP
+
+    known: dict[str, Implementation[Any]] = {
+        HEALTH_HTTP.name: HTTP_IMPLEMENTATION,
+        HEALTH_AZURE.name: AZURE_IMPLEMENTATION,
+    }
+    return known.get(action)

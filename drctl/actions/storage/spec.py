@@ -92,7 +92,6 @@ STORAGE_CHECK = ActionSpec(
     describe=_describe_check,
     check=_check,
     needs_azure=True,
-    implementation="drctl.actions.impl.storage:CHECK_IMPLEMENTATION",
 )
 
 STORAGE_FAILOVER = ActionSpec(
@@ -105,5 +104,4 @@ STORAGE_FAILOVER = ActionSpec(
     describe=_describe_failover,
     check=_check,
     needs_azure=True,
-    implementation="drctl.actions.impl.storage:FAILOVER_IMPLEMENTATION",
 )

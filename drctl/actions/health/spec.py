@@ -68,7 +68,6 @@ HEALTH_HTTP = ActionSpec(
     default_budget=timedelta(seconds=30),
     describe=_describe_http,
     safety=_http_safety,
-    implementation="drctl.actions.impl.health:HTTP_IMPLEMENTATION",
 )
 
 AzureCheck = Literal["resource_group", "sql", "web_apps", "scale_sets", "storage"]
@@ -137,5 +136,4 @@ HEALTH_AZURE = ActionSpec(
     check=_check_azure,
     safety=_azure_safety,
     needs_azure=True,
-    implementation="drctl.actions.impl.health:AZURE_IMPLEMENTATION",
 )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from drctl.actions.base import at_least
 from drctl.actions.runtime import ActionError, Finding, Implementation, Outcome, StepContext, TransientError
-from drctl.actions.standby import PatchParams, ScaleParams, StartWebAppsParams, _apps, scale_plan
+from drctl.actions.standby.spec import PatchParams, ScaleParams, StartWebAppsParams, _apps, scale_plan
 from drctl.text import plural
 
 if TYPE_CHECKING:
@@ -251,3 +251,15 @@ def preflight_patch(p: PatchParams, ctx: StepContext) -> list[Finding]:
 START_IMPLEMENTATION = Implementation(run=run_start, done=done_start, preflight=preflight_start)
 SCALE_IMPLEMENTATION = Implementation(run=run_scale, done=done_scale, preflight=preflight_scale)
 PATCH_IMPLEMENTATION = Implementation(run=run_patch, done=done_patch, preflight=preflight_patch)
+
+
+def implementation(action: str) -> Implementation[Any] | None:
+    """The run-time half of ``action``: how the registry reaches this module when a run starts (``RunModule``)."""
+    from drctl.actions.standby.spec import PATCH, SCALE, START_WEB_APPS
+
+    known: dict[str, Implementation[Any]] = {
+        START_WEB_APPS.name: START_IMPLEMENTATION,
+        SCALE.name: SCALE_IMPLEMENTATION,
+        PATCH.name: PATCH_IMPLEMENTATION,
+    }
+    return known.get(action)

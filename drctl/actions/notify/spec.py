@@ -114,5 +114,4 @@ NOTIFY = ActionSpec(
     describe=_describe,
     check=_check,
     background=lambda raw: raw.get("every") is not None,
-    implementation="drctl.actions.impl.notify:IMPLEMENTATION",
 )

@@ -1,0 +1,14 @@
+"""The dns action family: ``spec`` (parameters, plan text), ``run`` (run time, imported only when a run starts),
+``facts`` (how its facts read). Importing the package imports no run-time code."""
+
+from drctl.actions.base import Family, RunModule
+from drctl.actions.dns import facts, spec
+
+
+def _run() -> RunModule:
+    from drctl.actions.dns import run
+
+    return run
+
+
+FAMILY = Family("dns", (spec.DNS_SWAP,), facts.FACTS, run=_run)

@@ -1,1 +1,0 @@
-"""What actions do when a run executes them; imported only when a run starts (never by validate or plan)."""

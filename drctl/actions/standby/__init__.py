@@ -1,0 +1,14 @@
+"""The standby action family: ``spec`` (parameters, plan text), ``run`` (run time, imported only when a run starts),
+``facts`` (how its facts read). Importing the package imports no run-time code."""
+
+from drctl.actions.base import Family, RunModule
+from drctl.actions.standby import facts, spec
+
+
+def _run() -> RunModule:
+    from drctl.actions.standby import run
+
+    return run
+
+
+FAMILY = Family("standby", (spec.START_WEB_APPS, spec.SCALE, spec.PATCH), facts.FACTS, run=_run)
