@@ -10,6 +10,7 @@ from typing import Any
 
 from drctl.errors import SandboxError
 from drctl.sandbox.arm.storage import last_sync
+from drctl.sandbox.clock import iso
 from drctl.sandbox.dnsdata import Zone
 from drctl.sandbox.estate_checks import record_values_problem
 from drctl.sandbox.faults import (
@@ -19,7 +20,9 @@ from drctl.sandbox.faults import (
     ReplicationLagFault,
 )
 from drctl.sandbox.ops import ControlPlane, RegionStatus, WebAppState
-from drctl.sandbox.sqlsim import iso, last_commit, replication_state
+from drctl.sandbox.providers.compute import provider as compute
+from drctl.sandbox.registry import PROVIDERS
+from drctl.sandbox.sqlsim import last_commit, replication_state
 from drctl.sandbox.state import World
 
 
@@ -102,12 +105,7 @@ def set_web_app(world: World, name: str, state: WebAppState) -> None:
 
 
 def set_capacity(world: World, name: str, capacity: int) -> None:
-    with world.lock:
-        vmss = world.scale_sets.get(name.lower())
-        if vmss is None:
-            raise SandboxError(f"unknown scale set {name!r}")
-        vmss.capacity, vmss.pending_capacity, vmss.provisioning = capacity, None, "Succeeded"
-        vmss.updates += 1  # supersedes an update in progress
+    compute.set_capacity(world, name, capacity)
 
 
 def set_primary(world: World, group_name: str, server: str) -> None:
@@ -163,16 +161,6 @@ def snapshot(world: World) -> dict[str, Any]:
                 s.name: {"region": s.region, "resource_group": s.resource_group, "state": s.state.value}
                 for s in world.sites.values()
             },
-            "scale_sets": {
-                v.name: {
-                    "region": v.region,
-                    "resource_group": v.resource_group,
-                    "capacity": v.capacity,
-                    "pending_capacity": v.pending_capacity,
-                    "provisioning_state": v.provisioning,
-                }
-                for v in world.scale_sets.values()
-            },
             "storage_accounts": {
                 a.name: {
                     "primary_region": a.region,
@@ -200,6 +188,7 @@ def snapshot(world: World) -> dict[str, Any]:
                 }
                 for z in world.zones.values()
             },
+            **{k: v for p in PROVIDERS for k, v in p.snapshot(world, now).items()},
             "faults": world.faults.snapshot(),
             "operations": world.operations.snapshot(),
             "data_loss": list(world.data_loss),

@@ -23,9 +23,9 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
+from drctl.sandbox.clock import iso
 from drctl.sandbox.dnsdata import NAME_SERVERS, NS_TTL, SOA_EMAIL, SOA_TIMERS, SOA_TTL, Version, Zone
 from drctl.sandbox.ops import Service
-from drctl.sandbox.sqlsim import iso
 from drctl.sandbox.state import World
 
 log = logging.getLogger("drctl.sandbox.dns")

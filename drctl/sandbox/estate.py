@@ -17,6 +17,7 @@ from drctl.errors import SandboxError
 from drctl.sandbox.estate_checks import check_estate
 from drctl.sandbox.faults import FaultRule, clean_loc, dotted, error_message
 from drctl.sandbox.ops import ControlPlane, RegionStatus, ReplicationState, WebAppState
+from drctl.sandbox.providers.compute.model import ComputeSection
 
 GUID = Annotated[
     str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -101,11 +102,6 @@ class WebApp(_Placed):
     state: WebAppState = WebAppState.RUNNING
 
 
-class ScaleSet(_Placed):
-    capacity: int = Field(ge=0, le=1000)
-    sku: str = "Standard_D2s_v5"
-
-
 class StorageAccount(_Placed):
     name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{3,24}$")]
     #: the paired region (geo-redundant SKUs); omit for a locally redundant account
@@ -171,7 +167,7 @@ class Settings(_Model):
     request_log_size: int = Field(default=5000, ge=100, le=1_000_000)
 
 
-class Estate(_Model):
+class Estate(ComputeSection, _Model):
     version: Literal[1] = 1
     name: str = "sandbox"
     subscription_id: GUID
@@ -181,7 +177,6 @@ class Estate(_Model):
     resource_groups: list[ResourceGroup] = Field(default_factory=list)
     sql: Sql = Field(default_factory=Sql)
     web_apps: list[WebApp] = Field(default_factory=list)
-    scale_sets: list[ScaleSet] = Field(default_factory=list)
     storage_accounts: list[StorageAccount] = Field(default_factory=list)
     dns: Dns = Field(default_factory=Dns)
     generic_resources: list[GenericResource] = Field(default_factory=list)

@@ -38,7 +38,19 @@ def check_estate(estate: Estate) -> Problems:
     _apps(estate, problems)
     _variables(estate, problems)
     _dns(estate, problems)
+    from drctl.sandbox.registry import PROVIDERS
+
+    for provider in PROVIDERS:
+        provider.check(estate, problems)
     return problems
+
+
+def check_placed(estate: Estate, problems: Problems, section: tuple[Any, ...], items: list[Any], what: str) -> None:
+    """Every resource's region exists; names are unique (case-insensitively) when ``what`` names them."""
+    for i, item in enumerate(items):
+        _region(estate, problems, (*section, i, "region"), item.region)
+    if what:
+        _unique(problems, section, [item.name for item in items], what)
 
 
 def _region(estate: Estate, problems: Problems, loc: tuple[Any, ...], region: str) -> None:
@@ -59,7 +71,6 @@ def _regions_and_names(estate: Estate, problems: Problems) -> None:
         (("resource_groups",), estate.resource_groups, "resource group"),
         (("sql", "servers"), estate.sql.servers, "SQL server"),
         (("web_apps",), estate.web_apps, "web app"),
-        (("scale_sets",), estate.scale_sets, "scale set"),
         (("storage_accounts",), estate.storage_accounts, "storage account"),
         (("generic_resources",), estate.generic_resources, ""),
     ]

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from drctl.playbook.model import Playbook, RegionEstate
 
 PRE_INCIDENT_TTL = 300
-STANDBY_CAPACITY = 1
 _ENV = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SEED = uuid.UUID("a1d3c0e2-57f4-4b8e-9c3a-4e0f6b2d8a17")
@@ -71,7 +70,6 @@ def estate_data_from_playbook(playbook: Playbook, *, reverse: bool = False) -> d
         "resource_groups": [],
         "sql": {"servers": [], "failover_groups": []},
         "web_apps": [],
-        "scale_sets": [],
         "storage_accounts": [],
         "dns": {"zones": []},
         "smtp": {"hosts": []},
@@ -82,6 +80,12 @@ def estate_data_from_playbook(playbook: Playbook, *, reverse: bool = False) -> d
     _regions(playbook, data, home=home, standby=standby)
     _failover_group(playbook, data, home=home, standby=standby)
     _dns(playbook, data, home=home)
+    from drctl.sandbox.providers.base import Seeding
+    from drctl.sandbox.registry import PROVIDERS
+
+    seeding = Seeding(playbook, home=home, standby=standby)
+    for provider in PROVIDERS:
+        provider.seed(seeding, data)
     if playbook.notifications is not None:
         _channels(playbook, data)
     return data
@@ -128,9 +132,6 @@ def _regions(playbook: Playbook, data: dict[str, Any], *, home: str, standby: st
             data["sql"]["servers"].append({"name": region.sql.server, **placed})
         for name in region.web_apps:
             data["web_apps"].append({"name": name, **placed, "state": "Running" if primary else "Stopped"})
-        for scale_set in region.scale_sets:
-            capacity = scale_set.capacity if primary else min(STANDBY_CAPACITY, scale_set.capacity)
-            data["scale_sets"].append({"name": scale_set.name, **placed, "capacity": capacity})
         partner = standby if key == home else home if key == standby else None
         for account in region.storage_accounts:
             if account.lower() not in accounts:

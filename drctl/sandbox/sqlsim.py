@@ -13,20 +13,15 @@ the databases and every replication link agree at every instant.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
+from drctl.sandbox.clock import iso
 from drctl.sandbox.lro import Outcome
 from drctl.sandbox.ops import FailoverMode, ReplicationRole, ReplicationState
 from drctl.sandbox.state import GroupState, World
 
 _LINKS = uuid.UUID("5b1f3a52-6c1e-4d59-9a8e-6f0c2f1d7a10")
-
-
-def iso(ts: float) -> str:
-    """ISO 8601 UTC with milliseconds and a ``Z``, how the sandbox writes every timestamp."""
-    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def role(group: GroupState, server: str) -> ReplicationRole:

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from drctl.sandbox import estate as est
 from drctl.sandbox.dnsdata import Zone
@@ -75,18 +75,6 @@ class SiteState(Placed):
 
 
 @dataclass
-class ScaleSetState(Placed):
-    #: the capacity the region really runs (what the app endpoint sees)
-    capacity: int = 0
-    sku: str = "Standard_D2s_v5"
-    provisioning: str = "Succeeded"
-    #: the capacity an update in progress is converging to (ARM already shows it in ``sku.capacity``)
-    pending_capacity: int | None = None
-    #: numbers updates so that only the newest one, when it completes, sets the capacity
-    updates: int = 0
-
-
-@dataclass
 class AccountState(Placed):
     secondary_region: str | None = None
     sku: str = "Standard_RAGRS"
@@ -118,6 +106,9 @@ class AppState:
     group: str | None
     web_apps: list[str]
     scale_sets: list[str]
+
+
+S = TypeVar("S")
 
 
 class World:
@@ -179,12 +170,6 @@ class World:
             w.name.lower(): SiteState(w.name, w.resource_group, w.region, dict(w.tags), state=w.state)
             for w in estate.web_apps
         }
-        self.scale_sets = {
-            s.name.lower(): ScaleSetState(
-                s.name, s.resource_group, s.region, dict(s.tags), capacity=s.capacity, sku=s.sku
-            )
-            for s in estate.scale_sets
-        }
         self.accounts = {
             a.name.lower(): AccountState(
                 a.name,
@@ -229,8 +214,19 @@ class World:
                 dict(g.sku) if g.sku else None,
                 dict(g.tags),
             )
+        from drctl.sandbox.registry import PROVIDERS
+
+        #: provider name -> its store (``drctl.sandbox.registry``): each service's live state
+        self.stores: dict[str, object] = {p.name: p.build(self, estate, now) for p in PROVIDERS}
         self.apps = {k: _app_state(k, r.app, estate) for k, r in estate.regions.items() if r.app is not None}
         self._rg_index: dict[str, tuple[str, str, dict[str, str]]] | None = None
+
+    def store(self, name: str, kind: type[S]) -> S:
+        """The store of provider ``name`` (each provider's accessor names its own type)."""
+        found = self.stores[name]
+        if not isinstance(found, kind):
+            raise TypeError(f"the store of provider {name!r} is a {type(found).__name__}, not a {kind.__name__}")
+        return found
 
     # ---- resource groups -------------------------------------------------------------------------------
     def resource_groups(self) -> dict[str, tuple[str, str, dict[str, str]]]:
@@ -253,13 +249,18 @@ class World:
         placed: list[Placed] = [
             *self.servers.values(),
             *self.sites.values(),
-            *self.scale_sets.values(),
             *self.accounts.values(),
         ]
         for resource in placed:
             out.setdefault(
                 resource.resource_group.lower(), (resource.resource_group, self.regions[resource.region].location, {})
             )
+        from drctl.sandbox.registry import PROVIDERS
+
+        for p in PROVIDERS:
+            for resource_group, region in p.placements(self):
+                location = self.regions[region].location if region else next(iter(self.regions.values())).location
+                out.setdefault(resource_group.lower(), (resource_group, location, {}))
         for generic in self.generics.values():
             out.setdefault(
                 generic.resource_group.lower(), (generic.resource_group, self.regions[generic.region].location, {})

@@ -22,7 +22,6 @@ _VERSIONS = {
     "Microsoft.Sql": ("2025-01-01", "2023-08-01", "2021-11-01"),
     "Microsoft.Network": ("2018-05-01", "2017-10-01"),
     "Microsoft.Web": ("2025-05-01", "2024-11-01", "2024-04-01", "2023-12-01", "2022-09-01"),
-    "Microsoft.Compute": ("2026-04-01", "2024-11-01", "2024-07-01", "2024-03-01"),
     "Microsoft.Storage": ("2026-09-01", "2025-06-01", "2025-01-01", "2024-01-01", "2023-05-01"),
     "Microsoft.Resources": ("2025-04-01", "2024-11-01", "2024-03-01", "2022-09-01"),
 }
@@ -58,11 +57,6 @@ _TYPES: dict[str, tuple[tuple[str, bool, bool], ...]] = {
         ("sites", True, True),
         ("sites/config", True, False),
         ("locations", False, False),
-    ),
-    "Microsoft.Compute": (
-        ("virtualMachineScaleSets", True, True),
-        ("locations", False, False),
-        ("locations/operations", True, False),
     ),
     "Microsoft.Storage": (
         ("storageAccounts", True, True),
@@ -182,9 +176,20 @@ def _put_group(ctx: Ctx) -> Response:
     return json_response(200 if existing is not None else 201, _group_json(ctx, *group))
 
 
+def _served() -> dict[str, tuple[tuple[str, ...], tuple[tuple[str, bool, bool], ...]]]:
+    """namespace -> (api versions, resource types) of every provider, then of the legacy table."""
+    from drctl.sandbox.registry import PROVIDERS
+
+    out = {p.namespace: (p.api_versions, p.resource_types) for p in PROVIDERS if p.namespace}
+    for namespace, types in _TYPES.items():
+        out.setdefault(namespace, (_VERSIONS[namespace], types))
+    return out
+
+
 def _namespaces(ctx: Ctx) -> list[str]:
-    extra = sorted({g.type.split("/", 1)[0] for g in ctx.world.generics.values()} - set(_TYPES), key=str.lower)
-    return [*_TYPES, *extra]
+    served = _served()
+    extra = sorted({g.type.split("/", 1)[0] for g in ctx.world.generics.values()} - set(served), key=str.lower)
+    return [*served, *extra]
 
 
 def _providers(ctx: Ctx) -> Response:
@@ -199,14 +204,15 @@ def _provider(ctx: Ctx) -> Response:
 
 def _resource_types(ctx: Ctx, namespace: str) -> list[dict[str, Any]]:
     regions = [display_name(r.location) for r in ctx.world.regions.values()]
-    served = list(_TYPES.get(namespace, ()))
+    versions_and_types = _served().get(namespace)
+    served = list(versions_and_types[1]) if versions_and_types else []
     known = {t.lower() for t, _, _ in served}
     for generic in ctx.world.generics.values():
         ns, _, rtype = generic.type.partition("/")
         if ns.lower() == namespace.lower() and rtype.lower() not in known:
             known.add(rtype.lower())
             served.append((rtype, True, "/" not in rtype))
-    versions = list(_VERSIONS.get(namespace, _GENERIC_VERSIONS))
+    versions = list(versions_and_types[0] if versions_and_types else _GENERIC_VERSIONS)
     return [
         {
             "resourceType": rtype,
@@ -252,15 +258,6 @@ def summary(ctx: Ctx) -> list[dict[str, Any]]:
         add(server.resource_group, "Microsoft.Sql/servers", server.name, server.region, server.tags, kind="v12.0")
     for site in world.sites.values():
         add(site.resource_group, "Microsoft.Web/sites", site.name, site.region, site.tags, kind="app")
-    for vmss in world.scale_sets.values():
-        add(
-            vmss.resource_group,
-            "Microsoft.Compute/virtualMachineScaleSets",
-            vmss.name,
-            vmss.region,
-            vmss.tags,
-            sku={"name": vmss.sku, "tier": "Standard", "capacity": vmss.capacity},
-        )
     for account in world.accounts.values():
         add(
             account.resource_group,
@@ -273,6 +270,10 @@ def summary(ctx: Ctx) -> list[dict[str, Any]]:
         )
     for zone in world.zones.values():
         add(zone.resource_group, "Microsoft.Network/dnszones", zone.name, None, zone.tags)
+    from drctl.sandbox.registry import PROVIDERS
+
+    for p in PROVIDERS:
+        out.extend(p.listed(ctx))
     for generic in world.generics.values():
         out.append(_generic_json(ctx, generic))
     return sorted(out, key=lambda r: str(r["id"]).lower())

@@ -15,12 +15,13 @@ import uuid
 from typing import Any
 from urllib.parse import unquote
 
-from drctl.sandbox.arm import compute, dns, metadata, operations, resources, sql, storage, web
+from drctl.sandbox.arm import dns, metadata, operations, resources, sql, storage, web
 from drctl.sandbox.arm.core import API_VERSION, ArmError, Ctx, Route
+from drctl.sandbox.clock import iso
 from drctl.sandbox.faults import ThrottleFault
 from drctl.sandbox.http import Request, Response
 from drctl.sandbox.ops import LRO_KINDS, OpKind, Service
-from drctl.sandbox.sqlsim import iso
+from drctl.sandbox.registry import PROVIDERS
 from drctl.sandbox.state import World
 from drctl.sandbox.tokens import TokenCheck, TokenIssuer
 
@@ -48,8 +49,8 @@ class ArmRouter:
             *sql.routes(),
             *dns.routes(),
             *web.routes(),
-            *compute.routes(),
             *storage.routes(),
+            *(route for provider in PROVIDERS for route in provider.routes()),
             *operations.routes(self),
         ]
         self._by_shape: dict[tuple[str, int], list[Route]] = {}

@@ -15,10 +15,10 @@ from typing import Any
 
 from drctl.sandbox.arm.core import ArmError, Ctx, Route, lro_urls, not_found, paged
 from drctl.sandbox.arm.resources import deep_merge, patch_placed
+from drctl.sandbox.clock import iso
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.lro import Outcome
 from drctl.sandbox.ops import OpKind
-from drctl.sandbox.sqlsim import iso
 from drctl.sandbox.state import AccountState, World
 
 _ACCOUNT = "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.storage/storageaccounts/{name}"

@@ -15,10 +15,10 @@ from xml.sax.saxutils import quoteattr
 
 from drctl.sandbox.arm.core import ArmError, Ctx, Route, not_found, paged
 from drctl.sandbox.arm.resources import deep_merge, patch_placed
+from drctl.sandbox.clock import iso
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.ops import OpKind, WebAppState
 from drctl.sandbox.regions import display_name
-from drctl.sandbox.sqlsim import iso
 from drctl.sandbox.state import SiteState
 
 _SITE = "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.web/sites/{name}"

@@ -1,0 +1,16 @@
+"""The registry of emulated services: adding one is its package under ``providers/`` and one line here.
+
+``World`` builds a store per provider, the ARM router serves their routes, the admin snapshot merges their
+sections and ``estate_from_playbook`` lets each seed its part, all in this order.
+"""
+
+from __future__ import annotations
+
+from drctl.sandbox.providers.base import Provider
+from drctl.sandbox.providers.compute.provider import PROVIDER as COMPUTE
+
+PROVIDERS: tuple[Provider, ...] = (COMPUTE,)
+
+
+def provider(name: str) -> Provider:
+    return next(p for p in PROVIDERS if p.name == name)
