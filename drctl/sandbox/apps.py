@@ -19,6 +19,7 @@ from drctl.sandbox.clock import iso
 from drctl.sandbox.http import Handler, HttpServer, Request, Response, json_response
 from drctl.sandbox.ops import OpKind, Service, WebAppState
 from drctl.sandbox.providers.compute import provider as compute
+from drctl.sandbox.providers.web import provider as web
 from drctl.sandbox.sqlsim import last_commit, role
 from drctl.sandbox.state import AppState, World
 
@@ -123,7 +124,7 @@ def _database(world: World, app: AppState, now: float) -> dict[str, Any]:
 
 
 def _health(world: World, app: AppState, now: float) -> Response:
-    sites = {n: world.sites[n.lower()].state.value for n in app.web_apps}
+    sites = {n: web.state(world, n).value for n in app.web_apps}
     scale = {n: compute.capacity(world, n) for n in app.scale_sets}
     database = _database(world, app, now)
     checks: dict[str, Any] = {

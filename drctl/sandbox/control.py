@@ -21,6 +21,7 @@ from drctl.sandbox.faults import (
 )
 from drctl.sandbox.ops import ControlPlane, RegionStatus, WebAppState
 from drctl.sandbox.providers.compute import provider as compute
+from drctl.sandbox.providers.web import provider as web
 from drctl.sandbox.registry import PROVIDERS
 from drctl.sandbox.sqlsim import last_commit, replication_state
 from drctl.sandbox.state import World
@@ -97,11 +98,7 @@ def delete_dns_record(world: World, zone_name: str, rtype: str, name: str) -> bo
 
 
 def set_web_app(world: World, name: str, state: WebAppState) -> None:
-    with world.lock:
-        site = world.sites.get(name.lower())
-        if site is None:
-            raise SandboxError(f"unknown web app {name!r}")
-        site.state = state
+    web.set_state(world, name, state)
 
 
 def set_capacity(world: World, name: str, capacity: int) -> None:
@@ -156,10 +153,6 @@ def snapshot(world: World) -> dict[str, Any]:
                     "last_committed_write": {s: iso(last_commit(world, g, s, now)) for s in (g.primary, g.secondary)},
                 }
                 for g in world.groups.values()
-            },
-            "web_apps": {
-                s.name: {"region": s.region, "resource_group": s.resource_group, "state": s.state.value}
-                for s in world.sites.values()
             },
             "storage_accounts": {
                 a.name: {

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from drctl.errors import SandboxError
 from drctl.sandbox.estate_checks import check_estate
 from drctl.sandbox.faults import FaultRule, clean_loc, dotted, error_message
-from drctl.sandbox.ops import ControlPlane, RegionStatus, ReplicationState, WebAppState
+from drctl.sandbox.ops import ControlPlane, RegionStatus, ReplicationState
 from drctl.sandbox.providers.compute.model import ComputeSection
+from drctl.sandbox.providers.web.model import WebSection
 
 GUID = Annotated[
     str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -98,10 +99,6 @@ class Sql(_Model):
     failover_groups: list[FailoverGroup] = Field(default_factory=list)
 
 
-class WebApp(_Placed):
-    state: WebAppState = WebAppState.RUNNING
-
-
 class StorageAccount(_Placed):
     name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{3,24}$")]
     #: the paired region (geo-redundant SKUs); omit for a locally redundant account
@@ -167,7 +164,7 @@ class Settings(_Model):
     request_log_size: int = Field(default=5000, ge=100, le=1_000_000)
 
 
-class Estate(ComputeSection, _Model):
+class Estate(WebSection, ComputeSection, _Model):
     version: Literal[1] = 1
     name: str = "sandbox"
     subscription_id: GUID
@@ -176,7 +173,6 @@ class Estate(ComputeSection, _Model):
     regions: dict[RegionKey, Region] = Field(min_length=1)
     resource_groups: list[ResourceGroup] = Field(default_factory=list)
     sql: Sql = Field(default_factory=Sql)
-    web_apps: list[WebApp] = Field(default_factory=list)
     storage_accounts: list[StorageAccount] = Field(default_factory=list)
     dns: Dns = Field(default_factory=Dns)
     generic_resources: list[GenericResource] = Field(default_factory=list)

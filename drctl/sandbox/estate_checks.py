@@ -70,7 +70,6 @@ def _regions_and_names(estate: Estate, problems: Problems) -> None:
     sections: list[tuple[tuple[Any, ...], list[Any], str]] = [
         (("resource_groups",), estate.resource_groups, "resource group"),
         (("sql", "servers"), estate.sql.servers, "SQL server"),
-        (("web_apps",), estate.web_apps, "web app"),
         (("storage_accounts",), estate.storage_accounts, "storage account"),
         (("generic_resources",), estate.generic_resources, ""),
     ]

@@ -69,7 +69,6 @@ def estate_data_from_playbook(playbook: Playbook, *, reverse: bool = False) -> d
         "regions": {},
         "resource_groups": [],
         "sql": {"servers": [], "failover_groups": []},
-        "web_apps": [],
         "storage_accounts": [],
         "dns": {"zones": []},
         "smtp": {"hosts": []},
@@ -126,12 +125,9 @@ def _regions(playbook: Playbook, data: dict[str, Any], *, home: str, standby: st
         if region.resource_group.lower() not in groups:
             groups.add(region.resource_group.lower())
             data["resource_groups"].append({"name": region.resource_group, "region": key})
-        primary = key == home
         placed = {"resource_group": region.resource_group, "region": key}
         if region.sql is not None:
             data["sql"]["servers"].append({"name": region.sql.server, **placed})
-        for name in region.web_apps:
-            data["web_apps"].append({"name": name, **placed, "state": "Running" if primary else "Stopped"})
         partner = standby if key == home else home if key == standby else None
         for account in region.storage_accounts:
             if account.lower() not in accounts:

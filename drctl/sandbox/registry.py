@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from drctl.sandbox.providers.base import Provider
 from drctl.sandbox.providers.compute.provider import PROVIDER as COMPUTE
+from drctl.sandbox.providers.web.provider import PROVIDER as WEB
 
-PROVIDERS: tuple[Provider, ...] = (COMPUTE,)
+PROVIDERS: tuple[Provider, ...] = (WEB, COMPUTE)
 
 
 def provider(name: str) -> Provider:

@@ -18,7 +18,8 @@ from drctl.sandbox import estate as est
 from drctl.sandbox.dnsdata import Zone
 from drctl.sandbox.faults import FaultBook
 from drctl.sandbox.lro import Operations
-from drctl.sandbox.ops import ControlPlane, RegionStatus, ReplicationState, Service, WebAppState
+from drctl.sandbox.ops import ControlPlane, RegionStatus, ReplicationState, Service
+from drctl.sandbox.providers.base import Placed
 
 
 @dataclass
@@ -32,16 +33,6 @@ class RegionState:
     @property
     def up(self) -> bool:
         return self.status is RegionStatus.UP
-
-
-@dataclass
-class Placed:
-    name: str
-    resource_group: str
-    region: str
-    tags: dict[str, str]
-    #: extra JSON merged into the rendered ``properties`` by generic PATCHes
-    overlay: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -67,11 +58,6 @@ class GroupState:
 
     def has(self, server: str) -> bool:
         return server.lower() in (self.primary.lower(), self.secondary.lower())
-
-
-@dataclass
-class SiteState(Placed):
-    state: WebAppState = WebAppState.RUNNING
 
 
 @dataclass
@@ -166,10 +152,6 @@ class World:
             )
             for f in estate.sql.failover_groups
         }
-        self.sites = {
-            w.name.lower(): SiteState(w.name, w.resource_group, w.region, dict(w.tags), state=w.state)
-            for w in estate.web_apps
-        }
         self.accounts = {
             a.name.lower(): AccountState(
                 a.name,
@@ -248,7 +230,6 @@ class World:
             out[group.name.lower()] = (group.name, self.regions[group.region].location, dict(group.tags))
         placed: list[Placed] = [
             *self.servers.values(),
-            *self.sites.values(),
             *self.accounts.values(),
         ]
         for resource in placed:

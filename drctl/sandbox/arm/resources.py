@@ -11,17 +11,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from drctl.sandbox.arm.core import ArmError, Ctx, Route, not_found, paged
+from drctl.sandbox.arm.core import ArmError, Ctx, Route, deep_merge, not_found, paged
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.ops import OpKind
 from drctl.sandbox.regions import display_name, normalize
-from drctl.sandbox.state import GenericState, Placed
+from drctl.sandbox.state import GenericState
 
 #: newest first: the first is what the installed azure-mgmt-* package sends; the others are older stable ones
 _VERSIONS = {
     "Microsoft.Sql": ("2025-01-01", "2023-08-01", "2021-11-01"),
     "Microsoft.Network": ("2018-05-01", "2017-10-01"),
-    "Microsoft.Web": ("2025-05-01", "2024-11-01", "2024-04-01", "2023-12-01", "2022-09-01"),
     "Microsoft.Storage": ("2026-09-01", "2025-06-01", "2025-01-01", "2024-01-01", "2023-05-01"),
     "Microsoft.Resources": ("2025-04-01", "2024-11-01", "2024-03-01", "2022-09-01"),
 }
@@ -52,11 +51,6 @@ _TYPES: dict[str, tuple[tuple[str, bool, bool], ...]] = {
             "dnszones/all",
             "dnszones/recordsets",
         )
-    ),
-    "Microsoft.Web": (
-        ("sites", True, True),
-        ("sites/config", True, False),
-        ("locations", False, False),
     ),
     "Microsoft.Storage": (
         ("storageAccounts", True, True),
@@ -256,8 +250,6 @@ def summary(ctx: Ctx) -> list[dict[str, Any]]:
 
     for server in world.servers.values():
         add(server.resource_group, "Microsoft.Sql/servers", server.name, server.region, server.tags, kind="v12.0")
-    for site in world.sites.values():
-        add(site.resource_group, "Microsoft.Web/sites", site.name, site.region, site.tags, kind="app")
     for account in world.accounts.values():
         add(
             account.resource_group,
@@ -354,24 +346,3 @@ def _generic_patch(ctx: Ctx) -> Response:
     if isinstance(body.get("tags"), dict):
         generic.tags = {str(k): str(v) for k, v in body["tags"].items()}
     return json_response(200, _generic_json(ctx, generic))
-
-
-def patch_placed(ctx: Ctx, resource: Placed) -> dict[str, Any]:
-    """A PATCH of tags and properties on an emulated resource: tags replace, properties merge (overlay)."""
-    ctx.check_region(resource.region, write=True)
-    body = ctx.body()
-    if isinstance(body.get("tags"), dict):
-        resource.tags = {str(k): str(v) for k, v in body["tags"].items()}
-    if isinstance(body.get("properties"), dict):
-        resource.overlay = deep_merge(resource.overlay, body["properties"])
-    return body
-
-
-def deep_merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in change.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out

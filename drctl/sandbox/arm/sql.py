@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drctl.sandbox.arm.core import Ctx, Route, lro_urls, not_found, paged
-from drctl.sandbox.arm.resources import patch_placed
+from drctl.sandbox.arm.core import Ctx, Route, lro_urls, not_found, paged, patch_placed
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.ops import FailoverMode, OpKind, ReplicationRole
 from drctl.sandbox.regions import display_name

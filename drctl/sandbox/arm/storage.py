@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drctl.sandbox.arm.core import ArmError, Ctx, Route, lro_urls, not_found, paged
-from drctl.sandbox.arm.resources import deep_merge, patch_placed
+from drctl.sandbox.arm.core import ArmError, Ctx, Route, deep_merge, lro_urls, not_found, paged, patch_placed
 from drctl.sandbox.clock import iso
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.lro import Outcome

@@ -88,15 +88,18 @@ class ComputeProvider(Provider):
         return [(s.resource_group, s.region) for s in store(world).scale_sets.values()]
 
     def listed(self, ctx: Ctx) -> list[dict[str, Any]]:
+        from drctl.sandbox.arm.core import summary_entry
+
         return [
-            {
-                "id": f"{ctx.rg_id(v.resource_group)}/providers/Microsoft.Compute/virtualMachineScaleSets/{v.name}",
-                "name": v.name,
-                "type": "Microsoft.Compute/virtualMachineScaleSets",
-                "location": ctx.world.regions[v.region].location,
-                "tags": v.tags,
-                "sku": {"name": v.sku, "tier": "Standard", "capacity": v.capacity},
-            }
+            summary_entry(
+                ctx,
+                v.resource_group,
+                "Microsoft.Compute/virtualMachineScaleSets",
+                v.name,
+                region=v.region,
+                tags=v.tags,
+                sku={"name": v.sku, "tier": "Standard", "capacity": v.capacity},
+            )
             for v in store(ctx.world).scale_sets.values()
         ]
 

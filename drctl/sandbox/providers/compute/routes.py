@@ -16,8 +16,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from drctl.sandbox.arm.core import ArmError, Ctx, Route, lro_urls, not_found, paged
-from drctl.sandbox.arm.resources import deep_merge
+from drctl.sandbox.arm.core import ArmError, Ctx, Route, deep_merge, lro_urls, not_found, paged
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.lro import Outcome
 from drctl.sandbox.ops import OpKind
