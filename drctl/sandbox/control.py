@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from drctl.errors import SandboxError
-from drctl.sandbox.arm.storage import last_sync
 from drctl.sandbox.clock import iso
 from drctl.sandbox.dnsdata import Zone
 from drctl.sandbox.estate_checks import record_values_problem
@@ -57,10 +56,8 @@ def set_lag(world: World, seconds: float, target: str | None) -> list[str]:
             if target is None or group.name.lower() == target.lower():
                 group.lag = seconds
                 changed.append(group.name)
-        for account in world.accounts.values():
-            if target is None or account.name.lower() == target.lower():
-                account.lag = seconds
-                changed.append(account.name)
+        for provider in PROVIDERS:
+            changed.extend(provider.set_lag(world, seconds, target))
         if target is not None and not changed:
             raise SandboxError(f"unknown replication target {target!r}: not a failover group or storage account")
         return changed
@@ -153,17 +150,6 @@ def snapshot(world: World) -> dict[str, Any]:
                     "last_committed_write": {s: iso(last_commit(world, g, s, now)) for s in (g.primary, g.secondary)},
                 }
                 for g in world.groups.values()
-            },
-            "storage_accounts": {
-                a.name: {
-                    "primary_region": a.region,
-                    "secondary_region": a.secondary_region,
-                    "sku": a.sku,
-                    "replication_lag_seconds": a.lag,
-                    "last_sync_time": iso(last_sync(world, a, now)),
-                    "failover_in_progress": a.failover_in_progress,
-                }
-                for a in world.accounts.values()
             },
             "dns": {
                 z.name: {

@@ -18,6 +18,7 @@ from drctl.sandbox.estate_checks import check_estate
 from drctl.sandbox.faults import FaultRule, clean_loc, dotted, error_message
 from drctl.sandbox.ops import ControlPlane, RegionStatus, ReplicationState
 from drctl.sandbox.providers.compute.model import ComputeSection
+from drctl.sandbox.providers.storage.model import StorageSection
 from drctl.sandbox.providers.web.model import WebSection
 
 GUID = Annotated[
@@ -99,14 +100,6 @@ class Sql(_Model):
     failover_groups: list[FailoverGroup] = Field(default_factory=list)
 
 
-class StorageAccount(_Placed):
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{3,24}$")]
-    #: the paired region (geo-redundant SKUs); omit for a locally redundant account
-    secondary_region: RegionKey | None = None
-    sku: str = "Standard_RAGRS"
-    replication_lag_seconds: float = Field(default=300.0, ge=0)
-
-
 class DnsRecord(_Model):
     #: relative name, ``@`` for the apex
     name: Annotated[str, StringConstraints(pattern=r"^(@|[A-Za-z0-9_*]([A-Za-z0-9_.-]{0,200}[A-Za-z0-9])?)$")]
@@ -164,7 +157,7 @@ class Settings(_Model):
     request_log_size: int = Field(default=5000, ge=100, le=1_000_000)
 
 
-class Estate(WebSection, ComputeSection, _Model):
+class Estate(WebSection, ComputeSection, StorageSection, _Model):
     version: Literal[1] = 1
     name: str = "sandbox"
     subscription_id: GUID
@@ -173,7 +166,6 @@ class Estate(WebSection, ComputeSection, _Model):
     regions: dict[RegionKey, Region] = Field(min_length=1)
     resource_groups: list[ResourceGroup] = Field(default_factory=list)
     sql: Sql = Field(default_factory=Sql)
-    storage_accounts: list[StorageAccount] = Field(default_factory=list)
     dns: Dns = Field(default_factory=Dns)
     generic_resources: list[GenericResource] = Field(default_factory=list)
     smtp: Smtp = Field(default_factory=Smtp)

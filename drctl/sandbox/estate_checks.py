@@ -48,12 +48,12 @@ def check_estate(estate: Estate) -> Problems:
 def check_placed(estate: Estate, problems: Problems, section: tuple[Any, ...], items: list[Any], what: str) -> None:
     """Every resource's region exists; names are unique (case-insensitively) when ``what`` names them."""
     for i, item in enumerate(items):
-        _region(estate, problems, (*section, i, "region"), item.region)
+        check_region(estate, problems, (*section, i, "region"), item.region)
     if what:
         _unique(problems, section, [item.name for item in items], what)
 
 
-def _region(estate: Estate, problems: Problems, loc: tuple[Any, ...], region: str) -> None:
+def check_region(estate: Estate, problems: Problems, loc: tuple[Any, ...], region: str) -> None:
     if region not in estate.regions:
         problems.append((loc, f"unknown region {region!r} (regions: {', '.join(estate.regions)})"))
 
@@ -70,22 +70,15 @@ def _regions_and_names(estate: Estate, problems: Problems) -> None:
     sections: list[tuple[tuple[Any, ...], list[Any], str]] = [
         (("resource_groups",), estate.resource_groups, "resource group"),
         (("sql", "servers"), estate.sql.servers, "SQL server"),
-        (("storage_accounts",), estate.storage_accounts, "storage account"),
         (("generic_resources",), estate.generic_resources, ""),
     ]
     for section, items, what in sections:
         for i, item in enumerate(items):
-            _region(estate, problems, (*section, i, "region"), item.region)
+            check_region(estate, problems, (*section, i, "region"), item.region)
         if what:
             _unique(problems, section, [item.name for item in items], what)
     _unique(problems, ("sql", "failover_groups"), [f.name for f in estate.sql.failover_groups], "failover group")
     _unique(problems, ("dns", "zones"), [z.name for z in estate.dns.zones], "DNS zone")
-    for i, account in enumerate(estate.storage_accounts):
-        if account.secondary_region is not None:
-            loc = ("storage_accounts", i, "secondary_region")
-            _region(estate, problems, loc, account.secondary_region)
-            if account.secondary_region == account.region:
-                problems.append((loc, "must differ from the account's region"))
 
 
 def _failover_groups(estate: Estate, problems: Problems) -> None:

@@ -69,7 +69,6 @@ def estate_data_from_playbook(playbook: Playbook, *, reverse: bool = False) -> d
         "regions": {},
         "resource_groups": [],
         "sql": {"servers": [], "failover_groups": []},
-        "storage_accounts": [],
         "dns": {"zones": []},
         "smtp": {"hosts": []},
         "variables": {},
@@ -117,9 +116,7 @@ def _roles(playbook: Playbook, *, reverse: bool) -> tuple[str, str]:
 
 
 def _regions(playbook: Playbook, data: dict[str, Any], *, home: str, standby: str) -> None:
-    source = playbook.direction.source
     groups: set[str] = set()
-    accounts: set[str] = set()
     for key, region in playbook.regions.items():
         data["regions"][key] = {"location": region.location, **_app(key, region)}
         if region.resource_group.lower() not in groups:
@@ -128,22 +125,6 @@ def _regions(playbook: Playbook, data: dict[str, Any], *, home: str, standby: st
         placed = {"resource_group": region.resource_group, "region": key}
         if region.sql is not None:
             data["sql"]["servers"].append({"name": region.sql.server, **placed})
-        partner = standby if key == home else home if key == standby else None
-        for account in region.storage_accounts:
-            if account.lower() not in accounts:
-                accounts.add(account.lower())
-                # an account of the direction's pair is declared where it lives before an incident; reversed, a
-                # failover moved its primary to the partner, which now replicates back to the declaring region
-                moved = partner is not None and home != source
-                where, secondary = (partner, key) if moved else (key, partner)
-                data["storage_accounts"].append(
-                    {
-                        "name": account,
-                        "resource_group": region.resource_group,
-                        "region": where,
-                        "secondary_region": secondary,
-                    }
-                )
 
 
 def _failover_group(playbook: Playbook, data: dict[str, Any], *, home: str, standby: str) -> None:

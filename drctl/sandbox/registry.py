@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from drctl.sandbox.providers.base import Provider
 from drctl.sandbox.providers.compute.provider import PROVIDER as COMPUTE
+from drctl.sandbox.providers.storage.provider import PROVIDER as STORAGE
 from drctl.sandbox.providers.web.provider import PROVIDER as WEB
 
-PROVIDERS: tuple[Provider, ...] = (WEB, COMPUTE)
+PROVIDERS: tuple[Provider, ...] = (WEB, COMPUTE, STORAGE)
 
 
 def provider(name: str) -> Provider:

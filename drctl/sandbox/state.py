@@ -61,15 +61,6 @@ class GroupState:
 
 
 @dataclass
-class AccountState(Placed):
-    secondary_region: str | None = None
-    sku: str = "Standard_RAGRS"
-    lag: float = 300.0
-    failover_in_progress: bool = False
-    last_failover: float | None = None
-
-
-@dataclass
 class GenericState:
     id: str
     type: str
@@ -152,18 +143,6 @@ class World:
             )
             for f in estate.sql.failover_groups
         }
-        self.accounts = {
-            a.name.lower(): AccountState(
-                a.name,
-                a.resource_group,
-                a.region,
-                dict(a.tags),
-                secondary_region=a.secondary_region,
-                sku=a.sku,
-                lag=a.replication_lag_seconds,
-            )
-            for a in estate.storage_accounts
-        }
         self.zones: dict[str, Zone] = {}
         for z in estate.dns.zones:
             zone = Zone(z.name.lower().rstrip("."), z.resource_group, dict(z.tags))
@@ -230,7 +209,6 @@ class World:
             out[group.name.lower()] = (group.name, self.regions[group.region].location, dict(group.tags))
         placed: list[Placed] = [
             *self.servers.values(),
-            *self.accounts.values(),
         ]
         for resource in placed:
             out.setdefault(

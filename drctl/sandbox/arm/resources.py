@@ -21,7 +21,6 @@ from drctl.sandbox.state import GenericState
 _VERSIONS = {
     "Microsoft.Sql": ("2025-01-01", "2023-08-01", "2021-11-01"),
     "Microsoft.Network": ("2018-05-01", "2017-10-01"),
-    "Microsoft.Storage": ("2026-09-01", "2025-06-01", "2025-01-01", "2024-01-01", "2023-05-01"),
     "Microsoft.Resources": ("2025-04-01", "2024-11-01", "2024-03-01", "2022-09-01"),
 }
 _GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,89}$")
@@ -51,11 +50,6 @@ _TYPES: dict[str, tuple[tuple[str, bool, bool], ...]] = {
             "dnszones/all",
             "dnszones/recordsets",
         )
-    ),
-    "Microsoft.Storage": (
-        ("storageAccounts", True, True),
-        ("locations", False, False),
-        ("locations/asyncoperations", True, False),
     ),
     "Microsoft.Resources": (
         ("resourceGroups", True, True),
@@ -250,16 +244,6 @@ def summary(ctx: Ctx) -> list[dict[str, Any]]:
 
     for server in world.servers.values():
         add(server.resource_group, "Microsoft.Sql/servers", server.name, server.region, server.tags, kind="v12.0")
-    for account in world.accounts.values():
-        add(
-            account.resource_group,
-            "Microsoft.Storage/storageAccounts",
-            account.name,
-            account.region,
-            account.tags,
-            kind="StorageV2",
-            sku={"name": account.sku, "tier": "Standard"},
-        )
     for zone in world.zones.values():
         add(zone.resource_group, "Microsoft.Network/dnszones", zone.name, None, zone.tags)
     from drctl.sandbox.registry import PROVIDERS
