@@ -10,8 +10,6 @@ from typing import Any
 
 from drctl.errors import SandboxError
 from drctl.sandbox.clock import iso
-from drctl.sandbox.dnsdata import Zone
-from drctl.sandbox.estate_checks import record_values_problem
 from drctl.sandbox.faults import (
     DnsPropagationDelayFault,
     FaultRule,
@@ -20,6 +18,7 @@ from drctl.sandbox.faults import (
 )
 from drctl.sandbox.ops import ControlPlane, RegionStatus, WebAppState
 from drctl.sandbox.providers.compute import provider as compute
+from drctl.sandbox.providers.dns import provider as dns
 from drctl.sandbox.providers.web import provider as web
 from drctl.sandbox.registry import PROVIDERS
 from drctl.sandbox.sqlsim import last_commit, replication_state
@@ -35,7 +34,7 @@ def apply_fault(world: World, rule: FaultRule) -> dict[str, Any]:
         if isinstance(rule, ReplicationLagFault):
             return {"applied": rule.model_dump(mode="json"), "targets": set_lag(world, rule.seconds, rule.target)}
         if isinstance(rule, DnsPropagationDelayFault):
-            world.dns_delay = rule.seconds
+            dns.set_delay(world, rule.seconds)
             return {"applied": rule.model_dump(mode="json")}
         fault = world.faults.add(rule)
         return {"applied": rule.model_dump(mode="json"), "id": fault.id}
@@ -67,31 +66,11 @@ def set_dns_record(
     world: World, zone_name: str, rtype: str, name: str, *, ttl: int, values: list[str]
 ) -> dict[str, Any]:
     """Change a record set as another actor would (a new ETag; visible after the propagation delay)."""
-    rtype = rtype.upper()
-    problem = record_values_problem(rtype, values) if values else "values must not be empty"
-    if rtype not in ("A", "AAAA", "CNAME", "TXT"):
-        problem = f"type {rtype} is not writable (A, AAAA, CNAME, TXT)"
-    if problem:
-        raise SandboxError(f"invalid record set: {problem}")
-    with world.lock:
-        zone = _zone(world, zone_name)
-        now = world.advance()
-        record = zone.put(name, rtype, ttl=ttl, values=tuple(values), metadata=None, now=now, delay=world.dns_delay)
-        return {
-            "zone": zone.name,
-            "name": record.name,
-            "type": record.type,
-            "ttl": record.ttl,
-            "values": list(record.values),
-            "etag": record.etag,
-        }
+    return dns.set_record(world, zone_name, rtype, name, ttl=ttl, values=values)
 
 
 def delete_dns_record(world: World, zone_name: str, rtype: str, name: str) -> bool:
-    with world.lock:
-        zone = _zone(world, zone_name)
-        now = world.advance()
-        return zone.delete(name, rtype, now=now, delay=world.dns_delay)
+    return dns.delete_record(world, zone_name, rtype, name)
 
 
 def set_web_app(world: World, name: str, state: WebAppState) -> None:
@@ -112,13 +91,6 @@ def set_primary(world: World, group_name: str, server: str) -> None:
             raise SandboxError(f"server {server!r} is not in failover group {group.name!r}")
         if server.lower() != group.primary.lower():
             group.primary, group.secondary = group.secondary, group.primary
-
-
-def _zone(world: World, name: str) -> Zone:
-    zone = world.zones.get(name.lower().rstrip("."))
-    if zone is None:
-        raise SandboxError(f"unknown DNS zone {name!r}")
-    return zone
 
 
 def snapshot(world: World) -> dict[str, Any]:
@@ -150,22 +122,6 @@ def snapshot(world: World) -> dict[str, Any]:
                     "last_committed_write": {s: iso(last_commit(world, g, s, now)) for s in (g.primary, g.secondary)},
                 }
                 for g in world.groups.values()
-            },
-            "dns": {
-                z.name: {
-                    "resource_group": z.resource_group,
-                    "serial": z.serial,
-                    "propagation_delay_seconds": world.dns_delay,
-                    "records": [
-                        {"name": r.name, "type": r.type, "ttl": r.ttl, "values": list(r.values), "etag": r.etag}
-                        for r in z.sets.values()
-                    ],
-                    "served": [
-                        {"name": n, "type": t, "ttl": v.ttl, "values": list(v.values or ())}
-                        for (n, t), v in z.served(now).items()
-                    ],
-                }
-                for z in world.zones.values()
             },
             **{k: v for p in PROVIDERS for k, v in p.snapshot(world, now).items()},
             "faults": world.faults.snapshot(),

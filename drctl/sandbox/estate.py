@@ -18,6 +18,7 @@ from drctl.sandbox.estate_checks import check_estate
 from drctl.sandbox.faults import FaultRule, clean_loc, dotted, error_message
 from drctl.sandbox.ops import ControlPlane, RegionStatus, ReplicationState
 from drctl.sandbox.providers.compute.model import ComputeSection
+from drctl.sandbox.providers.dns.model import DnsSection
 from drctl.sandbox.providers.storage.model import StorageSection
 from drctl.sandbox.providers.web.model import WebSection
 
@@ -100,25 +101,6 @@ class Sql(_Model):
     failover_groups: list[FailoverGroup] = Field(default_factory=list)
 
 
-class DnsRecord(_Model):
-    #: relative name, ``@`` for the apex
-    name: Annotated[str, StringConstraints(pattern=r"^(@|[A-Za-z0-9_*]([A-Za-z0-9_.-]{0,200}[A-Za-z0-9])?)$")]
-    type: Literal["A", "AAAA", "CNAME", "TXT"]
-    ttl: int = Field(default=3600, ge=0, le=2147483647)
-    values: list[str] = Field(min_length=1)
-
-
-class DnsZone(_Model):
-    name: HostName
-    resource_group: ResourceName
-    records: list[DnsRecord] = Field(default_factory=list)
-    tags: dict[str, str] = Field(default_factory=dict)
-
-
-class Dns(_Model):
-    zones: list[DnsZone] = Field(default_factory=list)
-
-
 class GenericResource(_Model):
     """Any other ARM resource drctl reads or PATCHes by id (e.g. an App Service plan)."""
 
@@ -157,7 +139,7 @@ class Settings(_Model):
     request_log_size: int = Field(default=5000, ge=100, le=1_000_000)
 
 
-class Estate(WebSection, ComputeSection, StorageSection, _Model):
+class Estate(WebSection, ComputeSection, StorageSection, DnsSection, _Model):
     version: Literal[1] = 1
     name: str = "sandbox"
     subscription_id: GUID
@@ -166,7 +148,6 @@ class Estate(WebSection, ComputeSection, StorageSection, _Model):
     regions: dict[RegionKey, Region] = Field(min_length=1)
     resource_groups: list[ResourceGroup] = Field(default_factory=list)
     sql: Sql = Field(default_factory=Sql)
-    dns: Dns = Field(default_factory=Dns)
     generic_resources: list[GenericResource] = Field(default_factory=list)
     smtp: Smtp = Field(default_factory=Smtp)
     settings: Settings = Field(default_factory=Settings)

@@ -5,8 +5,6 @@ Each rule appends ``(location, message)``; the loader turns locations into ``fil
 
 from __future__ import annotations
 
-import ipaddress
-import re
 import string
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +24,6 @@ VARIABLE_FIELDS = (
     "client_id",
 )
 
-_IPV4 = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
 
 Problems = list[tuple[tuple[Any, ...], str]]
 
@@ -37,7 +34,6 @@ def check_estate(estate: Estate) -> Problems:
     _failover_groups(estate, problems)
     _apps(estate, problems)
     _variables(estate, problems)
-    _dns(estate, problems)
     from drctl.sandbox.registry import PROVIDERS
 
     for provider in PROVIDERS:
@@ -50,7 +46,7 @@ def check_placed(estate: Estate, problems: Problems, section: tuple[Any, ...], i
     for i, item in enumerate(items):
         check_region(estate, problems, (*section, i, "region"), item.region)
     if what:
-        _unique(problems, section, [item.name for item in items], what)
+        check_unique(problems, section, [item.name for item in items], what)
 
 
 def check_region(estate: Estate, problems: Problems, loc: tuple[Any, ...], region: str) -> None:
@@ -58,7 +54,7 @@ def check_region(estate: Estate, problems: Problems, loc: tuple[Any, ...], regio
         problems.append((loc, f"unknown region {region!r} (regions: {', '.join(estate.regions)})"))
 
 
-def _unique(problems: Problems, section: tuple[Any, ...], names: list[str], what: str) -> None:
+def check_unique(problems: Problems, section: tuple[Any, ...], names: list[str], what: str) -> None:
     seen: set[str] = set()
     for i, name in enumerate(names):
         if name.lower() in seen:
@@ -76,9 +72,8 @@ def _regions_and_names(estate: Estate, problems: Problems) -> None:
         for i, item in enumerate(items):
             check_region(estate, problems, (*section, i, "region"), item.region)
         if what:
-            _unique(problems, section, [item.name for item in items], what)
-    _unique(problems, ("sql", "failover_groups"), [f.name for f in estate.sql.failover_groups], "failover group")
-    _unique(problems, ("dns", "zones"), [z.name for z in estate.dns.zones], "DNS zone")
+            check_unique(problems, section, [item.name for item in items], what)
+    check_unique(problems, ("sql", "failover_groups"), [f.name for f in estate.sql.failover_groups], "failover group")
 
 
 def _failover_groups(estate: Estate, problems: Problems) -> None:
@@ -148,44 +143,3 @@ def _variables(estate: Estate, problems: Problems) -> None:
                 problems.append(
                     (("variables", name), f"unknown placeholder {{{field}}} (known: {', '.join(VARIABLE_FIELDS)})")
                 )
-
-
-def _dns(estate: Estate, problems: Problems) -> None:
-    for i, zone in enumerate(estate.dns.zones):
-        seen: dict[str, set[str]] = {}
-        for j, record in enumerate(zone.records):
-            loc = ("dns", "zones", i, "records", j)
-            types = seen.setdefault(record.name.lower(), set())
-            if record.type in types:
-                problems.append(((*loc, "name"), f"duplicate {record.type} record set {record.name!r}"))
-            elif types and "CNAME" in (types | {record.type}):
-                problems.append(
-                    ((*loc, "name"), f"a CNAME record set cannot share the name {record.name!r} with another type")
-                )
-            types.add(record.type)
-            problem = record_values_problem(record.type, record.values)
-            if problem:
-                problems.append(((*loc, "values"), problem))
-
-
-def record_values_problem(rtype: str, values: list[str]) -> str | None:
-    """Why these values are not valid for a record set of ``rtype`` (None when they are)."""
-    if rtype == "A":
-        wrong = [v for v in values if not _IPV4.match(v)]
-        return f"not IPv4 addresses: {', '.join(wrong)}" if wrong else None
-    if rtype == "AAAA":
-        for value in values:
-            try:
-                ipaddress.IPv6Address(value)
-            except ValueError:
-                return f"not an IPv6 address: {value}"
-        return None
-    if rtype == "CNAME":
-        if len(values) != 1:
-            return "a CNAME record set holds exactly one value"
-        if not re.match(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?\.?$", values[0]):
-            return f"not a host name: {values[0]}"
-        return None
-    if any(len(v) > 1024 for v in values):
-        return "a TXT value is at most 1024 characters"
-    return None

@@ -30,7 +30,6 @@ from drctl.sandbox.estate import Estate, estate_from_dict
 if TYPE_CHECKING:
     from drctl.playbook.model import Playbook, RegionEstate
 
-PRE_INCIDENT_TTL = 300
 _ENV = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SEED = uuid.UUID("a1d3c0e2-57f4-4b8e-9c3a-4e0f6b2d8a17")
@@ -69,7 +68,6 @@ def estate_data_from_playbook(playbook: Playbook, *, reverse: bool = False) -> d
         "regions": {},
         "resource_groups": [],
         "sql": {"servers": [], "failover_groups": []},
-        "dns": {"zones": []},
         "smtp": {"hosts": []},
         "variables": {},
     }
@@ -77,7 +75,6 @@ def estate_data_from_playbook(playbook: Playbook, *, reverse: bool = False) -> d
     home, standby = _roles(playbook, reverse=reverse)
     _regions(playbook, data, home=home, standby=standby)
     _failover_group(playbook, data, home=home, standby=standby)
-    _dns(playbook, data, home=home)
     from drctl.sandbox.providers.base import Seeding
     from drctl.sandbox.registry import PROVIDERS
 
@@ -139,22 +136,6 @@ def _failover_group(playbook: Playbook, data: dict[str, Any], *, home: str, stan
                 "databases": list(primary_sql.databases),
             }
         )
-
-
-def _dns(playbook: Playbook, data: dict[str, Any], *, home: str) -> None:
-    dns = playbook.dns
-    if dns is None:
-        return
-    if all(g["name"].lower() != dns.resource_group.lower() for g in data["resource_groups"]):
-        data["resource_groups"].append({"name": dns.resource_group, "region": playbook.direction.source})
-    values = playbook.regions[home].dns
-    records = []
-    for record in dns.records:
-        value = values.get(record.name)
-        if value is None:
-            raise SandboxError(f"playbook regions.{home}.dns has no value for record {record.name!r}")
-        records.append({"name": record.name, "type": str(record.type), "ttl": PRE_INCIDENT_TTL, "values": [value]})
-    data["dns"]["zones"].append({"name": dns.zone, "resource_group": dns.resource_group, "records": records})
 
 
 def _app(key: str, region: RegionEstate) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from drctl.sandbox import estate as est
-from drctl.sandbox.dnsdata import Zone
 from drctl.sandbox.faults import FaultBook
 from drctl.sandbox.lro import Operations
 from drctl.sandbox.ops import ControlPlane, RegionStatus, ReplicationState, Service
@@ -110,7 +109,6 @@ class World:
         self.webhooks: list[dict[str, Any]] = []
         self.emails: list[dict[str, Any]] = []
         self.data_loss: list[dict[str, Any]] = []
-        self.dns_delay = 0.0
         now = clock()
         self.regions = {
             k: RegionState(k, r.location, r.status, r.control_plane, now if r.status is RegionStatus.DOWN else None)
@@ -143,21 +141,6 @@ class World:
             )
             for f in estate.sql.failover_groups
         }
-        self.zones: dict[str, Zone] = {}
-        for z in estate.dns.zones:
-            zone = Zone(z.name.lower().rstrip("."), z.resource_group, dict(z.tags))
-            for record in z.records:
-                zone.put(
-                    record.name,
-                    record.type,
-                    ttl=record.ttl,
-                    values=tuple(record.values),
-                    metadata=None,
-                    now=now - 1,
-                    delay=0,
-                )
-            zone.serial = 1
-            self.zones[zone.name] = zone
         self.generics: dict[str, GenericState] = {}
         for g in estate.generic_resources:
             rid = (
@@ -224,9 +207,6 @@ class World:
             out.setdefault(
                 generic.resource_group.lower(), (generic.resource_group, self.regions[generic.region].location, {})
             )
-        first = next(iter(self.regions.values())).location
-        for zone in self.zones.values():
-            out.setdefault(zone.resource_group.lower(), (zone.resource_group, first, {}))
         return out
 
     # ---- time and regions ------------------------------------------------------------------------------

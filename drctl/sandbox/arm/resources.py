@@ -20,7 +20,6 @@ from drctl.sandbox.state import GenericState
 #: newest first: the first is what the installed azure-mgmt-* package sends; the others are older stable ones
 _VERSIONS = {
     "Microsoft.Sql": ("2025-01-01", "2023-08-01", "2021-11-01"),
-    "Microsoft.Network": ("2018-05-01", "2017-10-01"),
     "Microsoft.Resources": ("2025-04-01", "2024-11-01", "2024-03-01", "2022-09-01"),
 }
 _GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,89}$")
@@ -36,20 +35,6 @@ _TYPES: dict[str, tuple[tuple[str, bool, bool], ...]] = {
         ("locations", False, False),
         ("locations/failoverGroupAzureAsyncOperation", True, False),
         ("locations/failoverGroupOperationResults", True, False),
-    ),
-    "Microsoft.Network": tuple(
-        (t, False, t == "dnszones")
-        for t in (
-            "dnszones",
-            "dnszones/A",
-            "dnszones/AAAA",
-            "dnszones/CNAME",
-            "dnszones/TXT",
-            "dnszones/NS",
-            "dnszones/SOA",
-            "dnszones/all",
-            "dnszones/recordsets",
-        )
     ),
     "Microsoft.Resources": (
         ("resourceGroups", True, True),
@@ -244,8 +229,6 @@ def summary(ctx: Ctx) -> list[dict[str, Any]]:
 
     for server in world.servers.values():
         add(server.resource_group, "Microsoft.Sql/servers", server.name, server.region, server.tags, kind="v12.0")
-    for zone in world.zones.values():
-        add(zone.resource_group, "Microsoft.Network/dnszones", zone.name, None, zone.tags)
     from drctl.sandbox.registry import PROVIDERS
 
     for p in PROVIDERS:

@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 from urllib.parse import unquote
 
-from drctl.sandbox.arm import dns, metadata, operations, resources, sql
+from drctl.sandbox.arm import metadata, operations, resources, sql
 from drctl.sandbox.arm.core import API_VERSION, ArmError, Ctx, Route
 from drctl.sandbox.clock import iso
 from drctl.sandbox.faults import ThrottleFault
@@ -47,7 +47,6 @@ class ArmRouter:
         self.routes: list[Route] = [
             *resources.routes(),
             *sql.routes(),
-            *dns.routes(),
             *(route for provider in PROVIDERS for route in provider.routes()),
             *operations.routes(self),
         ]
