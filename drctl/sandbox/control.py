@@ -19,9 +19,9 @@ from drctl.sandbox.faults import (
 from drctl.sandbox.ops import ControlPlane, RegionStatus, WebAppState
 from drctl.sandbox.providers.compute import provider as compute
 from drctl.sandbox.providers.dns import provider as dns
+from drctl.sandbox.providers.sql import provider as sql
 from drctl.sandbox.providers.web import provider as web
 from drctl.sandbox.registry import PROVIDERS
-from drctl.sandbox.sqlsim import last_commit, replication_state
 from drctl.sandbox.state import World
 
 
@@ -51,10 +51,6 @@ def set_region(world: World, key: str, status: RegionStatus, control_plane: Cont
 def set_lag(world: World, seconds: float, target: str | None) -> list[str]:
     with world.lock:
         changed: list[str] = []
-        for group in world.groups.values():
-            if target is None or group.name.lower() == target.lower():
-                group.lag = seconds
-                changed.append(group.name)
         for provider in PROVIDERS:
             changed.extend(provider.set_lag(world, seconds, target))
         if target is not None and not changed:
@@ -83,14 +79,7 @@ def set_capacity(world: World, name: str, capacity: int) -> None:
 
 def set_primary(world: World, group_name: str, server: str) -> None:
     """Swap roles out of band (no data-loss record): to stage a failback or an already-failed-over estate."""
-    with world.lock:
-        group = world.groups.get(group_name.lower())
-        if group is None:
-            raise SandboxError(f"unknown failover group {group_name!r}")
-        if not group.has(server):
-            raise SandboxError(f"server {server!r} is not in failover group {group.name!r}")
-        if server.lower() != group.primary.lower():
-            group.primary, group.secondary = group.secondary, group.primary
+    sql.set_primary(world, group_name, server)
 
 
 def snapshot(world: World) -> dict[str, Any]:
@@ -110,18 +99,6 @@ def snapshot(world: World) -> dict[str, Any]:
                     "down_since": iso(r.down_since) if r.down_since is not None else None,
                 }
                 for k, r in world.regions.items()
-            },
-            "failover_groups": {
-                g.name: {
-                    "primary": g.primary,
-                    "secondary": g.secondary,
-                    "primary_region": world.servers[g.primary.lower()].region,
-                    "databases": list(g.databases),
-                    "replication_lag_seconds": g.lag,
-                    "replication_state": replication_state(world, g).value,
-                    "last_committed_write": {s: iso(last_commit(world, g, s, now)) for s in (g.primary, g.secondary)},
-                }
-                for g in world.groups.values()
             },
             **{k: v for p in PROVIDERS for k, v in p.snapshot(world, now).items()},
             "faults": world.faults.snapshot(),

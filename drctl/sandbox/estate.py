@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from drctl.errors import SandboxError
 from drctl.sandbox.estate_checks import check_estate
 from drctl.sandbox.faults import FaultRule, clean_loc, dotted, error_message
-from drctl.sandbox.ops import ControlPlane, RegionStatus, ReplicationState
+from drctl.sandbox.ops import ControlPlane, RegionStatus
 from drctl.sandbox.providers.compute.model import ComputeSection
 from drctl.sandbox.providers.dns.model import DnsSection
+from drctl.sandbox.providers.sql.model import SqlSection
 from drctl.sandbox.providers.storage.model import StorageSection
 from drctl.sandbox.providers.web.model import WebSection
 
@@ -71,36 +72,6 @@ class ResourceGroup(_Model):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
-class _Placed(_Model):
-    name: ResourceName
-    resource_group: ResourceName
-    region: RegionKey
-    tags: dict[str, str] = Field(default_factory=dict)
-
-
-class SqlServer(_Placed):
-    #: databases outside any failover group (the failover groups' databases are implied on both servers)
-    databases: list[ResourceName] = Field(default_factory=list)
-    administrator_login: str = "sqladmin"
-
-
-class FailoverGroup(_Model):
-    name: ResourceName
-    primary: ResourceName
-    secondary: ResourceName
-    databases: list[ResourceName] = Field(min_length=1)
-    replication_lag_seconds: float = Field(default=5.0, ge=0)
-    #: the links' state while both regions are up; SUSPENDED is shown whenever a partner region is down
-    replication_state: ReplicationState = ReplicationState.CATCH_UP
-    failover_policy: Literal["Automatic", "Manual"] = "Manual"
-    grace_period_minutes: int = Field(default=60, ge=60)
-
-
-class Sql(_Model):
-    servers: list[SqlServer] = Field(default_factory=list)
-    failover_groups: list[FailoverGroup] = Field(default_factory=list)
-
-
 class GenericResource(_Model):
     """Any other ARM resource drctl reads or PATCHes by id (e.g. an App Service plan)."""
 
@@ -139,7 +110,7 @@ class Settings(_Model):
     request_log_size: int = Field(default=5000, ge=100, le=1_000_000)
 
 
-class Estate(WebSection, ComputeSection, StorageSection, DnsSection, _Model):
+class Estate(SqlSection, WebSection, ComputeSection, StorageSection, DnsSection, _Model):
     version: Literal[1] = 1
     name: str = "sandbox"
     subscription_id: GUID
@@ -147,7 +118,6 @@ class Estate(WebSection, ComputeSection, StorageSection, DnsSection, _Model):
     identity: Identity = Field(default_factory=Identity)
     regions: dict[RegionKey, Region] = Field(min_length=1)
     resource_groups: list[ResourceGroup] = Field(default_factory=list)
-    sql: Sql = Field(default_factory=Sql)
     generic_resources: list[GenericResource] = Field(default_factory=list)
     smtp: Smtp = Field(default_factory=Smtp)
     settings: Settings = Field(default_factory=Settings)

@@ -31,7 +31,6 @@ Problems = list[tuple[tuple[Any, ...], str]]
 def check_estate(estate: Estate) -> Problems:
     problems: Problems = []
     _regions_and_names(estate, problems)
-    _failover_groups(estate, problems)
     _apps(estate, problems)
     _variables(estate, problems)
     from drctl.sandbox.registry import PROVIDERS
@@ -65,7 +64,6 @@ def check_unique(problems: Problems, section: tuple[Any, ...], names: list[str],
 def _regions_and_names(estate: Estate, problems: Problems) -> None:
     sections: list[tuple[tuple[Any, ...], list[Any], str]] = [
         (("resource_groups",), estate.resource_groups, "resource group"),
-        (("sql", "servers"), estate.sql.servers, "SQL server"),
         (("generic_resources",), estate.generic_resources, ""),
     ]
     for section, items, what in sections:
@@ -73,32 +71,6 @@ def _regions_and_names(estate: Estate, problems: Problems) -> None:
             check_region(estate, problems, (*section, i, "region"), item.region)
         if what:
             check_unique(problems, section, [item.name for item in items], what)
-    check_unique(problems, ("sql", "failover_groups"), [f.name for f in estate.sql.failover_groups], "failover group")
-
-
-def _failover_groups(estate: Estate, problems: Problems) -> None:
-    servers = {s.name.lower(): s for s in estate.sql.servers}
-    in_group: dict[str, str] = {}
-    for i, fg in enumerate(estate.sql.failover_groups):
-        loc = ("sql", "failover_groups", i)
-        for role in ("primary", "secondary"):
-            name = getattr(fg, role)
-            if name.lower() not in servers:
-                problems.append(((*loc, role), f"unknown SQL server {name!r}"))
-        primary, secondary = servers.get(fg.primary.lower()), servers.get(fg.secondary.lower())
-        if primary and secondary:
-            if primary.name.lower() == secondary.name.lower():
-                problems.append(((*loc, "secondary"), "the secondary must be another server than the primary"))
-            elif primary.region == secondary.region:
-                problems.append(((*loc, "secondary"), "primary and secondary servers must be in different regions"))
-        for j, db in enumerate(fg.databases):
-            for server in (fg.primary.lower(), fg.secondary.lower()):
-                key = f"{server}/{db.lower()}"
-                if key in in_group and in_group[key] != fg.name:
-                    problems.append(
-                        ((*loc, "databases", j), f"database {db!r} is already in failover group {in_group[key]!r}")
-                    )
-                in_group[key] = fg.name
 
 
 def _apps(estate: Estate, problems: Problems) -> None:

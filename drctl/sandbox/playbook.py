@@ -67,14 +67,12 @@ def estate_data_from_playbook(playbook: Playbook, *, reverse: bool = False) -> d
         "name": playbook.name,
         "regions": {},
         "resource_groups": [],
-        "sql": {"servers": [], "failover_groups": []},
         "smtp": {"hosts": []},
         "variables": {},
     }
     _identity(playbook, data)
     home, standby = _roles(playbook, reverse=reverse)
     _regions(playbook, data, home=home, standby=standby)
-    _failover_group(playbook, data, home=home, standby=standby)
     from drctl.sandbox.providers.base import Seeding
     from drctl.sandbox.registry import PROVIDERS
 
@@ -119,23 +117,6 @@ def _regions(playbook: Playbook, data: dict[str, Any], *, home: str, standby: st
         if region.resource_group.lower() not in groups:
             groups.add(region.resource_group.lower())
             data["resource_groups"].append({"name": region.resource_group, "region": key})
-        placed = {"resource_group": region.resource_group, "region": key}
-        if region.sql is not None:
-            data["sql"]["servers"].append({"name": region.sql.server, **placed})
-
-
-def _failover_group(playbook: Playbook, data: dict[str, Any], *, home: str, standby: str) -> None:
-    primary_sql = playbook.regions[home].sql
-    secondary_sql = playbook.regions[standby].sql
-    if primary_sql is not None and secondary_sql is not None:
-        data["sql"]["failover_groups"].append(
-            {
-                "name": primary_sql.failover_group,
-                "primary": primary_sql.server,
-                "secondary": secondary_sql.server,
-                "databases": list(primary_sql.databases),
-            }
-        )
 
 
 def _app(key: str, region: RegionEstate) -> dict[str, Any]:

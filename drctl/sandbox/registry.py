@@ -9,10 +9,11 @@ from __future__ import annotations
 from drctl.sandbox.providers.base import Provider
 from drctl.sandbox.providers.compute.provider import PROVIDER as COMPUTE
 from drctl.sandbox.providers.dns.provider import PROVIDER as DNS
+from drctl.sandbox.providers.sql.provider import PROVIDER as SQL
 from drctl.sandbox.providers.storage.provider import PROVIDER as STORAGE
 from drctl.sandbox.providers.web.provider import PROVIDER as WEB
 
-PROVIDERS: tuple[Provider, ...] = (DNS, WEB, COMPUTE, STORAGE)
+PROVIDERS: tuple[Provider, ...] = (SQL, DNS, WEB, COMPUTE, STORAGE)
 
 
 def provider(name: str) -> Provider:

@@ -11,14 +11,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from drctl.sandbox import estate as est
 from drctl.sandbox.faults import FaultBook
 from drctl.sandbox.lro import Operations
-from drctl.sandbox.ops import ControlPlane, RegionStatus, ReplicationState, Service
-from drctl.sandbox.providers.base import Placed
+from drctl.sandbox.ops import ControlPlane, RegionStatus, Service
 
 
 @dataclass
@@ -32,31 +31,6 @@ class RegionState:
     @property
     def up(self) -> bool:
         return self.status is RegionStatus.UP
-
-
-@dataclass
-class ServerState(Placed):
-    administrator_login: str = "sqladmin"
-    databases: list[str] = field(default_factory=list)
-
-
-@dataclass
-class GroupState:
-    name: str
-    primary: str
-    secondary: str
-    databases: list[str]
-    lag: float
-    configured_state: ReplicationState
-    failover_policy: str
-    grace_minutes: int
-    tags: dict[str, str] = field(default_factory=dict)
-
-    def partner_of(self, server: str) -> str:
-        return self.secondary if server.lower() == self.primary.lower() else self.primary
-
-    def has(self, server: str) -> bool:
-        return server.lower() in (self.primary.lower(), self.secondary.lower())
 
 
 @dataclass
@@ -117,30 +91,6 @@ class World:
         self.groups_rg: dict[str, est.ResourceGroup] = {}
         for group in estate.resource_groups:
             self.groups_rg[group.name.lower()] = group
-        self.servers = {
-            s.name.lower(): ServerState(
-                s.name,
-                s.resource_group,
-                s.region,
-                dict(s.tags),
-                administrator_login=s.administrator_login,
-                databases=list(s.databases),
-            )
-            for s in estate.sql.servers
-        }
-        self.groups = {
-            f.name.lower(): GroupState(
-                f.name,
-                self.servers[f.primary.lower()].name,
-                self.servers[f.secondary.lower()].name,
-                list(f.databases),
-                f.replication_lag_seconds,
-                f.replication_state,
-                f.failover_policy,
-                f.grace_period_minutes,
-            )
-            for f in estate.sql.failover_groups
-        }
         self.generics: dict[str, GenericState] = {}
         for g in estate.generic_resources:
             rid = (
@@ -190,13 +140,6 @@ class World:
         out: dict[str, tuple[str, str, dict[str, str]]] = {}
         for group in self.groups_rg.values():
             out[group.name.lower()] = (group.name, self.regions[group.region].location, dict(group.tags))
-        placed: list[Placed] = [
-            *self.servers.values(),
-        ]
-        for resource in placed:
-            out.setdefault(
-                resource.resource_group.lower(), (resource.resource_group, self.regions[resource.region].location, {})
-            )
         from drctl.sandbox.registry import PROVIDERS
 
         for p in PROVIDERS:
@@ -228,9 +171,6 @@ class World:
         region.status = status
         if control_plane is not None:
             region.control_plane = control_plane
-
-    def region_of_server(self, server: str) -> RegionState:
-        return self.regions[self.servers[server.lower()].region]
 
     def log_request(self, entry: dict[str, Any]) -> None:
         with self.lock:

@@ -19,7 +19,6 @@ from drctl.sandbox.state import GenericState
 
 #: newest first: the first is what the installed azure-mgmt-* package sends; the others are older stable ones
 _VERSIONS = {
-    "Microsoft.Sql": ("2025-01-01", "2023-08-01", "2021-11-01"),
     "Microsoft.Resources": ("2025-04-01", "2024-11-01", "2024-03-01", "2022-09-01"),
 }
 _GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,89}$")
@@ -27,15 +26,6 @@ _GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,89}$")
 _GENERIC_VERSIONS = ("2024-01-01", "2023-01-01")
 #: namespace -> (resource type, located in the estate's regions (else global), top level)
 _TYPES: dict[str, tuple[tuple[str, bool, bool], ...]] = {
-    "Microsoft.Sql": (
-        ("servers", True, True),
-        ("servers/databases", True, False),
-        ("servers/databases/replicationLinks", True, False),
-        ("servers/failoverGroups", True, False),
-        ("locations", False, False),
-        ("locations/failoverGroupAzureAsyncOperation", True, False),
-        ("locations/failoverGroupOperationResults", True, False),
-    ),
     "Microsoft.Resources": (
         ("resourceGroups", True, True),
         ("subscriptions", False, False),
@@ -227,8 +217,6 @@ def summary(ctx: Ctx) -> list[dict[str, Any]]:
             }
         )
 
-    for server in world.servers.values():
-        add(server.resource_group, "Microsoft.Sql/servers", server.name, server.region, server.tags, kind="v12.0")
     from drctl.sandbox.registry import PROVIDERS
 
     for p in PROVIDERS:

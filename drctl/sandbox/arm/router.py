@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 from urllib.parse import unquote
 
-from drctl.sandbox.arm import metadata, operations, resources, sql
+from drctl.sandbox.arm import metadata, operations, resources
 from drctl.sandbox.arm.core import API_VERSION, ArmError, Ctx, Route
 from drctl.sandbox.clock import iso
 from drctl.sandbox.faults import ThrottleFault
@@ -46,7 +46,6 @@ class ArmRouter:
         self.tokens = tokens
         self.routes: list[Route] = [
             *resources.routes(),
-            *sql.routes(),
             *(route for provider in PROVIDERS for route in provider.routes()),
             *operations.routes(self),
         ]
