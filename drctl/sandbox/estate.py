@@ -19,6 +19,7 @@ from drctl.sandbox.faults import FaultRule, clean_loc, dotted, error_message
 from drctl.sandbox.ops import ControlPlane, RegionStatus
 from drctl.sandbox.providers.compute.model import ComputeSection
 from drctl.sandbox.providers.dns.model import DnsSection
+from drctl.sandbox.providers.resources.model import ResourcesSection
 from drctl.sandbox.providers.sql.model import SqlSection
 from drctl.sandbox.providers.storage.model import StorageSection
 from drctl.sandbox.providers.web.model import WebSection
@@ -66,26 +67,6 @@ class Region(_Model):
     app: AppEndpoint | None = None
 
 
-class ResourceGroup(_Model):
-    name: ResourceName
-    region: RegionKey
-    tags: dict[str, str] = Field(default_factory=dict)
-
-
-class GenericResource(_Model):
-    """Any other ARM resource drctl reads or PATCHes by id (e.g. an App Service plan)."""
-
-    resource_group: ResourceName
-    #: ``Namespace/type`` such as ``Microsoft.Web/serverfarms``
-    type: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.]+/[A-Za-z0-9]+(/[A-Za-z0-9]+)*$")]
-    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._()/-]{0,200}$")]
-    region: RegionKey
-    kind: str | None = None
-    properties: dict[str, Any] = Field(default_factory=dict)
-    sku: dict[str, Any] | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
-
-
 class Smtp(_Model):
     #: ``host`` or ``host:port`` names (default port 587) under which drctl reaches the SMTP sink
     hosts: list[str] = Field(default_factory=list)
@@ -110,15 +91,13 @@ class Settings(_Model):
     request_log_size: int = Field(default=5000, ge=100, le=1_000_000)
 
 
-class Estate(SqlSection, WebSection, ComputeSection, StorageSection, DnsSection, _Model):
+class Estate(ResourcesSection, SqlSection, WebSection, ComputeSection, StorageSection, DnsSection, _Model):
     version: Literal[1] = 1
     name: str = "sandbox"
     subscription_id: GUID
     subscription_name: str = "drctl sandbox"
     identity: Identity = Field(default_factory=Identity)
     regions: dict[RegionKey, Region] = Field(min_length=1)
-    resource_groups: list[ResourceGroup] = Field(default_factory=list)
-    generic_resources: list[GenericResource] = Field(default_factory=list)
     smtp: Smtp = Field(default_factory=Smtp)
     settings: Settings = Field(default_factory=Settings)
     faults: list[FaultRule] = Field(default_factory=list)

@@ -30,7 +30,6 @@ Problems = list[tuple[tuple[Any, ...], str]]
 
 def check_estate(estate: Estate) -> Problems:
     problems: Problems = []
-    _regions_and_names(estate, problems)
     _apps(estate, problems)
     _variables(estate, problems)
     from drctl.sandbox.registry import PROVIDERS
@@ -59,18 +58,6 @@ def check_unique(problems: Problems, section: tuple[Any, ...], names: list[str],
         if name.lower() in seen:
             problems.append(((*section, i, "name"), f"duplicate {what} name {name!r}"))
         seen.add(name.lower())
-
-
-def _regions_and_names(estate: Estate, problems: Problems) -> None:
-    sections: list[tuple[tuple[Any, ...], list[Any], str]] = [
-        (("resource_groups",), estate.resource_groups, "resource group"),
-        (("generic_resources",), estate.generic_resources, ""),
-    ]
-    for section, items, what in sections:
-        for i, item in enumerate(items):
-            check_region(estate, problems, (*section, i, "region"), item.region)
-        if what:
-            check_unique(problems, section, [item.name for item in items], what)
 
 
 def _apps(estate: Estate, problems: Problems) -> None:

@@ -26,6 +26,8 @@ from urllib.parse import urlparse
 
 from drctl.errors import SandboxError
 from drctl.sandbox.estate import Estate, estate_from_dict
+from drctl.sandbox.providers.base import Seeding
+from drctl.sandbox.registry import PROVIDERS
 
 if TYPE_CHECKING:
     from drctl.playbook.model import Playbook, RegionEstate
@@ -66,16 +68,13 @@ def estate_data_from_playbook(playbook: Playbook, *, reverse: bool = False) -> d
     data: dict[str, Any] = {
         "name": playbook.name,
         "regions": {},
-        "resource_groups": [],
         "smtp": {"hosts": []},
         "variables": {},
     }
     _identity(playbook, data)
     home, standby = _roles(playbook, reverse=reverse)
-    _regions(playbook, data, home=home, standby=standby)
-    from drctl.sandbox.providers.base import Seeding
-    from drctl.sandbox.registry import PROVIDERS
-
+    _regions(playbook, data)
+    # each service seeds its own part (drctl.sandbox.providers.*): resource groups first, then what lives in them
     seeding = Seeding(playbook, home=home, standby=standby)
     for provider in PROVIDERS:
         provider.seed(seeding, data)
@@ -110,13 +109,9 @@ def _roles(playbook: Playbook, *, reverse: bool) -> tuple[str, str]:
     return (target, source) if reverse else (source, target)
 
 
-def _regions(playbook: Playbook, data: dict[str, Any], *, home: str, standby: str) -> None:
-    groups: set[str] = set()
+def _regions(playbook: Playbook, data: dict[str, Any]) -> None:
     for key, region in playbook.regions.items():
         data["regions"][key] = {"location": region.location, **_app(key, region)}
-        if region.resource_group.lower() not in groups:
-            groups.add(region.resource_group.lower())
-            data["resource_groups"].append({"name": region.resource_group, "region": key})
 
 
 def _app(key: str, region: RegionEstate) -> dict[str, Any]:

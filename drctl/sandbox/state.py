@@ -34,19 +34,6 @@ class RegionState:
 
 
 @dataclass
-class GenericState:
-    id: str
-    type: str
-    name: str
-    resource_group: str
-    region: str
-    kind: str | None
-    properties: dict[str, Any]
-    sku: dict[str, Any] | None
-    tags: dict[str, str]
-
-
-@dataclass
 class AppState:
     region: str
     hosts: list[str]
@@ -88,32 +75,11 @@ class World:
             k: RegionState(k, r.location, r.status, r.control_plane, now if r.status is RegionStatus.DOWN else None)
             for k, r in estate.regions.items()
         }
-        self.groups_rg: dict[str, est.ResourceGroup] = {}
-        for group in estate.resource_groups:
-            self.groups_rg[group.name.lower()] = group
-        self.generics: dict[str, GenericState] = {}
-        for g in estate.generic_resources:
-            rid = (
-                f"/subscriptions/{estate.subscription_id}/resourceGroups/{g.resource_group}"
-                f"/providers/{g.type.split('/', 1)[0]}/{_type_path(g.type, g.name)}"
-            )
-            self.generics[rid.lower()] = GenericState(
-                rid,
-                g.type,
-                g.name.rsplit("/", 1)[-1],
-                g.resource_group,
-                g.region,
-                g.kind,
-                dict(g.properties),
-                dict(g.sku) if g.sku else None,
-                dict(g.tags),
-            )
         from drctl.sandbox.registry import PROVIDERS
 
         #: provider name -> its store (``drctl.sandbox.registry``): each service's live state
         self.stores: dict[str, object] = {p.name: p.build(self, estate, now) for p in PROVIDERS}
         self.apps = {k: _app_state(k, r.app, estate) for k, r in estate.regions.items() if r.app is not None}
-        self._rg_index: dict[str, tuple[str, str, dict[str, str]]] | None = None
 
     def store(self, name: str, kind: type[S]) -> S:
         """The store of provider ``name`` (each provider's accessor names its own type)."""
@@ -121,36 +87,6 @@ class World:
         if not isinstance(found, kind):
             raise TypeError(f"the store of provider {name!r} is a {type(found).__name__}, not a {kind.__name__}")
         return found
-
-    # ---- resource groups -------------------------------------------------------------------------------
-    def resource_groups(self) -> dict[str, tuple[str, str, dict[str, str]]]:
-        """name lower -> (name, location, tags): explicit groups, then every group a resource lives in.
-
-        Resources are never created or moved at run time, so the index is built once per (re)build."""
-        if self._rg_index is None:
-            self._rg_index = self._index_groups()
-        return self._rg_index
-
-    def put_resource_group(self, name: str, region: str, tags: dict[str, str]) -> None:
-        """An ARM PUT of a resource group: created, or its tags replaced (until the next reset)."""
-        self.groups_rg[name.lower()] = est.ResourceGroup(name=name, region=region, tags=tags)
-        self._rg_index = None
-
-    def _index_groups(self) -> dict[str, tuple[str, str, dict[str, str]]]:
-        out: dict[str, tuple[str, str, dict[str, str]]] = {}
-        for group in self.groups_rg.values():
-            out[group.name.lower()] = (group.name, self.regions[group.region].location, dict(group.tags))
-        from drctl.sandbox.registry import PROVIDERS
-
-        for p in PROVIDERS:
-            for resource_group, region in p.placements(self):
-                location = self.regions[region].location if region else next(iter(self.regions.values())).location
-                out.setdefault(resource_group.lower(), (resource_group, location, {}))
-        for generic in self.generics.values():
-            out.setdefault(
-                generic.resource_group.lower(), (generic.resource_group, self.regions[generic.region].location, {})
-            )
-        return out
 
     # ---- time and regions ------------------------------------------------------------------------------
     def now(self) -> float:
@@ -179,13 +115,6 @@ class World:
     def request_log(self, service: Service | None = None) -> list[dict[str, Any]]:
         with self.lock:
             return [e for e in self.requests if service is None or e["service"] == service.value]
-
-
-def _type_path(rtype: str, name: str) -> str:
-    """``Microsoft.Web/serverfarms`` + ``plan`` -> ``serverfarms/plan``; nested types pair up with names."""
-    types = rtype.split("/")[1:]
-    names = name.split("/")
-    return "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=False))
 
 
 def _app_state(key: str, app: est.AppEndpoint, estate: est.Estate) -> AppState:
