@@ -97,9 +97,6 @@ class DnsProvider(Provider):
         dns = playbook.dns
         if dns is None:
             return
-        groups: list[dict[str, Any]] = data.setdefault("resource_groups", [])
-        if all(g["name"].lower() != dns.resource_group.lower() for g in groups):
-            groups.append({"name": dns.resource_group, "region": playbook.direction.source})
         values = playbook.regions[seeding.home].dns
         records = []
         for record in dns.records:

@@ -65,13 +65,18 @@ class ResourcesProvider(Provider):
         }
 
     def seed(self, seeding: Seeding, data: dict[str, Any]) -> None:
-        """Each region's resource group, once, in the first region that names it."""
+        """Each region's resource group, once, in the first region that names it; then the DNS zone's group (in
+        the direction's source) when no region uses it."""
         groups: list[dict[str, Any]] = data.setdefault("resource_groups", [])
         seen = {g["name"].lower() for g in groups}
-        for key, region in seeding.playbook.regions.items():
-            if region.resource_group.lower() not in seen:
-                seen.add(region.resource_group.lower())
-                groups.append({"name": region.resource_group, "region": key})
+        playbook = seeding.playbook
+        wanted = [(region.resource_group, key) for key, region in playbook.regions.items()]
+        if playbook.dns is not None:
+            wanted.append((playbook.dns.resource_group, playbook.direction.source))
+        for name, key in wanted:
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                groups.append({"name": name, "region": key})
 
     def check(self, estate: Estate, problems: Problems) -> None:
         from drctl.sandbox.estate_checks import check_placed
