@@ -1,7 +1,10 @@
-"""The emulated world: every resource's live state, behind one lock.
+"""The emulated world, behind one lock: what every service shares, and each provider's store.
 
-Built from a validated ``Estate``; ARM handlers, the DNS server, the app endpoints and the admin API all read
-and change it through ``World`` while holding ``World.lock``. The lock is re-entrant so a helper can be called
+Built from a validated ``Estate``: the regions (up or down), the clock, the request log, the long-running
+operations, the fault book and the captures are here; each service's resources are in its provider's store
+(``stores``, built by ``drctl.sandbox.registry.PROVIDERS``, read through the provider's ``store(world)``).
+ARM handlers, the DNS server, the app endpoints and the admin API all read and change it while holding
+``World.lock``. The lock is re-entrant so a helper can be called
 from code that already holds it. Resource names are looked up case-insensitively, as ARM does.
 """
 
