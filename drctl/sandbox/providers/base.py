@@ -7,6 +7,7 @@ provider's sections; ``estate_from_playbook`` lets every provider seed its part 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
@@ -64,8 +65,8 @@ class Seeding:
     standby: str
 
 
-class Provider:
-    """One emulated Azure service. Subclasses set the class attributes and override what they serve."""
+class Provider(ABC):
+    """One emulated Azure service. Subclasses set the class attributes and implement the abstract methods."""
 
     #: the key of its store in ``World`` and of its part of the registry
     name: str = ""
@@ -78,30 +79,33 @@ class Provider:
     #: the keys its ``snapshot`` adds to the admin state (``GET /_sandbox/state``)
     snapshot_keys: tuple[str, ...] = ()
 
+    @abstractmethod
     def build(self, world: World, estate: Estate, now: float) -> object:
         """Its store: the live state of its resources, from the estate (again on every reset)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def routes(self) -> list[Route]:
-        raise NotImplementedError
+        """Its ARM routes, each classified into ``arm.read``, ``arm.write`` or one of its ``op_kinds``."""
 
+    @abstractmethod
     def snapshot(self, world: World, now: float) -> dict[str, Any]:
-        raise NotImplementedError
+        """Its sections of the admin state (``snapshot_keys``); called with the world lock held."""
 
+    @abstractmethod
     def seed(self, seeding: Seeding, data: dict[str, Any]) -> None:
         """Add its part to the estate data seeded from a playbook."""
-        raise NotImplementedError
 
+    @abstractmethod
     def check(self, estate: Estate, problems: Problems) -> None:
         """Cross-reference rules of its estate section that pydantic cannot express."""
 
+    @abstractmethod
     def placements(self, world: World) -> Iterable[tuple[str, str | None]]:
         """``(resource group, region key or None for global)`` of every resource: groups exist implicitly."""
-        return ()
 
+    @abstractmethod
     def listed(self, ctx: Ctx) -> list[dict[str, Any]]:
         """Its resources as the generic resources list shows them (id, name, type, location, tags...)."""
-        return []
 
     def set_lag(self, world: World, seconds: float, target: str | None) -> list[str]:
         """The ``replication_lag`` world fault: the names of what it changed (none by default)."""
