@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints, ValidationError
 
 from drctl.errors import SandboxError
 from drctl.sandbox.estate_checks import check_estate
 from drctl.sandbox.faults import FaultRule, clean_loc, dotted, error_message
 from drctl.sandbox.ops import ControlPlane, RegionStatus
+from drctl.sandbox.providers.base import EstateModel, HostName, RegionKey, ResourceName
 from drctl.sandbox.providers.compute.model import ComputeSection
 from drctl.sandbox.providers.dns.model import DnsSection
 from drctl.sandbox.providers.resources.model import ResourcesSection
@@ -27,24 +28,10 @@ from drctl.sandbox.providers.web.model import WebSection
 GUID = Annotated[
     str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ]
-ResourceName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,89}$")]
-RegionKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
-HostName = Annotated[
-    str,
-    StringConstraints(
-        max_length=253,
-        pattern=r"^([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
-        r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",
-    ),
-]
 UrlPath = Annotated[str, StringConstraints(pattern=r"^/[^\s?#]*$")]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class AppEndpoint(_Model):
+class AppEndpoint(EstateModel):
     """The region's application, reached at ``hosts`` (TLS, port 443 in DRCTL_RESOLVE)."""
 
     hosts: list[HostName] = Field(min_length=1)
@@ -59,7 +46,7 @@ class AppEndpoint(_Model):
     scale_sets: list[ResourceName] | None = None
 
 
-class Region(_Model):
+class Region(EstateModel):
     location: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+$")]
     status: RegionStatus = RegionStatus.UP
     #: how ARM treats this region's resources while it is down
@@ -67,7 +54,7 @@ class Region(_Model):
     app: AppEndpoint | None = None
 
 
-class Smtp(_Model):
+class Smtp(EstateModel):
     #: ``host`` or ``host:port`` names (default port 587) under which drctl reaches the SMTP sink
     hosts: list[str] = Field(default_factory=list)
     username: str = "drctl-sandbox"
@@ -75,14 +62,14 @@ class Smtp(_Model):
     password: str | None = None
 
 
-class Identity(_Model):
+class Identity(EstateModel):
     tenant_id: GUID | None = None
     client_id: GUID | None = None
     #: generated at start when omitted
     client_secret: str | None = None
 
 
-class Settings(_Model):
+class Settings(EstateModel):
     #: items per page of every ARM list (then ``nextLink``)
     page_size: int = Field(default=100, ge=1, le=1000)
     #: ``Retry-After`` on 202 answers and InProgress polls (0 would make the SDK fall back to 30 s)
@@ -91,7 +78,9 @@ class Settings(_Model):
     request_log_size: int = Field(default=5000, ge=100, le=1_000_000)
 
 
-class Estate(ResourcesSection, SqlSection, WebSection, ComputeSection, StorageSection, DnsSection, _Model):
+class Estate(ResourcesSection, SqlSection, WebSection, ComputeSection, StorageSection, DnsSection):
+    """The whole estate file: what every service shares, then each provider's section (its bases)."""
+
     version: Literal[1] = 1
     name: str = "sandbox"
     subscription_id: GUID

@@ -1,4 +1,5 @@
-"""The registry of emulated services: adding one is its package under ``providers/`` and one line here.
+"""The registry of emulated services: adding one is its package under ``providers/``, one line here and its
+estate section among ``Estate``'s bases (``estate.py``); ``tests/sandbox/test_providers.py`` fails without either.
 
 ``World`` builds a store per provider, the ARM router serves their routes, the admin snapshot merges their
 sections and ``estate_from_playbook`` lets each seed its part, all in this order.
@@ -15,7 +16,3 @@ from drctl.sandbox.providers.storage.provider import PROVIDER as STORAGE
 from drctl.sandbox.providers.web.provider import PROVIDER as WEB
 
 PROVIDERS: tuple[Provider, ...] = (RESOURCES, SQL, DNS, WEB, COMPUTE, STORAGE)
-
-
-def provider(name: str) -> Provider:
-    return next(p for p in PROVIDERS if p.name == name)
