@@ -15,6 +15,7 @@ from drctl.sandbox import control
 from drctl.sandbox.faults import RegionOutageFault, is_world_fault, parse_faults
 from drctl.sandbox.http import Request, Response, json_response
 from drctl.sandbox.ops import ControlPlane, RegionStatus, WebAppState
+from drctl.sandbox.providers.dns import provider as dns
 from drctl.sandbox.state import World
 
 PREFIX = "/_sandbox"
@@ -120,7 +121,7 @@ class AdminApi:
 
     async def _faults(self, req: Request, parts: list[str]) -> Response:
         return json_response(
-            200, {"active": self.world.faults.snapshot(), "dns_propagation_delay_seconds": self.world.dns_delay}
+            200, {"active": self.world.faults.snapshot(), "dns_propagation_delay_seconds": dns.delay(self.world)}
         )
 
     async def _requests(self, req: Request, parts: list[str]) -> Response:
@@ -208,8 +209,7 @@ class AdminApi:
 
     async def _dns_delay(self, req: Request, parts: list[str]) -> Response:
         seconds = _number(_json(req) or {}, "seconds")
-        with self.world.lock:
-            self.world.dns_delay = seconds
+        dns.set_delay(self.world, seconds)
         return json_response(200, {"seconds": seconds})
 
     async def _dns_put(self, req: Request, parts: list[str]) -> Response:

@@ -15,9 +15,12 @@ import ssl
 import time
 from typing import Any
 
+from drctl.sandbox.clock import iso
 from drctl.sandbox.http import Handler, HttpServer, Request, Response, json_response
 from drctl.sandbox.ops import OpKind, Service, WebAppState
-from drctl.sandbox.sqlsim import iso, last_commit, role
+from drctl.sandbox.providers.compute import provider as compute
+from drctl.sandbox.providers.sql import provider as sql
+from drctl.sandbox.providers.web import provider as web
 from drctl.sandbox.state import AppState, World
 
 
@@ -104,26 +107,10 @@ def _op(app: AppState, path: str) -> OpKind | None:
     return None
 
 
-def _database(world: World, app: AppState, now: float) -> dict[str, Any]:
-    group = world.groups.get(app.group.lower()) if app.group else None
-    if group is None:
-        return {}
-    local = next(s for s in (group.primary, group.secondary) if world.servers[s.lower()].region == app.region)
-    primary_region = world.servers[group.primary.lower()].region
-    return {
-        "failover_group": group.name,
-        "server": local,
-        "role": role(group, local).value,
-        "last_committed_write": iso(last_commit(world, group, local, now)),
-        "primary_region": primary_region,
-        "reachable": world.regions[primary_region].up,
-    }
-
-
 def _health(world: World, app: AppState, now: float) -> Response:
-    sites = {n: world.sites[n.lower()].state.value for n in app.web_apps}
-    scale = {n: world.scale_sets[n.lower()].capacity for n in app.scale_sets}
-    database = _database(world, app, now)
+    sites = {n: web.state(world, n).value for n in app.web_apps}
+    scale = {n: compute.capacity(world, n) for n in app.scale_sets}
+    database = sql.app_database(world, app.group, app.region, now)
     checks: dict[str, Any] = {
         "web_apps": {
             "status": "ok" if all(s == WebAppState.RUNNING.value for s in sites.values()) else "stopped",
@@ -152,7 +139,7 @@ def _health(world: World, app: AppState, now: float) -> Response:
 
 
 def _replication(world: World, app: AppState, now: float) -> Response:
-    database = _database(world, app, now)
+    database = sql.app_database(world, app.group, app.region, now)
     if not database:
         return json_response(404, {"error": "no database in this region", "region": app.region})
     return json_response(

@@ -9,9 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from drctl.errors import SandboxError
-from drctl.sandbox.arm.storage import last_sync
-from drctl.sandbox.dnsdata import Zone
-from drctl.sandbox.estate_checks import record_values_problem
+from drctl.sandbox.clock import iso
 from drctl.sandbox.faults import (
     DnsPropagationDelayFault,
     FaultRule,
@@ -19,7 +17,11 @@ from drctl.sandbox.faults import (
     ReplicationLagFault,
 )
 from drctl.sandbox.ops import ControlPlane, RegionStatus, WebAppState
-from drctl.sandbox.sqlsim import iso, last_commit, replication_state
+from drctl.sandbox.providers.compute import provider as compute
+from drctl.sandbox.providers.dns import provider as dns
+from drctl.sandbox.providers.sql import provider as sql
+from drctl.sandbox.providers.web import provider as web
+from drctl.sandbox.registry import PROVIDERS
 from drctl.sandbox.state import World
 
 
@@ -32,7 +34,7 @@ def apply_fault(world: World, rule: FaultRule) -> dict[str, Any]:
         if isinstance(rule, ReplicationLagFault):
             return {"applied": rule.model_dump(mode="json"), "targets": set_lag(world, rule.seconds, rule.target)}
         if isinstance(rule, DnsPropagationDelayFault):
-            world.dns_delay = rule.seconds
+            dns.set_delay(world, rule.seconds)
             return {"applied": rule.model_dump(mode="json")}
         fault = world.faults.add(rule)
         return {"applied": rule.model_dump(mode="json"), "id": fault.id}
@@ -49,14 +51,8 @@ def set_region(world: World, key: str, status: RegionStatus, control_plane: Cont
 def set_lag(world: World, seconds: float, target: str | None) -> list[str]:
     with world.lock:
         changed: list[str] = []
-        for group in world.groups.values():
-            if target is None or group.name.lower() == target.lower():
-                group.lag = seconds
-                changed.append(group.name)
-        for account in world.accounts.values():
-            if target is None or account.name.lower() == target.lower():
-                account.lag = seconds
-                changed.append(account.name)
+        for provider in PROVIDERS:
+            changed.extend(provider.set_lag(world, seconds, target))
         if target is not None and not changed:
             raise SandboxError(f"unknown replication target {target!r}: not a failover group or storage account")
         return changed
@@ -66,67 +62,24 @@ def set_dns_record(
     world: World, zone_name: str, rtype: str, name: str, *, ttl: int, values: list[str]
 ) -> dict[str, Any]:
     """Change a record set as another actor would (a new ETag; visible after the propagation delay)."""
-    rtype = rtype.upper()
-    problem = record_values_problem(rtype, values) if values else "values must not be empty"
-    if rtype not in ("A", "AAAA", "CNAME", "TXT"):
-        problem = f"type {rtype} is not writable (A, AAAA, CNAME, TXT)"
-    if problem:
-        raise SandboxError(f"invalid record set: {problem}")
-    with world.lock:
-        zone = _zone(world, zone_name)
-        now = world.advance()
-        record = zone.put(name, rtype, ttl=ttl, values=tuple(values), metadata=None, now=now, delay=world.dns_delay)
-        return {
-            "zone": zone.name,
-            "name": record.name,
-            "type": record.type,
-            "ttl": record.ttl,
-            "values": list(record.values),
-            "etag": record.etag,
-        }
+    return dns.set_record(world, zone_name, rtype, name, ttl=ttl, values=values)
 
 
 def delete_dns_record(world: World, zone_name: str, rtype: str, name: str) -> bool:
-    with world.lock:
-        zone = _zone(world, zone_name)
-        now = world.advance()
-        return zone.delete(name, rtype, now=now, delay=world.dns_delay)
+    return dns.delete_record(world, zone_name, rtype, name)
 
 
 def set_web_app(world: World, name: str, state: WebAppState) -> None:
-    with world.lock:
-        site = world.sites.get(name.lower())
-        if site is None:
-            raise SandboxError(f"unknown web app {name!r}")
-        site.state = state
+    web.set_state(world, name, state)
 
 
 def set_capacity(world: World, name: str, capacity: int) -> None:
-    with world.lock:
-        vmss = world.scale_sets.get(name.lower())
-        if vmss is None:
-            raise SandboxError(f"unknown scale set {name!r}")
-        vmss.capacity, vmss.pending_capacity, vmss.provisioning = capacity, None, "Succeeded"
-        vmss.updates += 1  # supersedes an update in progress
+    compute.set_capacity(world, name, capacity)
 
 
 def set_primary(world: World, group_name: str, server: str) -> None:
     """Swap roles out of band (no data-loss record): to stage a failback or an already-failed-over estate."""
-    with world.lock:
-        group = world.groups.get(group_name.lower())
-        if group is None:
-            raise SandboxError(f"unknown failover group {group_name!r}")
-        if not group.has(server):
-            raise SandboxError(f"server {server!r} is not in failover group {group.name!r}")
-        if server.lower() != group.primary.lower():
-            group.primary, group.secondary = group.secondary, group.primary
-
-
-def _zone(world: World, name: str) -> Zone:
-    zone = world.zones.get(name.lower().rstrip("."))
-    if zone is None:
-        raise SandboxError(f"unknown DNS zone {name!r}")
-    return zone
+    sql.set_primary(world, group_name, server)
 
 
 def snapshot(world: World) -> dict[str, Any]:
@@ -147,59 +100,7 @@ def snapshot(world: World) -> dict[str, Any]:
                 }
                 for k, r in world.regions.items()
             },
-            "failover_groups": {
-                g.name: {
-                    "primary": g.primary,
-                    "secondary": g.secondary,
-                    "primary_region": world.servers[g.primary.lower()].region,
-                    "databases": list(g.databases),
-                    "replication_lag_seconds": g.lag,
-                    "replication_state": replication_state(world, g).value,
-                    "last_committed_write": {s: iso(last_commit(world, g, s, now)) for s in (g.primary, g.secondary)},
-                }
-                for g in world.groups.values()
-            },
-            "web_apps": {
-                s.name: {"region": s.region, "resource_group": s.resource_group, "state": s.state.value}
-                for s in world.sites.values()
-            },
-            "scale_sets": {
-                v.name: {
-                    "region": v.region,
-                    "resource_group": v.resource_group,
-                    "capacity": v.capacity,
-                    "pending_capacity": v.pending_capacity,
-                    "provisioning_state": v.provisioning,
-                }
-                for v in world.scale_sets.values()
-            },
-            "storage_accounts": {
-                a.name: {
-                    "primary_region": a.region,
-                    "secondary_region": a.secondary_region,
-                    "sku": a.sku,
-                    "replication_lag_seconds": a.lag,
-                    "last_sync_time": iso(last_sync(world, a, now)),
-                    "failover_in_progress": a.failover_in_progress,
-                }
-                for a in world.accounts.values()
-            },
-            "dns": {
-                z.name: {
-                    "resource_group": z.resource_group,
-                    "serial": z.serial,
-                    "propagation_delay_seconds": world.dns_delay,
-                    "records": [
-                        {"name": r.name, "type": r.type, "ttl": r.ttl, "values": list(r.values), "etag": r.etag}
-                        for r in z.sets.values()
-                    ],
-                    "served": [
-                        {"name": n, "type": t, "ttl": v.ttl, "values": list(v.values or ())}
-                        for (n, t), v in z.served(now).items()
-                    ],
-                }
-                for z in world.zones.values()
-            },
+            **{k: v for p in PROVIDERS for k, v in p.snapshot(world, now).items()},
             "faults": world.faults.snapshot(),
             "operations": world.operations.snapshot(),
             "data_loss": list(world.data_loss),

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 
+from drctl.sandbox.clock import iso
 from drctl.sandbox.http import Request, Response, json_response
 from drctl.sandbox.ops import OpKind, Service
-from drctl.sandbox.sqlsim import iso
 from drctl.sandbox.state import World
 from drctl.sandbox.tokens import TokenIssuer
 

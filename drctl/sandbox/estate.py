@@ -11,34 +11,27 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints, ValidationError
 
 from drctl.errors import SandboxError
 from drctl.sandbox.estate_checks import check_estate
 from drctl.sandbox.faults import FaultRule, clean_loc, dotted, error_message
-from drctl.sandbox.ops import ControlPlane, RegionStatus, ReplicationState, WebAppState
+from drctl.sandbox.ops import ControlPlane, RegionStatus
+from drctl.sandbox.providers.base import EstateModel, HostName, RegionKey, ResourceName
+from drctl.sandbox.providers.compute.model import ComputeSection
+from drctl.sandbox.providers.dns.model import DnsSection
+from drctl.sandbox.providers.resources.model import ResourcesSection
+from drctl.sandbox.providers.sql.model import SqlSection
+from drctl.sandbox.providers.storage.model import StorageSection
+from drctl.sandbox.providers.web.model import WebSection
 
 GUID = Annotated[
     str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ]
-ResourceName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,89}$")]
-RegionKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
-HostName = Annotated[
-    str,
-    StringConstraints(
-        max_length=253,
-        pattern=r"^([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
-        r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",
-    ),
-]
 UrlPath = Annotated[str, StringConstraints(pattern=r"^/[^\s?#]*$")]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class AppEndpoint(_Model):
+class AppEndpoint(EstateModel):
     """The region's application, reached at ``hosts`` (TLS, port 443 in DRCTL_RESOLVE)."""
 
     hosts: list[HostName] = Field(min_length=1)
@@ -53,7 +46,7 @@ class AppEndpoint(_Model):
     scale_sets: list[ResourceName] | None = None
 
 
-class Region(_Model):
+class Region(EstateModel):
     location: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+$")]
     status: RegionStatus = RegionStatus.UP
     #: how ARM treats this region's resources while it is down
@@ -61,93 +54,7 @@ class Region(_Model):
     app: AppEndpoint | None = None
 
 
-class ResourceGroup(_Model):
-    name: ResourceName
-    region: RegionKey
-    tags: dict[str, str] = Field(default_factory=dict)
-
-
-class _Placed(_Model):
-    name: ResourceName
-    resource_group: ResourceName
-    region: RegionKey
-    tags: dict[str, str] = Field(default_factory=dict)
-
-
-class SqlServer(_Placed):
-    #: databases outside any failover group (the failover groups' databases are implied on both servers)
-    databases: list[ResourceName] = Field(default_factory=list)
-    administrator_login: str = "sqladmin"
-
-
-class FailoverGroup(_Model):
-    name: ResourceName
-    primary: ResourceName
-    secondary: ResourceName
-    databases: list[ResourceName] = Field(min_length=1)
-    replication_lag_seconds: float = Field(default=5.0, ge=0)
-    #: the links' state while both regions are up; SUSPENDED is shown whenever a partner region is down
-    replication_state: ReplicationState = ReplicationState.CATCH_UP
-    failover_policy: Literal["Automatic", "Manual"] = "Manual"
-    grace_period_minutes: int = Field(default=60, ge=60)
-
-
-class Sql(_Model):
-    servers: list[SqlServer] = Field(default_factory=list)
-    failover_groups: list[FailoverGroup] = Field(default_factory=list)
-
-
-class WebApp(_Placed):
-    state: WebAppState = WebAppState.RUNNING
-
-
-class ScaleSet(_Placed):
-    capacity: int = Field(ge=0, le=1000)
-    sku: str = "Standard_D2s_v5"
-
-
-class StorageAccount(_Placed):
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{3,24}$")]
-    #: the paired region (geo-redundant SKUs); omit for a locally redundant account
-    secondary_region: RegionKey | None = None
-    sku: str = "Standard_RAGRS"
-    replication_lag_seconds: float = Field(default=300.0, ge=0)
-
-
-class DnsRecord(_Model):
-    #: relative name, ``@`` for the apex
-    name: Annotated[str, StringConstraints(pattern=r"^(@|[A-Za-z0-9_*]([A-Za-z0-9_.-]{0,200}[A-Za-z0-9])?)$")]
-    type: Literal["A", "AAAA", "CNAME", "TXT"]
-    ttl: int = Field(default=3600, ge=0, le=2147483647)
-    values: list[str] = Field(min_length=1)
-
-
-class DnsZone(_Model):
-    name: HostName
-    resource_group: ResourceName
-    records: list[DnsRecord] = Field(default_factory=list)
-    tags: dict[str, str] = Field(default_factory=dict)
-
-
-class Dns(_Model):
-    zones: list[DnsZone] = Field(default_factory=list)
-
-
-class GenericResource(_Model):
-    """Any other ARM resource drctl reads or PATCHes by id (e.g. an App Service plan)."""
-
-    resource_group: ResourceName
-    #: ``Namespace/type`` such as ``Microsoft.Web/serverfarms``
-    type: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.]+/[A-Za-z0-9]+(/[A-Za-z0-9]+)*$")]
-    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._()/-]{0,200}$")]
-    region: RegionKey
-    kind: str | None = None
-    properties: dict[str, Any] = Field(default_factory=dict)
-    sku: dict[str, Any] | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
-
-
-class Smtp(_Model):
+class Smtp(EstateModel):
     #: ``host`` or ``host:port`` names (default port 587) under which drctl reaches the SMTP sink
     hosts: list[str] = Field(default_factory=list)
     username: str = "drctl-sandbox"
@@ -155,14 +62,14 @@ class Smtp(_Model):
     password: str | None = None
 
 
-class Identity(_Model):
+class Identity(EstateModel):
     tenant_id: GUID | None = None
     client_id: GUID | None = None
     #: generated at start when omitted
     client_secret: str | None = None
 
 
-class Settings(_Model):
+class Settings(EstateModel):
     #: items per page of every ARM list (then ``nextLink``)
     page_size: int = Field(default=100, ge=1, le=1000)
     #: ``Retry-After`` on 202 answers and InProgress polls (0 would make the SDK fall back to 30 s)
@@ -171,20 +78,15 @@ class Settings(_Model):
     request_log_size: int = Field(default=5000, ge=100, le=1_000_000)
 
 
-class Estate(_Model):
+class Estate(ResourcesSection, SqlSection, WebSection, ComputeSection, StorageSection, DnsSection):
+    """The whole estate file: what every service shares, then each provider's section (its bases)."""
+
     version: Literal[1] = 1
     name: str = "sandbox"
     subscription_id: GUID
     subscription_name: str = "drctl sandbox"
     identity: Identity = Field(default_factory=Identity)
     regions: dict[RegionKey, Region] = Field(min_length=1)
-    resource_groups: list[ResourceGroup] = Field(default_factory=list)
-    sql: Sql = Field(default_factory=Sql)
-    web_apps: list[WebApp] = Field(default_factory=list)
-    scale_sets: list[ScaleSet] = Field(default_factory=list)
-    storage_accounts: list[StorageAccount] = Field(default_factory=list)
-    dns: Dns = Field(default_factory=Dns)
-    generic_resources: list[GenericResource] = Field(default_factory=list)
     smtp: Smtp = Field(default_factory=Smtp)
     settings: Settings = Field(default_factory=Settings)
     faults: list[FaultRule] = Field(default_factory=list)

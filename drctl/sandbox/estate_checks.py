@@ -5,8 +5,6 @@ Each rule appends ``(location, message)``; the loader turns locations into ``fil
 
 from __future__ import annotations
 
-import ipaddress
-import re
 import string
 from typing import TYPE_CHECKING, Any
 
@@ -26,81 +24,40 @@ VARIABLE_FIELDS = (
     "client_id",
 )
 
-_IPV4 = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
 
 Problems = list[tuple[tuple[Any, ...], str]]
 
 
 def check_estate(estate: Estate) -> Problems:
     problems: Problems = []
-    _regions_and_names(estate, problems)
-    _failover_groups(estate, problems)
     _apps(estate, problems)
     _variables(estate, problems)
-    _dns(estate, problems)
+    from drctl.sandbox.registry import PROVIDERS
+
+    for provider in PROVIDERS:
+        provider.check(estate, problems)
     return problems
 
 
-def _region(estate: Estate, problems: Problems, loc: tuple[Any, ...], region: str) -> None:
+def check_placed(estate: Estate, problems: Problems, section: tuple[Any, ...], items: list[Any], what: str) -> None:
+    """Every resource's region exists; names are unique (case-insensitively) when ``what`` names them."""
+    for i, item in enumerate(items):
+        check_region(estate, problems, (*section, i, "region"), item.region)
+    if what:
+        check_unique(problems, section, [item.name for item in items], what)
+
+
+def check_region(estate: Estate, problems: Problems, loc: tuple[Any, ...], region: str) -> None:
     if region not in estate.regions:
         problems.append((loc, f"unknown region {region!r} (regions: {', '.join(estate.regions)})"))
 
 
-def _unique(problems: Problems, section: tuple[Any, ...], names: list[str], what: str) -> None:
+def check_unique(problems: Problems, section: tuple[Any, ...], names: list[str], what: str) -> None:
     seen: set[str] = set()
     for i, name in enumerate(names):
         if name.lower() in seen:
             problems.append(((*section, i, "name"), f"duplicate {what} name {name!r}"))
         seen.add(name.lower())
-
-
-def _regions_and_names(estate: Estate, problems: Problems) -> None:
-    sections: list[tuple[tuple[Any, ...], list[Any], str]] = [
-        (("resource_groups",), estate.resource_groups, "resource group"),
-        (("sql", "servers"), estate.sql.servers, "SQL server"),
-        (("web_apps",), estate.web_apps, "web app"),
-        (("scale_sets",), estate.scale_sets, "scale set"),
-        (("storage_accounts",), estate.storage_accounts, "storage account"),
-        (("generic_resources",), estate.generic_resources, ""),
-    ]
-    for section, items, what in sections:
-        for i, item in enumerate(items):
-            _region(estate, problems, (*section, i, "region"), item.region)
-        if what:
-            _unique(problems, section, [item.name for item in items], what)
-    _unique(problems, ("sql", "failover_groups"), [f.name for f in estate.sql.failover_groups], "failover group")
-    _unique(problems, ("dns", "zones"), [z.name for z in estate.dns.zones], "DNS zone")
-    for i, account in enumerate(estate.storage_accounts):
-        if account.secondary_region is not None:
-            loc = ("storage_accounts", i, "secondary_region")
-            _region(estate, problems, loc, account.secondary_region)
-            if account.secondary_region == account.region:
-                problems.append((loc, "must differ from the account's region"))
-
-
-def _failover_groups(estate: Estate, problems: Problems) -> None:
-    servers = {s.name.lower(): s for s in estate.sql.servers}
-    in_group: dict[str, str] = {}
-    for i, fg in enumerate(estate.sql.failover_groups):
-        loc = ("sql", "failover_groups", i)
-        for role in ("primary", "secondary"):
-            name = getattr(fg, role)
-            if name.lower() not in servers:
-                problems.append(((*loc, role), f"unknown SQL server {name!r}"))
-        primary, secondary = servers.get(fg.primary.lower()), servers.get(fg.secondary.lower())
-        if primary and secondary:
-            if primary.name.lower() == secondary.name.lower():
-                problems.append(((*loc, "secondary"), "the secondary must be another server than the primary"))
-            elif primary.region == secondary.region:
-                problems.append(((*loc, "secondary"), "primary and secondary servers must be in different regions"))
-        for j, db in enumerate(fg.databases):
-            for server in (fg.primary.lower(), fg.secondary.lower()):
-                key = f"{server}/{db.lower()}"
-                if key in in_group and in_group[key] != fg.name:
-                    problems.append(
-                        ((*loc, "databases", j), f"database {db!r} is already in failover group {in_group[key]!r}")
-                    )
-                in_group[key] = fg.name
 
 
 def _apps(estate: Estate, problems: Problems) -> None:
@@ -145,44 +102,3 @@ def _variables(estate: Estate, problems: Problems) -> None:
                 problems.append(
                     (("variables", name), f"unknown placeholder {{{field}}} (known: {', '.join(VARIABLE_FIELDS)})")
                 )
-
-
-def _dns(estate: Estate, problems: Problems) -> None:
-    for i, zone in enumerate(estate.dns.zones):
-        seen: dict[str, set[str]] = {}
-        for j, record in enumerate(zone.records):
-            loc = ("dns", "zones", i, "records", j)
-            types = seen.setdefault(record.name.lower(), set())
-            if record.type in types:
-                problems.append(((*loc, "name"), f"duplicate {record.type} record set {record.name!r}"))
-            elif types and "CNAME" in (types | {record.type}):
-                problems.append(
-                    ((*loc, "name"), f"a CNAME record set cannot share the name {record.name!r} with another type")
-                )
-            types.add(record.type)
-            problem = record_values_problem(record.type, record.values)
-            if problem:
-                problems.append(((*loc, "values"), problem))
-
-
-def record_values_problem(rtype: str, values: list[str]) -> str | None:
-    """Why these values are not valid for a record set of ``rtype`` (None when they are)."""
-    if rtype == "A":
-        wrong = [v for v in values if not _IPV4.match(v)]
-        return f"not IPv4 addresses: {', '.join(wrong)}" if wrong else None
-    if rtype == "AAAA":
-        for value in values:
-            try:
-                ipaddress.IPv6Address(value)
-            except ValueError:
-                return f"not an IPv6 address: {value}"
-        return None
-    if rtype == "CNAME":
-        if len(values) != 1:
-            return "a CNAME record set holds exactly one value"
-        if not re.match(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?\.?$", values[0]):
-            return f"not a host name: {values[0]}"
-        return None
-    if any(len(v) > 1024 for v in values):
-        return "a TXT value is at most 1024 characters"
-    return None

@@ -26,12 +26,12 @@ from urllib.parse import urlparse
 
 from drctl.errors import SandboxError
 from drctl.sandbox.estate import Estate, estate_from_dict
+from drctl.sandbox.providers.base import Seeding
+from drctl.sandbox.registry import PROVIDERS
 
 if TYPE_CHECKING:
     from drctl.playbook.model import Playbook, RegionEstate
 
-PRE_INCIDENT_TTL = 300
-STANDBY_CAPACITY = 1
 _ENV = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SEED = uuid.UUID("a1d3c0e2-57f4-4b8e-9c3a-4e0f6b2d8a17")
@@ -68,20 +68,16 @@ def estate_data_from_playbook(playbook: Playbook, *, reverse: bool = False) -> d
     data: dict[str, Any] = {
         "name": playbook.name,
         "regions": {},
-        "resource_groups": [],
-        "sql": {"servers": [], "failover_groups": []},
-        "web_apps": [],
-        "scale_sets": [],
-        "storage_accounts": [],
-        "dns": {"zones": []},
         "smtp": {"hosts": []},
         "variables": {},
     }
     _identity(playbook, data)
     home, standby = _roles(playbook, reverse=reverse)
-    _regions(playbook, data, home=home, standby=standby)
-    _failover_group(playbook, data, home=home, standby=standby)
-    _dns(playbook, data, home=home)
+    _regions(playbook, data)
+    # each service seeds its own part (drctl.sandbox.providers.*): resource groups first, then what lives in them
+    seeding = Seeding(playbook, home=home, standby=standby)
+    for provider in PROVIDERS:
+        provider.seed(seeding, data)
     if playbook.notifications is not None:
         _channels(playbook, data)
     return data
@@ -113,70 +109,9 @@ def _roles(playbook: Playbook, *, reverse: bool) -> tuple[str, str]:
     return (target, source) if reverse else (source, target)
 
 
-def _regions(playbook: Playbook, data: dict[str, Any], *, home: str, standby: str) -> None:
-    source = playbook.direction.source
-    groups: set[str] = set()
-    accounts: set[str] = set()
+def _regions(playbook: Playbook, data: dict[str, Any]) -> None:
     for key, region in playbook.regions.items():
         data["regions"][key] = {"location": region.location, **_app(key, region)}
-        if region.resource_group.lower() not in groups:
-            groups.add(region.resource_group.lower())
-            data["resource_groups"].append({"name": region.resource_group, "region": key})
-        primary = key == home
-        placed = {"resource_group": region.resource_group, "region": key}
-        if region.sql is not None:
-            data["sql"]["servers"].append({"name": region.sql.server, **placed})
-        for name in region.web_apps:
-            data["web_apps"].append({"name": name, **placed, "state": "Running" if primary else "Stopped"})
-        for scale_set in region.scale_sets:
-            capacity = scale_set.capacity if primary else min(STANDBY_CAPACITY, scale_set.capacity)
-            data["scale_sets"].append({"name": scale_set.name, **placed, "capacity": capacity})
-        partner = standby if key == home else home if key == standby else None
-        for account in region.storage_accounts:
-            if account.lower() not in accounts:
-                accounts.add(account.lower())
-                # an account of the direction's pair is declared where it lives before an incident; reversed, a
-                # failover moved its primary to the partner, which now replicates back to the declaring region
-                moved = partner is not None and home != source
-                where, secondary = (partner, key) if moved else (key, partner)
-                data["storage_accounts"].append(
-                    {
-                        "name": account,
-                        "resource_group": region.resource_group,
-                        "region": where,
-                        "secondary_region": secondary,
-                    }
-                )
-
-
-def _failover_group(playbook: Playbook, data: dict[str, Any], *, home: str, standby: str) -> None:
-    primary_sql = playbook.regions[home].sql
-    secondary_sql = playbook.regions[standby].sql
-    if primary_sql is not None and secondary_sql is not None:
-        data["sql"]["failover_groups"].append(
-            {
-                "name": primary_sql.failover_group,
-                "primary": primary_sql.server,
-                "secondary": secondary_sql.server,
-                "databases": list(primary_sql.databases),
-            }
-        )
-
-
-def _dns(playbook: Playbook, data: dict[str, Any], *, home: str) -> None:
-    dns = playbook.dns
-    if dns is None:
-        return
-    if all(g["name"].lower() != dns.resource_group.lower() for g in data["resource_groups"]):
-        data["resource_groups"].append({"name": dns.resource_group, "region": playbook.direction.source})
-    values = playbook.regions[home].dns
-    records = []
-    for record in dns.records:
-        value = values.get(record.name)
-        if value is None:
-            raise SandboxError(f"playbook regions.{home}.dns has no value for record {record.name!r}")
-        records.append({"name": record.name, "type": str(record.type), "ttl": PRE_INCIDENT_TTL, "values": [value]})
-    data["dns"]["zones"].append({"name": dns.zone, "resource_group": dns.resource_group, "records": records})
 
 
 def _app(key: str, region: RegionEstate) -> dict[str, Any]:

@@ -32,12 +32,12 @@ from drctl.sandbox import control
 from drctl.sandbox.admin import AdminApi
 from drctl.sandbox.apps import AppEndpoints
 from drctl.sandbox.arm.router import ArmRouter
-from drctl.sandbox.dns_server import DnsServer
 from drctl.sandbox.entra import EntraFront
 from drctl.sandbox.estate import Estate, estate_sha256, load_estate
 from drctl.sandbox.faults import FaultRule, parse_faults
 from drctl.sandbox.http import HttpServer, Request, Response
 from drctl.sandbox.ops import RegionStatus
+from drctl.sandbox.providers.dns.server import DnsServer
 from drctl.sandbox.sinks import WEBHOOK_PREFIX, SmtpSink, WebhookSink
 from drctl.sandbox.state import World
 from drctl.sandbox.tls import TlsFiles, make_tls

@@ -18,9 +18,9 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from drctl.sandbox.clock import iso
 from drctl.sandbox.http import Request, Response, text_response
 from drctl.sandbox.ops import OpKind, Service
-from drctl.sandbox.sqlsim import iso
 from drctl.sandbox.state import World
 
 WEBHOOK_PREFIX = "/_sinks/webhook/"

@@ -1,7 +1,10 @@
-"""The emulated world: every resource's live state, behind one lock.
+"""The emulated world, behind one lock: what every service shares, and each provider's store.
 
-Built from a validated ``Estate``; ARM handlers, the DNS server, the app endpoints and the admin API all read
-and change it through ``World`` while holding ``World.lock``. The lock is re-entrant so a helper can be called
+Built from a validated ``Estate``: the regions (up or down), the clock, the request log, the long-running
+operations, the fault book and the captures are here; each service's resources are in its provider's store
+(``stores``, built by ``drctl.sandbox.registry.PROVIDERS``, read through the provider's ``store(world)``).
+ARM handlers, the DNS server, the app endpoints and the admin API all read and change it while holding
+``World.lock``. The lock is re-entrant so a helper can be called
 from code that already holds it. Resource names are looked up case-insensitively, as ARM does.
 """
 
@@ -11,14 +14,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from drctl.sandbox import estate as est
-from drctl.sandbox.dnsdata import Zone
 from drctl.sandbox.faults import FaultBook
 from drctl.sandbox.lro import Operations
-from drctl.sandbox.ops import ControlPlane, RegionStatus, ReplicationState, Service, WebAppState
+from drctl.sandbox.ops import ControlPlane, RegionStatus, Service
 
 
 @dataclass
@@ -35,80 +37,6 @@ class RegionState:
 
 
 @dataclass
-class Placed:
-    name: str
-    resource_group: str
-    region: str
-    tags: dict[str, str]
-    #: extra JSON merged into the rendered ``properties`` by generic PATCHes
-    overlay: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class ServerState(Placed):
-    administrator_login: str = "sqladmin"
-    databases: list[str] = field(default_factory=list)
-
-
-@dataclass
-class GroupState:
-    name: str
-    primary: str
-    secondary: str
-    databases: list[str]
-    lag: float
-    configured_state: ReplicationState
-    failover_policy: str
-    grace_minutes: int
-    tags: dict[str, str] = field(default_factory=dict)
-
-    def partner_of(self, server: str) -> str:
-        return self.secondary if server.lower() == self.primary.lower() else self.primary
-
-    def has(self, server: str) -> bool:
-        return server.lower() in (self.primary.lower(), self.secondary.lower())
-
-
-@dataclass
-class SiteState(Placed):
-    state: WebAppState = WebAppState.RUNNING
-
-
-@dataclass
-class ScaleSetState(Placed):
-    #: the capacity the region really runs (what the app endpoint sees)
-    capacity: int = 0
-    sku: str = "Standard_D2s_v5"
-    provisioning: str = "Succeeded"
-    #: the capacity an update in progress is converging to (ARM already shows it in ``sku.capacity``)
-    pending_capacity: int | None = None
-    #: numbers updates so that only the newest one, when it completes, sets the capacity
-    updates: int = 0
-
-
-@dataclass
-class AccountState(Placed):
-    secondary_region: str | None = None
-    sku: str = "Standard_RAGRS"
-    lag: float = 300.0
-    failover_in_progress: bool = False
-    last_failover: float | None = None
-
-
-@dataclass
-class GenericState:
-    id: str
-    type: str
-    name: str
-    resource_group: str
-    region: str
-    kind: str | None
-    properties: dict[str, Any]
-    sku: dict[str, Any] | None
-    tags: dict[str, str]
-
-
-@dataclass
 class AppState:
     region: str
     hosts: list[str]
@@ -118,6 +46,9 @@ class AppState:
     group: str | None
     web_apps: list[str]
     scale_sets: list[str]
+
+
+S = TypeVar("S")
 
 
 class World:
@@ -142,132 +73,23 @@ class World:
         self.webhooks: list[dict[str, Any]] = []
         self.emails: list[dict[str, Any]] = []
         self.data_loss: list[dict[str, Any]] = []
-        self.dns_delay = 0.0
         now = clock()
         self.regions = {
             k: RegionState(k, r.location, r.status, r.control_plane, now if r.status is RegionStatus.DOWN else None)
             for k, r in estate.regions.items()
         }
-        self.groups_rg: dict[str, est.ResourceGroup] = {}
-        for group in estate.resource_groups:
-            self.groups_rg[group.name.lower()] = group
-        self.servers = {
-            s.name.lower(): ServerState(
-                s.name,
-                s.resource_group,
-                s.region,
-                dict(s.tags),
-                administrator_login=s.administrator_login,
-                databases=list(s.databases),
-            )
-            for s in estate.sql.servers
-        }
-        self.groups = {
-            f.name.lower(): GroupState(
-                f.name,
-                self.servers[f.primary.lower()].name,
-                self.servers[f.secondary.lower()].name,
-                list(f.databases),
-                f.replication_lag_seconds,
-                f.replication_state,
-                f.failover_policy,
-                f.grace_period_minutes,
-            )
-            for f in estate.sql.failover_groups
-        }
-        self.sites = {
-            w.name.lower(): SiteState(w.name, w.resource_group, w.region, dict(w.tags), state=w.state)
-            for w in estate.web_apps
-        }
-        self.scale_sets = {
-            s.name.lower(): ScaleSetState(
-                s.name, s.resource_group, s.region, dict(s.tags), capacity=s.capacity, sku=s.sku
-            )
-            for s in estate.scale_sets
-        }
-        self.accounts = {
-            a.name.lower(): AccountState(
-                a.name,
-                a.resource_group,
-                a.region,
-                dict(a.tags),
-                secondary_region=a.secondary_region,
-                sku=a.sku,
-                lag=a.replication_lag_seconds,
-            )
-            for a in estate.storage_accounts
-        }
-        self.zones: dict[str, Zone] = {}
-        for z in estate.dns.zones:
-            zone = Zone(z.name.lower().rstrip("."), z.resource_group, dict(z.tags))
-            for record in z.records:
-                zone.put(
-                    record.name,
-                    record.type,
-                    ttl=record.ttl,
-                    values=tuple(record.values),
-                    metadata=None,
-                    now=now - 1,
-                    delay=0,
-                )
-            zone.serial = 1
-            self.zones[zone.name] = zone
-        self.generics: dict[str, GenericState] = {}
-        for g in estate.generic_resources:
-            rid = (
-                f"/subscriptions/{estate.subscription_id}/resourceGroups/{g.resource_group}"
-                f"/providers/{g.type.split('/', 1)[0]}/{_type_path(g.type, g.name)}"
-            )
-            self.generics[rid.lower()] = GenericState(
-                rid,
-                g.type,
-                g.name.rsplit("/", 1)[-1],
-                g.resource_group,
-                g.region,
-                g.kind,
-                dict(g.properties),
-                dict(g.sku) if g.sku else None,
-                dict(g.tags),
-            )
+        from drctl.sandbox.registry import PROVIDERS
+
+        #: provider name -> its store (``drctl.sandbox.registry``): each service's live state
+        self.stores: dict[str, object] = {p.name: p.build(self, estate, now) for p in PROVIDERS}
         self.apps = {k: _app_state(k, r.app, estate) for k, r in estate.regions.items() if r.app is not None}
-        self._rg_index: dict[str, tuple[str, str, dict[str, str]]] | None = None
 
-    # ---- resource groups -------------------------------------------------------------------------------
-    def resource_groups(self) -> dict[str, tuple[str, str, dict[str, str]]]:
-        """name lower -> (name, location, tags): explicit groups, then every group a resource lives in.
-
-        Resources are never created or moved at run time, so the index is built once per (re)build."""
-        if self._rg_index is None:
-            self._rg_index = self._index_groups()
-        return self._rg_index
-
-    def put_resource_group(self, name: str, region: str, tags: dict[str, str]) -> None:
-        """An ARM PUT of a resource group: created, or its tags replaced (until the next reset)."""
-        self.groups_rg[name.lower()] = est.ResourceGroup(name=name, region=region, tags=tags)
-        self._rg_index = None
-
-    def _index_groups(self) -> dict[str, tuple[str, str, dict[str, str]]]:
-        out: dict[str, tuple[str, str, dict[str, str]]] = {}
-        for group in self.groups_rg.values():
-            out[group.name.lower()] = (group.name, self.regions[group.region].location, dict(group.tags))
-        placed: list[Placed] = [
-            *self.servers.values(),
-            *self.sites.values(),
-            *self.scale_sets.values(),
-            *self.accounts.values(),
-        ]
-        for resource in placed:
-            out.setdefault(
-                resource.resource_group.lower(), (resource.resource_group, self.regions[resource.region].location, {})
-            )
-        for generic in self.generics.values():
-            out.setdefault(
-                generic.resource_group.lower(), (generic.resource_group, self.regions[generic.region].location, {})
-            )
-        first = next(iter(self.regions.values())).location
-        for zone in self.zones.values():
-            out.setdefault(zone.resource_group.lower(), (zone.resource_group, first, {}))
-        return out
+    def store(self, name: str, kind: type[S]) -> S:
+        """The store of provider ``name`` (each provider's accessor names its own type)."""
+        found = self.stores[name]
+        if not isinstance(found, kind):
+            raise TypeError(f"the store of provider {name!r} is a {type(found).__name__}, not a {kind.__name__}")
+        return found
 
     # ---- time and regions ------------------------------------------------------------------------------
     def now(self) -> float:
@@ -289,9 +111,6 @@ class World:
         if control_plane is not None:
             region.control_plane = control_plane
 
-    def region_of_server(self, server: str) -> RegionState:
-        return self.regions[self.servers[server.lower()].region]
-
     def log_request(self, entry: dict[str, Any]) -> None:
         with self.lock:
             self.requests.append(entry)
@@ -299,13 +118,6 @@ class World:
     def request_log(self, service: Service | None = None) -> list[dict[str, Any]]:
         with self.lock:
             return [e for e in self.requests if service is None or e["service"] == service.value]
-
-
-def _type_path(rtype: str, name: str) -> str:
-    """``Microsoft.Web/serverfarms`` + ``plan`` -> ``serverfarms/plan``; nested types pair up with names."""
-    types = rtype.split("/")[1:]
-    names = name.split("/")
-    return "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=False))
 
 
 def _app_state(key: str, app: est.AppEndpoint, estate: est.Estate) -> AppState:

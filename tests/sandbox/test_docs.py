@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from drctl.sandbox.admin import AdminApi
 from drctl.sandbox.estate_checks import VARIABLE_FIELDS
 from drctl.sandbox.faults import FAULT_KINDS
 from drctl.sandbox.ops import OpKind
+from drctl.sandbox.registry import PROVIDERS
 from tests.conftest import ROOT
 
 DOC = (ROOT / "docs" / "sandbox.md").read_text()
@@ -28,7 +30,12 @@ def test_every_fault_kind_is_documented(kind: str) -> None:
 
 
 def test_every_estate_field_is_documented() -> None:
-    models = [m for m in vars(estate).values() if isinstance(m, type) and issubclass(m, BaseModel)]
+    # the estate file is composed of the shared part (estate.py) and every provider's section (its model.py)
+    modules = [estate, *(importlib.import_module(f"drctl.sandbox.providers.{p.name}.model") for p in PROVIDERS)]
+    models = [
+        m for module in modules for m in vars(module).values() if isinstance(m, type) and issubclass(m, BaseModel)
+    ]
+    assert any(m.__name__ == "ScaleSet" for m in models)
     for model in models:
         for field in model.model_fields:
             assert re.search(rf"(?<![\w]){re.escape(field)}(?![\w])", DOC), f"{model.__name__}.{field}"

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 from drctl.sandbox.http import Request, Response, json_response
 from drctl.sandbox.lro import Operation
 from drctl.sandbox.ops import ControlPlane, OpKind, RegionStatus
+from drctl.sandbox.providers.base import Placed
 from drctl.sandbox.state import World
 
 API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-(preview|beta|alpha|privatepreview))?$", re.IGNORECASE)
@@ -164,3 +165,38 @@ def lro_urls(ctx: Ctx, operation: Operation, status_segment: str, result_segment
 def resource_type_of(provider: str, segments: list[str]) -> str:
     """``Microsoft.Web`` + ``[sites, app]`` -> ``Microsoft.Web/sites`` (nested types joined)."""
     return "/".join([provider, *segments[0::2]])
+
+
+def summary_entry(
+    ctx: Ctx, rg: str, rtype: str, name: str, *, region: str | None, tags: dict[str, str], **extra: Any
+) -> dict[str, Any]:
+    """A resource as the generic resources list shows it (``region`` None: a global resource)."""
+    return {
+        "id": f"{ctx.rg_id(rg)}/providers/{rtype}/{name}",
+        "name": name,
+        "type": rtype,
+        "location": ctx.world.regions[region].location if region else "global",
+        "tags": tags,
+        **extra,
+    }
+
+
+def patch_placed(ctx: Ctx, resource: Placed) -> dict[str, Any]:
+    """A PATCH of tags and properties on an emulated resource: tags replace, properties merge (overlay)."""
+    ctx.check_region(resource.region, write=True)
+    body = ctx.body()
+    if isinstance(body.get("tags"), dict):
+        resource.tags = {str(k): str(v) for k, v in body["tags"].items()}
+    if isinstance(body.get("properties"), dict):
+        resource.overlay = deep_merge(resource.overlay, body["properties"])
+    return body
+
+
+def deep_merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out

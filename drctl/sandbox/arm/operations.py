@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from drctl.sandbox.arm.core import ArmError, Ctx, Route
+from drctl.sandbox.clock import iso
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.ops import OperationStatus, OpKind
-from drctl.sandbox.sqlsim import iso
 
 if TYPE_CHECKING:
     from drctl.sandbox.arm.router import ArmRouter

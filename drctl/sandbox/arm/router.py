@@ -15,12 +15,15 @@ import uuid
 from typing import Any
 from urllib.parse import unquote
 
-from drctl.sandbox.arm import compute, dns, metadata, operations, resources, sql, storage, web
+from drctl.sandbox.arm import metadata, operations
 from drctl.sandbox.arm.core import API_VERSION, ArmError, Ctx, Route
+from drctl.sandbox.clock import iso
 from drctl.sandbox.faults import ThrottleFault
 from drctl.sandbox.http import Request, Response
 from drctl.sandbox.ops import LRO_KINDS, OpKind, Service
-from drctl.sandbox.sqlsim import iso
+from drctl.sandbox.providers.resources.provider import resource_groups
+from drctl.sandbox.providers.resources.routes import fallback
+from drctl.sandbox.registry import PROVIDERS
 from drctl.sandbox.state import World
 from drctl.sandbox.tokens import TokenCheck, TokenIssuer
 
@@ -44,12 +47,7 @@ class ArmRouter:
         self.world = world
         self.tokens = tokens
         self.routes: list[Route] = [
-            *resources.routes(),
-            *sql.routes(),
-            *dns.routes(),
-            *web.routes(),
-            *compute.routes(),
-            *storage.routes(),
+            *(route for provider in PROVIDERS for route in provider.routes()),
             *operations.routes(self),
         ]
         self._by_shape: dict[tuple[str, int], list[Route]] = {}
@@ -138,7 +136,7 @@ class ArmRouter:
             )
         rg = self._check_scope(segments, req.method)
         if route is None:
-            route, params, op = resources.fallback(req.method, segments)
+            route, params, op = fallback(req.method, segments)
         try:
             await self._faults(op)
             with self.world.lock:
@@ -166,7 +164,7 @@ class ArmRouter:
             if method == "PUT" and len(lower) == 4:
                 return segments[3]  # creating or updating the group itself
             with self.world.lock:
-                group = self.world.resource_groups().get(lower[3])
+                group = resource_groups(self.world).get(lower[3])
             if group is None:
                 raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{segments[3]}' could not be found.")
             return group[0]
@@ -203,7 +201,7 @@ class ArmRouter:
 
     def _rg_name(self, segments: list[str]) -> str:
         if len(segments) >= 4 and segments[2].lower() == "resourcegroups":
-            group = self.world.resource_groups().get(segments[3].lower())
+            group = resource_groups(self.world).get(segments[3].lower())
             return group[0] if group else segments[3]
         return ""
 

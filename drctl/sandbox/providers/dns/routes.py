@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from drctl.sandbox.arm.core import ArmError, Ctx, Route, not_found, paged
-from drctl.sandbox.dnsdata import (
+from drctl.sandbox.http import Response, json_response
+from drctl.sandbox.ops import OpKind
+from drctl.sandbox.providers.dns.data import (
     NAME_SERVERS,
     NS_TTL,
     SOA_EMAIL,
@@ -20,11 +22,10 @@ from drctl.sandbox.dnsdata import (
     RecordSet,
     Zone,
     record_properties,
+    record_values_problem,
     values_from_properties,
 )
-from drctl.sandbox.estate_checks import record_values_problem
-from drctl.sandbox.http import Response, json_response
-from drctl.sandbox.ops import OpKind
+from drctl.sandbox.providers.dns.provider import delay, store
 
 _ZONE = "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.network/dnszones/{zone}"
 _TYPES = (*WRITABLE_TYPES, "NS", "SOA")
@@ -67,19 +68,19 @@ def zone_json(ctx: Ctx, zone: Zone) -> dict[str, Any]:
 
 
 def _zone_of(ctx: Ctx) -> Zone:
-    zone = ctx.world.zones.get(ctx.params["zone"].lower().rstrip("."))
+    zone = store(ctx.world).zones.get(ctx.params["zone"].lower().rstrip("."))
     if zone is None or zone.resource_group.lower() != ctx.rg.lower():
         raise not_found("Microsoft.Network/dnszones", ctx.params["zone"], ctx.rg)
     return zone
 
 
 def _zones_all(ctx: Ctx) -> Response:
-    return paged(ctx, [zone_json(ctx, z) for z in ctx.world.zones.values()])
+    return paged(ctx, [zone_json(ctx, z) for z in store(ctx.world).zones.values()])
 
 
 def _zones_rg(ctx: Ctx) -> Response:
     return paged(
-        ctx, [zone_json(ctx, z) for z in ctx.world.zones.values() if z.resource_group.lower() == ctx.rg.lower()]
+        ctx, [zone_json(ctx, z) for z in store(ctx.world).zones.values() if z.resource_group.lower() == ctx.rg.lower()]
     )
 
 
@@ -232,7 +233,7 @@ def _write(ctx: Ctx, zone: Zone, rtype: str, *, ttl: Any, values: tuple[str, ...
         values=values,
         metadata={str(k): str(v) for k, v in metadata.items()} if metadata is not None else None,
         now=ctx.now,
-        delay=ctx.world.dns_delay,
+        delay=delay(ctx.world),
     )
 
 
@@ -270,5 +271,5 @@ def _delete(ctx: Ctx) -> Response:
     if record is None and ctx.req.headers.get("if-match") is None:
         return Response(204)
     _preconditions(ctx, record)
-    zone.delete(ctx.params["name"], rtype, now=ctx.now, delay=ctx.world.dns_delay)
+    zone.delete(ctx.params["name"], rtype, now=ctx.now, delay=delay(ctx.world))
     return Response(200)

@@ -7,6 +7,8 @@ emulated without a timer: the DNS server asks for the view at the time of the qu
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +19,8 @@ SOA_EMAIL = "azuredns-hostmaster.microsoft.com."
 SOA_TTL, NS_TTL = 3600, 172800
 SOA_TIMERS = {"refreshTime": 3600, "retryTime": 300, "expireTime": 2419200, "minimumTTL": 300}
 WRITABLE_TYPES = ("A", "AAAA", "CNAME", "TXT")
+
+_IPV4 = re.compile(r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$")
 
 Key = tuple[str, str]  # (relative name lower-cased, type)
 
@@ -147,4 +151,27 @@ def values_from_properties(rtype: str, props: dict[str, Any]) -> tuple[str, ...]
             return tuple("".join(str(s) for s in r["value"]) for r in props["TXTRecords"])
     except (KeyError, TypeError) as exc:
         raise ValueError(f"malformed {rtype} records: missing {exc}") from None
+    return None
+
+
+def record_values_problem(rtype: str, values: list[str]) -> str | None:
+    """Why these values are not valid for a record set of ``rtype`` (None when they are)."""
+    if rtype == "A":
+        wrong = [v for v in values if not _IPV4.match(v)]
+        return f"not IPv4 addresses: {', '.join(wrong)}" if wrong else None
+    if rtype == "AAAA":
+        for value in values:
+            try:
+                ipaddress.IPv6Address(value)
+            except ValueError:
+                return f"not an IPv6 address: {value}"
+        return None
+    if rtype == "CNAME":
+        if len(values) != 1:
+            return "a CNAME record set holds exactly one value"
+        if not re.match(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?\.?$", values[0]):
+            return f"not a host name: {values[0]}"
+        return None
+    if any(len(v) > 1024 for v in values):
+        return "a TXT value is at most 1024 characters"
     return None

@@ -23,9 +23,10 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from drctl.sandbox.dnsdata import NAME_SERVERS, NS_TTL, SOA_EMAIL, SOA_TIMERS, SOA_TTL, Version, Zone
+from drctl.sandbox.clock import iso
 from drctl.sandbox.ops import Service
-from drctl.sandbox.sqlsim import iso
+from drctl.sandbox.providers.dns.data import NAME_SERVERS, NS_TTL, SOA_EMAIL, SOA_TIMERS, SOA_TTL, Version, Zone
+from drctl.sandbox.providers.dns.provider import zones
 from drctl.sandbox.state import World
 
 log = logging.getLogger("drctl.sandbox.dns")
@@ -171,7 +172,7 @@ class DnsServer:
     def _zone_for(self, qname: dns.name.Name) -> Zone | None:
         text = qname.to_text().rstrip(".").lower()
         best: Zone | None = None
-        for zone in self.world.zones.values():
+        for zone in zones(self.world):
             if (text == zone.name or text.endswith("." + zone.name)) and (
                 best is None or len(zone.name) > len(best.name)
             ):

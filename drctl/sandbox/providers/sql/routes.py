@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from drctl.sandbox.arm.core import Ctx, Route, lro_urls, not_found, paged
-from drctl.sandbox.arm.resources import patch_placed
+from drctl.sandbox.arm.core import Ctx, Route, lro_urls, not_found, paged, patch_placed
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.ops import FailoverMode, OpKind, ReplicationRole
-from drctl.sandbox.regions import display_name
-from drctl.sandbox.sqlsim import (
+from drctl.sandbox.providers.sql.model import GroupState, ServerState
+from drctl.sandbox.providers.sql.provider import store
+from drctl.sandbox.providers.sql.sim import (
     complete_failover,
     database_json,
     group_of_database,
@@ -25,7 +25,7 @@ from drctl.sandbox.sqlsim import (
     replication_state,
     role,
 )
-from drctl.sandbox.state import GroupState, ServerState
+from drctl.sandbox.regions import display_name
 
 _SERVER = "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.sql/servers/{server}"
 
@@ -66,7 +66,7 @@ def routes() -> list[Route]:
 
 
 def _server_of(ctx: Ctx) -> ServerState:
-    server = ctx.world.servers.get(ctx.params["server"].lower())
+    server = store(ctx.world).servers.get(ctx.params["server"].lower())
     if server is None or server.resource_group.lower() != ctx.rg.lower():
         raise not_found("Microsoft.Sql/servers", ctx.params["server"], ctx.rg)
     ctx.check_region(server.region, write=ctx.req.method not in ("GET", "HEAD"))
@@ -100,11 +100,11 @@ def server_json(ctx: Ctx, server: ServerState) -> dict[str, Any]:
 
 
 def _servers_all(ctx: Ctx) -> Response:
-    return paged(ctx, [server_json(ctx, s) for s in ctx.world.servers.values()])
+    return paged(ctx, [server_json(ctx, s) for s in store(ctx.world).servers.values()])
 
 
 def _servers_rg(ctx: Ctx) -> Response:
-    servers = [s for s in ctx.world.servers.values() if s.resource_group.lower() == ctx.rg.lower()]
+    servers = [s for s in store(ctx.world).servers.values() if s.resource_group.lower() == ctx.rg.lower()]
     return paged(ctx, [server_json(ctx, s) for s in servers])
 
 
@@ -147,7 +147,7 @@ def _database(ctx: Ctx) -> Response:
 
 
 def _base_for(ctx: Ctx) -> Any:
-    return lambda server_name: ctx.rg_id(ctx.world.servers[server_name.lower()].resource_group)
+    return lambda server_name: ctx.rg_id(store(ctx.world).servers[server_name.lower()].resource_group)
 
 
 def _links(ctx: Ctx) -> Response:
@@ -181,7 +181,7 @@ def _server_links(ctx: Ctx) -> Response:
 
 def group_json(ctx: Ctx, group: GroupState, server: ServerState) -> dict[str, Any]:
     world = ctx.world
-    partner = world.servers[group.partner_of(server.name).lower()]
+    partner = store(world).servers[group.partner_of(server.name).lower()]
     read_write: dict[str, Any] = {"failoverPolicy": group.failover_policy}
     if group.failover_policy == "Automatic":
         read_write["failoverWithDataLossGracePeriodMinutes"] = group.grace_minutes
@@ -213,7 +213,7 @@ def group_json(ctx: Ctx, group: GroupState, server: ServerState) -> dict[str, An
 
 
 def _group_of(ctx: Ctx, server: ServerState) -> GroupState:
-    group = ctx.world.groups.get(ctx.params["fg"].lower())
+    group = store(ctx.world).groups.get(ctx.params["fg"].lower())
     if group is None or not group.has(server.name):
         raise not_found("Microsoft.Sql/servers/failoverGroups", f"{server.name}/{ctx.params['fg']}", ctx.rg)
     return group

@@ -13,13 +13,13 @@ import secrets
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from drctl.sandbox.arm.core import ArmError, Ctx, Route, not_found, paged
-from drctl.sandbox.arm.resources import deep_merge, patch_placed
+from drctl.sandbox.arm.core import ArmError, Ctx, Route, deep_merge, not_found, paged, patch_placed
+from drctl.sandbox.clock import iso
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.ops import OpKind, WebAppState
+from drctl.sandbox.providers.web.model import SiteState
+from drctl.sandbox.providers.web.provider import store
 from drctl.sandbox.regions import display_name
-from drctl.sandbox.sqlsim import iso
-from drctl.sandbox.state import SiteState
 
 _SITE = "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.web/sites/{name}"
 _CREATED = "2024-01-15T03:20:00.0000000Z"
@@ -204,7 +204,7 @@ def config_json(ctx: Ctx, site: SiteState) -> dict[str, Any]:
 
 
 def _site_of(ctx: Ctx) -> SiteState:
-    site = ctx.world.sites.get(ctx.params["name"].lower())
+    site = store(ctx.world).sites.get(ctx.params["name"].lower())
     if site is None or site.resource_group.lower() != ctx.rg.lower():
         raise not_found("Microsoft.Web/sites", ctx.params["name"], ctx.rg)
     ctx.check_region(site.region, write=ctx.req.method not in ("GET", "HEAD"))
@@ -212,12 +212,12 @@ def _site_of(ctx: Ctx) -> SiteState:
 
 
 def _all(ctx: Ctx) -> Response:
-    return paged(ctx, [site_json(ctx, s) for s in ctx.world.sites.values()])
+    return paged(ctx, [site_json(ctx, s) for s in store(ctx.world).sites.values()])
 
 
 def _by_group(ctx: Ctx) -> Response:
     return paged(
-        ctx, [site_json(ctx, s) for s in ctx.world.sites.values() if s.resource_group.lower() == ctx.rg.lower()]
+        ctx, [site_json(ctx, s) for s in store(ctx.world).sites.values() if s.resource_group.lower() == ctx.rg.lower()]
     )
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from drctl.sandbox.arm.core import ArmError, Ctx, Route, lro_urls, not_found, paged
-from drctl.sandbox.arm.resources import deep_merge, patch_placed
+from drctl.sandbox.arm.core import ArmError, Ctx, Route, deep_merge, lro_urls, not_found, paged, patch_placed
+from drctl.sandbox.clock import iso
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.lro import Outcome
 from drctl.sandbox.ops import OpKind
-from drctl.sandbox.sqlsim import iso
-from drctl.sandbox.state import AccountState, World
+from drctl.sandbox.providers.storage.model import AccountState
+from drctl.sandbox.providers.storage.provider import store
+from drctl.sandbox.state import World
 
 _ACCOUNT = "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.storage/storageaccounts/{name}"
 _CREATED = "2024-01-15T03:30:00.0000000Z"
@@ -136,7 +137,7 @@ def account_json(ctx: Ctx, account: AccountState, *, expand: bool) -> dict[str, 
 
 
 def _account_of(ctx: Ctx) -> AccountState:
-    account = ctx.world.accounts.get(ctx.params["name"].lower())
+    account = store(ctx.world).accounts.get(ctx.params["name"].lower())
     if account is None or account.resource_group.lower() != ctx.rg.lower():
         raise not_found("Microsoft.Storage/storageAccounts", ctx.params["name"], ctx.rg)
     ctx.check_region(account.region, write=ctx.req.method not in ("GET", "HEAD"))
@@ -148,7 +149,7 @@ def _expand(ctx: Ctx) -> bool:
 
 
 def _all(ctx: Ctx) -> Response:
-    return paged(ctx, [account_json(ctx, a, expand=False) for a in ctx.world.accounts.values()])
+    return paged(ctx, [account_json(ctx, a, expand=False) for a in store(ctx.world).accounts.values()])
 
 
 def _by_group(ctx: Ctx) -> Response:
@@ -156,7 +157,7 @@ def _by_group(ctx: Ctx) -> Response:
         ctx,
         [
             account_json(ctx, a, expand=False)
-            for a in ctx.world.accounts.values()
+            for a in store(ctx.world).accounts.values()
             if a.resource_group.lower() == ctx.rg.lower()
         ],
     )
@@ -174,7 +175,7 @@ def _patch(ctx: Ctx) -> Response:
 
 def _failover(ctx: Ctx) -> Response:
     world = ctx.world
-    account = world.accounts.get(ctx.params["name"].lower())
+    account = store(world).accounts.get(ctx.params["name"].lower())
     if account is None or account.resource_group.lower() != ctx.rg.lower():
         raise not_found("Microsoft.Storage/storageAccounts", ctx.params["name"], ctx.rg)
     if account.secondary_region is None:

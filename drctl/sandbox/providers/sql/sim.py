@@ -13,20 +13,17 @@ the databases and every replication link agree at every instant.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
+from drctl.sandbox.clock import iso
 from drctl.sandbox.lro import Outcome
 from drctl.sandbox.ops import FailoverMode, ReplicationRole, ReplicationState
-from drctl.sandbox.state import GroupState, World
+from drctl.sandbox.providers.sql.model import GroupState
+from drctl.sandbox.providers.sql.provider import region_of_server, store
+from drctl.sandbox.state import World
 
 _LINKS = uuid.UUID("5b1f3a52-6c1e-4d59-9a8e-6f0c2f1d7a10")
-
-
-def iso(ts: float) -> str:
-    """ISO 8601 UTC with milliseconds and a ``Z``, how the sandbox writes every timestamp."""
-    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def role(group: GroupState, server: str) -> ReplicationRole:
@@ -39,26 +36,26 @@ def link_id(group: GroupState, database: str) -> str:
 
 
 def group_of_database(world: World, server: str, database: str) -> GroupState | None:
-    for group in world.groups.values():
+    for group in store(world).groups.values():
         if group.has(server) and database.lower() in (d.lower() for d in group.databases):
             return group
     return None
 
 
 def groups_of_server(world: World, server: str) -> list[GroupState]:
-    return [g for g in world.groups.values() if g.has(server)]
+    return [g for g in store(world).groups.values() if g.has(server)]
 
 
 def replication_state(world: World, group: GroupState) -> ReplicationState:
     if group.configured_state in (ReplicationState.SEEDING, ReplicationState.PENDING):
         return group.configured_state
-    if not (world.region_of_server(group.primary).up and world.region_of_server(group.secondary).up):
+    if not (region_of_server(world, group.primary).up and region_of_server(world, group.secondary).up):
         return ReplicationState.SUSPENDED
     return group.configured_state
 
 
 def _primary_commit(world: World, group: GroupState, at: float) -> float:
-    region = world.region_of_server(group.primary)
+    region = region_of_server(world, group.primary)
     if region.down_since is not None:
         return min(at, region.down_since)
     return at
@@ -69,7 +66,7 @@ def last_commit(world: World, group: GroupState, server: str, now: float) -> flo
     primary = _primary_commit(world, group, now)
     if role(group, server) is ReplicationRole.PRIMARY:
         return primary
-    region = world.region_of_server(server)
+    region = region_of_server(world, server)
     received = primary if region.down_since is None else min(primary, _primary_commit(world, group, region.down_since))
     return received - group.lag
 
@@ -79,9 +76,9 @@ def complete_failover(world: World, group: GroupState, target: str, mode: Failov
     if role(group, target) is ReplicationRole.PRIMARY:
         return None
     source = group.primary
-    if not world.region_of_server(target).up:
+    if not region_of_server(world, target).up:
         return ("ServerUnavailable", f"The server '{target}' is unavailable: its region is down.")
-    primary_up = world.region_of_server(source).up
+    primary_up = region_of_server(world, source).up
     if (
         group.configured_state in (ReplicationState.SEEDING, ReplicationState.PENDING)
         and mode is not FailoverMode.FORCED
@@ -120,7 +117,7 @@ def complete_failover(world: World, group: GroupState, target: str, mode: Failov
 
 
 def database_json(world: World, server_name: str, database: str, now: float, base: str) -> dict[str, Any]:
-    server = world.servers[server_name.lower()]
+    server = store(world).servers[server_name.lower()]
     region = world.regions[server.region]
     group = group_of_database(world, server.name, database)
     system = database.lower() == "master"
@@ -160,7 +157,7 @@ def database_json(world: World, server_name: str, database: str, now: float, bas
 
 
 def link_json(world: World, group: GroupState, server: str, database: str, *, base_for: Any) -> dict[str, Any]:
-    partner = world.servers[group.partner_of(server).lower()]
+    partner = store(world).servers[group.partner_of(server).lower()]
     mine = role(group, server)
     state = replication_state(world, group)
     return {
@@ -180,7 +177,7 @@ def link_json(world: World, group: GroupState, server: str, database: str, *, ba
             "isTerminationAllowed": True,
             "linkType": "GEO",
         },
-        "id": f"{base_for(server)}/providers/Microsoft.Sql/servers/{world.servers[server.lower()].name}"
+        "id": f"{base_for(server)}/providers/Microsoft.Sql/servers/{store(world).servers[server.lower()].name}"
         f"/databases/{database}/replicationLinks/{link_id(group, database)}",
         "name": link_id(group, database),
         "type": "Microsoft.Sql/servers/databases/replicationLinks",

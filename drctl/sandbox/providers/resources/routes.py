@@ -11,71 +11,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from drctl.sandbox.arm.core import ArmError, Ctx, Route, not_found, paged
+from drctl.sandbox.arm.core import ArmError, Ctx, Route, deep_merge, not_found, paged
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.ops import OpKind
+from drctl.sandbox.providers.resources.model import GenericState
+from drctl.sandbox.providers.resources.provider import put_resource_group, resource_groups, store
 from drctl.sandbox.regions import display_name, normalize
-from drctl.sandbox.state import GenericState, Placed
 
-#: newest first: the first is what the installed azure-mgmt-* package sends; the others are older stable ones
-_VERSIONS = {
-    "Microsoft.Sql": ("2025-01-01", "2023-08-01", "2021-11-01"),
-    "Microsoft.Network": ("2018-05-01", "2017-10-01"),
-    "Microsoft.Web": ("2025-05-01", "2024-11-01", "2024-04-01", "2023-12-01", "2022-09-01"),
-    "Microsoft.Compute": ("2026-04-01", "2024-11-01", "2024-07-01", "2024-03-01"),
-    "Microsoft.Storage": ("2026-09-01", "2025-06-01", "2025-01-01", "2024-01-01", "2023-05-01"),
-    "Microsoft.Resources": ("2025-04-01", "2024-11-01", "2024-03-01", "2022-09-01"),
-}
 _GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._()-]{0,89}$")
 #: a type the estate's generic resources use in a namespace the sandbox does not emulate: any version works
 _GENERIC_VERSIONS = ("2024-01-01", "2023-01-01")
-#: namespace -> (resource type, located in the estate's regions (else global), top level)
-_TYPES: dict[str, tuple[tuple[str, bool, bool], ...]] = {
-    "Microsoft.Sql": (
-        ("servers", True, True),
-        ("servers/databases", True, False),
-        ("servers/databases/replicationLinks", True, False),
-        ("servers/failoverGroups", True, False),
-        ("locations", False, False),
-        ("locations/failoverGroupAzureAsyncOperation", True, False),
-        ("locations/failoverGroupOperationResults", True, False),
-    ),
-    "Microsoft.Network": tuple(
-        (t, False, t == "dnszones")
-        for t in (
-            "dnszones",
-            "dnszones/A",
-            "dnszones/AAAA",
-            "dnszones/CNAME",
-            "dnszones/TXT",
-            "dnszones/NS",
-            "dnszones/SOA",
-            "dnszones/all",
-            "dnszones/recordsets",
-        )
-    ),
-    "Microsoft.Web": (
-        ("sites", True, True),
-        ("sites/config", True, False),
-        ("locations", False, False),
-    ),
-    "Microsoft.Compute": (
-        ("virtualMachineScaleSets", True, True),
-        ("locations", False, False),
-        ("locations/operations", True, False),
-    ),
-    "Microsoft.Storage": (
-        ("storageAccounts", True, True),
-        ("locations", False, False),
-        ("locations/asyncoperations", True, False),
-    ),
-    "Microsoft.Resources": (
-        ("resourceGroups", True, True),
-        ("subscriptions", False, False),
-        ("providers", False, False),
-        ("resources", False, False),
-    ),
-}
 
 
 def routes() -> list[Route]:
@@ -133,12 +78,12 @@ def _group_json(ctx: Ctx, name: str, location: str, tags: dict[str, str]) -> dic
 
 
 def _groups(ctx: Ctx) -> Response:
-    groups = sorted(ctx.world.resource_groups().values(), key=lambda g: g[0].lower())
+    groups = sorted(resource_groups(ctx.world).values(), key=lambda g: g[0].lower())
     return paged(ctx, [_group_json(ctx, *g) for g in groups])
 
 
 def _group(ctx: Ctx) -> Response:
-    name, location, tags = ctx.world.resource_groups()[ctx.rg.lower()]
+    name, location, tags = resource_groups(ctx.world)[ctx.rg.lower()]
     return json_response(200, _group_json(ctx, name, location, tags))
 
 
@@ -158,7 +103,7 @@ def _put_group(ctx: Ctx) -> Response:
             f"The provided resource group name '{name}' has these invalid characters or length: 1 to 90 letters, "
             "digits, periods, underscores, hyphens and parentheses, not ending in a period.",
         )
-    existing = ctx.world.resource_groups().get(name.lower())
+    existing = resource_groups(ctx.world).get(name.lower())
     if existing is not None:
         if normalize(existing[1]) != normalize(location):
             raise ArmError(
@@ -177,14 +122,22 @@ def _put_group(ctx: Ctx) -> Response:
             f"The provided location '{location}' is not available for resource group. List of available regions "
             f"is '{available}'.",
         )
-    ctx.world.put_resource_group(name, region, {str(k): str(v) for k, v in tags.items()})
-    group = ctx.world.resource_groups()[name.lower()]
+    put_resource_group(ctx.world, name, region, {str(k): str(v) for k, v in tags.items()})
+    group = resource_groups(ctx.world)[name.lower()]
     return json_response(200 if existing is not None else 201, _group_json(ctx, *group))
 
 
+def _served() -> dict[str, tuple[tuple[str, ...], tuple[tuple[str, bool, bool], ...]]]:
+    """namespace -> (api versions newest first, resource types (type, regional, top level)) of every provider."""
+    from drctl.sandbox.registry import PROVIDERS
+
+    return {p.namespace: (p.api_versions, p.resource_types) for p in PROVIDERS if p.namespace}
+
+
 def _namespaces(ctx: Ctx) -> list[str]:
-    extra = sorted({g.type.split("/", 1)[0] for g in ctx.world.generics.values()} - set(_TYPES), key=str.lower)
-    return [*_TYPES, *extra]
+    served = _served()
+    extra = sorted({g.type.split("/", 1)[0] for g in store(ctx.world).generics.values()} - set(served), key=str.lower)
+    return [*served, *extra]
 
 
 def _providers(ctx: Ctx) -> Response:
@@ -199,14 +152,15 @@ def _provider(ctx: Ctx) -> Response:
 
 def _resource_types(ctx: Ctx, namespace: str) -> list[dict[str, Any]]:
     regions = [display_name(r.location) for r in ctx.world.regions.values()]
-    served = list(_TYPES.get(namespace, ()))
+    versions_and_types = _served().get(namespace)
+    served = list(versions_and_types[1]) if versions_and_types else []
     known = {t.lower() for t, _, _ in served}
-    for generic in ctx.world.generics.values():
+    for generic in store(ctx.world).generics.values():
         ns, _, rtype = generic.type.partition("/")
         if ns.lower() == namespace.lower() and rtype.lower() not in known:
             known.add(rtype.lower())
             served.append((rtype, True, "/" not in rtype))
-    versions = list(_VERSIONS.get(namespace, _GENERIC_VERSIONS))
+    versions = list(versions_and_types[0] if versions_and_types else _GENERIC_VERSIONS)
     return [
         {
             "resourceType": rtype,
@@ -232,49 +186,9 @@ def _provider_json(ctx: Ctx, namespace: str) -> dict[str, Any]:
 
 def summary(ctx: Ctx) -> list[dict[str, Any]]:
     """Every resource as the generic resources list shows it (id, name, type, location, tags...)."""
-    world = ctx.world
-    out: list[dict[str, Any]] = []
+    from drctl.sandbox.registry import PROVIDERS
 
-    def add(rg: str, rtype: str, name: str, region: str | None, tags: dict[str, str], **extra: Any) -> None:
-        location = world.regions[region].location if region else "global"
-        out.append(
-            {
-                "id": f"{ctx.rg_id(rg)}/providers/{rtype}/{name}",
-                "name": name,
-                "type": rtype,
-                "location": location,
-                "tags": tags,
-                **extra,
-            }
-        )
-
-    for server in world.servers.values():
-        add(server.resource_group, "Microsoft.Sql/servers", server.name, server.region, server.tags, kind="v12.0")
-    for site in world.sites.values():
-        add(site.resource_group, "Microsoft.Web/sites", site.name, site.region, site.tags, kind="app")
-    for vmss in world.scale_sets.values():
-        add(
-            vmss.resource_group,
-            "Microsoft.Compute/virtualMachineScaleSets",
-            vmss.name,
-            vmss.region,
-            vmss.tags,
-            sku={"name": vmss.sku, "tier": "Standard", "capacity": vmss.capacity},
-        )
-    for account in world.accounts.values():
-        add(
-            account.resource_group,
-            "Microsoft.Storage/storageAccounts",
-            account.name,
-            account.region,
-            account.tags,
-            kind="StorageV2",
-            sku={"name": account.sku, "tier": "Standard"},
-        )
-    for zone in world.zones.values():
-        add(zone.resource_group, "Microsoft.Network/dnszones", zone.name, None, zone.tags)
-    for generic in world.generics.values():
-        out.append(_generic_json(ctx, generic))
+    out = [entry for provider in PROVIDERS for entry in provider.listed(ctx)]
     return sorted(out, key=lambda r: str(r["id"]).lower())
 
 
@@ -314,13 +228,13 @@ def fallback(method: str, segments: list[str]) -> tuple[Route, dict[str, str], O
 
 
 def _generic(ctx: Ctx) -> GenericState:
-    generic = ctx.world.generics.get(ctx.params["key"])
+    generic = store(ctx.world).generics.get(ctx.params["key"])
     if generic is None:
         raise not_found(ctx.params["type"], ctx.params["name"], ctx.rg)
     return generic
 
 
-def _generic_json(ctx: Ctx, generic: GenericState) -> dict[str, Any]:
+def generic_json(ctx: Ctx, generic: GenericState) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": generic.id,
         "name": generic.name,
@@ -339,7 +253,7 @@ def _generic_json(ctx: Ctx, generic: GenericState) -> dict[str, Any]:
 def _generic_get(ctx: Ctx) -> Response:
     generic = _generic(ctx)
     ctx.check_region(generic.region, write=False)
-    return json_response(200, _generic_json(ctx, generic))
+    return json_response(200, generic_json(ctx, generic))
 
 
 def _generic_patch(ctx: Ctx) -> Response:
@@ -352,25 +266,4 @@ def _generic_patch(ctx: Ctx) -> Response:
         generic.sku = {**(generic.sku or {}), **body["sku"]}
     if isinstance(body.get("tags"), dict):
         generic.tags = {str(k): str(v) for k, v in body["tags"].items()}
-    return json_response(200, _generic_json(ctx, generic))
-
-
-def patch_placed(ctx: Ctx, resource: Placed) -> dict[str, Any]:
-    """A PATCH of tags and properties on an emulated resource: tags replace, properties merge (overlay)."""
-    ctx.check_region(resource.region, write=True)
-    body = ctx.body()
-    if isinstance(body.get("tags"), dict):
-        resource.tags = {str(k): str(v) for k, v in body["tags"].items()}
-    if isinstance(body.get("properties"), dict):
-        resource.overlay = deep_merge(resource.overlay, body["properties"])
-    return body
-
-
-def deep_merge(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in change.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+    return json_response(200, generic_json(ctx, generic))

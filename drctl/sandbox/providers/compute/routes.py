@@ -16,13 +16,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from drctl.sandbox.arm.core import ArmError, Ctx, Route, lro_urls, not_found, paged
-from drctl.sandbox.arm.resources import deep_merge
+from drctl.sandbox.arm.core import ArmError, Ctx, Route, deep_merge, lro_urls, not_found, paged
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.lro import Outcome
 from drctl.sandbox.ops import OpKind
+from drctl.sandbox.providers.compute.model import ScaleSetState
+from drctl.sandbox.providers.compute.provider import store
 from drctl.sandbox.regions import normalize
-from drctl.sandbox.state import ScaleSetState
 
 _VMSS = "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.compute/virtualmachinescalesets/{name}"
 _CREATED = "2024-01-15T03:20:00.0000000+00:00"
@@ -142,7 +142,7 @@ def vmss_json(ctx: Ctx, vmss: ScaleSetState) -> dict[str, Any]:
 
 
 def _vmss_of(ctx: Ctx) -> ScaleSetState:
-    vmss = ctx.world.scale_sets.get(ctx.params["name"].lower())
+    vmss = store(ctx.world).scale_sets.get(ctx.params["name"].lower())
     if vmss is None or vmss.resource_group.lower() != ctx.rg.lower():
         raise not_found("Microsoft.Compute/virtualMachineScaleSets", ctx.params["name"], ctx.rg)
     ctx.check_region(vmss.region, write=ctx.req.method not in ("GET", "HEAD"))
@@ -150,12 +150,13 @@ def _vmss_of(ctx: Ctx) -> ScaleSetState:
 
 
 def _all(ctx: Ctx) -> Response:
-    return paged(ctx, [vmss_json(ctx, s) for s in ctx.world.scale_sets.values()])
+    return paged(ctx, [vmss_json(ctx, s) for s in store(ctx.world).scale_sets.values()])
 
 
 def _by_group(ctx: Ctx) -> Response:
     return paged(
-        ctx, [vmss_json(ctx, s) for s in ctx.world.scale_sets.values() if s.resource_group.lower() == ctx.rg.lower()]
+        ctx,
+        [vmss_json(ctx, s) for s in store(ctx.world).scale_sets.values() if s.resource_group.lower() == ctx.rg.lower()],
     )
 
 

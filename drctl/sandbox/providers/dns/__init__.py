@@ -1,0 +1,1 @@
+"""Microsoft.Network DNS zones and record sets, and the authoritative DNS server that serves them propagated."""

@@ -1,0 +1,1 @@
+"""Microsoft.Resources: subscriptions, resource groups, provider registrations and generic resources by id."""

@@ -1,0 +1,1 @@
+"""Microsoft.Storage accounts: geo-redundant replication, last sync time and account failover."""

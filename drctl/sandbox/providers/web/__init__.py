@@ -1,0 +1,1 @@
+"""Microsoft.Web sites: web apps that a failover starts and stops."""
