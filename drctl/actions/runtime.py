@@ -19,6 +19,7 @@ See docs/engine.md for the whole contract and the fact kinds the engine itself u
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -108,6 +109,48 @@ class Services(Protocol):
     """Per-run shared objects, created on first use from factories the CLI registers at run start."""
 
     def get(self, name: str) -> Any: ...
+
+
+class ServiceBag:
+    """Shared objects for one run, each created on first use by the factory registered under its name.
+
+    The CLI registers factories when a run starts (the Azure clients, the network settings); the engine knows
+    none of them but the network settings' default. A factory runs once even when several steps ask at the same
+    moment. ``close`` closes what was made.
+    """
+
+    def __init__(self, factories: Mapping[str, Callable[[], Any]] | None = None) -> None:
+        self._factories: dict[str, Callable[[], Any]] = dict(factories or {})
+        self._made: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def register(self, name: str, factory: Callable[[], Any]) -> None:
+        with self._lock:
+            self._factories[name] = factory
+
+    def provides(self, name: str) -> bool:
+        with self._lock:
+            return name in self._factories
+
+    def get(self, name: str) -> Any:
+        with self._lock:
+            if name in self._made:
+                return self._made[name]
+            factory = self._factories.get(name)
+            if factory is None:
+                known = ", ".join(sorted(self._factories)) or "none"
+                raise KeyError(f"no service {name!r} was registered for this run (registered: {known})")
+            # under the lock: a factory (a credential, a client pool) must run once per run
+            self._made[name] = factory()
+            return self._made[name]
+
+    def close(self) -> None:
+        with self._lock:
+            made, self._made = self._made, {}
+        for service in made.values():
+            close = getattr(service, "close", None)
+            if callable(close):
+                close()
 
 
 class StepContext(Protocol):

@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from drctl.actions.runtime import Approval, Cancelled, Interrupted, TimedOut
+from drctl.actions.runtime import Approval, Cancelled, Interrupted, ServiceBag, TimedOut
 from drctl.core.identity import Identity, matches, same_person
 from drctl.net.config import NetworkConfig
 from drctl.playbook.enums import Mode
@@ -94,13 +94,8 @@ class FakeClock:
             heapq.heappush(self._timers, (seconds, next(self._order), callback))
 
 
-class FakeServices:
-    """The run's service bag: factories registered by name, each made once on first use."""
-
-    def __init__(self, factories: Mapping[str, Callable[[], Any]] | None = None) -> None:
-        self._factories = dict(factories or {})
-        self._made: dict[str, Any] = {}
-        self._lock = threading.Lock()
+class FakeServices(ServiceBag):
+    """The engine's own service bag (``actions.runtime.ServiceBag``), with a constructor for the sandbox's Azure."""
 
     @classmethod
     def with_azure(cls, environ: Mapping[str, str], *, subscription: str | None = None) -> FakeServices:
@@ -112,28 +107,6 @@ class FakeServices:
         network = NetworkConfig.from_environ(environ)
         services.register("network", lambda: network)
         return services
-
-    def register(self, name: str, factory: Callable[[], Any]) -> None:
-        with self._lock:
-            self._factories[name] = factory
-
-    def get(self, name: str) -> Any:
-        with self._lock:
-            if name not in self._made:
-                factory = self._factories.get(name)
-                if factory is None:
-                    known = ", ".join(sorted(self._factories)) or "none"
-                    raise KeyError(f"no service {name!r} was registered for this run (registered: {known})")
-                self._made[name] = factory()
-            return self._made[name]
-
-    def close(self) -> None:
-        with self._lock:
-            made, self._made = self._made, {}
-        for service in made.values():
-            close = getattr(service, "close", None)
-            if callable(close):
-                close()
 
 
 def azure_clients(environ: Mapping[str, str], *, subscription: str | None = None) -> AzureClients:

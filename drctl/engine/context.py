@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from drctl.actions.runtime import Approval, Cancelled, Interrupted, TimedOut
+from drctl.actions.runtime import ServiceBag as ServiceBag
 from drctl.core.waits import WAITS
 from drctl.engine import events as ev
 from drctl.engine.clock import Clock
@@ -25,48 +26,6 @@ if TYPE_CHECKING:
 
 #: the service holding the run's ``net.config.NetworkConfig`` (where probes, webhooks, SMTP and DNS queries connect)
 NETWORK = "network"
-
-
-class ServiceBag:
-    """Shared objects for one run, each created on first use by the factory registered under its name.
-
-    The CLI registers factories when a run starts (the Azure clients, the network settings); the engine knows
-    none of them but the network settings' default. A factory runs once even when several steps ask at the same
-    moment. ``close`` closes what was made.
-    """
-
-    def __init__(self) -> None:
-        self._factories: dict[str, Callable[[], Any]] = {}
-        self._made: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def register(self, name: str, factory: Callable[[], Any]) -> None:
-        with self._lock:
-            self._factories[name] = factory
-
-    def provides(self, name: str) -> bool:
-        with self._lock:
-            return name in self._factories
-
-    def get(self, name: str) -> Any:
-        with self._lock:
-            if name in self._made:
-                return self._made[name]
-            factory = self._factories.get(name)
-            if factory is None:
-                known = ", ".join(sorted(self._factories)) or "none"
-                raise KeyError(f"no service {name!r} was registered for this run (registered: {known})")
-            # under the lock: a factory (a credential, a client pool) must run once per run
-            self._made[name] = factory()
-            return self._made[name]
-
-    def close(self) -> None:
-        with self._lock:
-            made, self._made = self._made, {}
-        for service in made.values():
-            close = getattr(service, "close", None)
-            if callable(close):
-                close()
 
 
 class FactBook:
