@@ -18,6 +18,7 @@ reports: a copy kept elsewhere anchors the journal even against someone who can 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -61,11 +62,19 @@ def write_anchor(journal: Path, anchor: Anchor, mode: int) -> None:
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
     try:
-        os.write(fd, json.dumps(anchor.as_dict(), separators=(",", ":")).encode() + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temporary, target)
+        try:
+            data = json.dumps(anchor.as_dict(), separators=(",", ":")).encode() + b"\n"
+            if os.write(fd, data) != len(data):
+                raise OSError(f"short write of {temporary}")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, target)
+    except BaseException:
+        # a full disk must not leave a half-written stand-in beside the journal for every failed attempt
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def read_anchor(journal: Path) -> HeadFile:

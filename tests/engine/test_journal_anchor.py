@@ -144,3 +144,15 @@ def test_resume_refuses_a_journal_cut_short(ws: Workspace) -> None:
     drop_last_lines(path, 3)  # looks like a crash mid-run, but the head says otherwise
     with pytest.raises(JournalError):
         resume_run_in(ws, ran.result.run_id)
+
+
+def test_a_head_that_cannot_be_written_leaves_no_stand_in_beside_the_journal(tmp_path: Path) -> None:
+    """A full disk or a blocked rename fails the write; each failed attempt used to leave a ``.head.<pid>.tmp``."""
+    from drctl.engine.anchor import Anchor, write_anchor
+
+    journal = tmp_path / "journal.jsonl"
+    journal.write_bytes(b"{}\n")
+    head_path(journal).mkdir()  # the rename onto it fails, as an unwritable head would
+    with pytest.raises(IsADirectoryError):
+        write_anchor(journal, Anchor(1, "0" * 64), 0o600)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["journal.jsonl", "journal.jsonl.head"]
