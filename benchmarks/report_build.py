@@ -33,7 +33,7 @@ steps:
 
 
 def main() -> None:
-    from drctl.engine.clock import FakeClock
+    from drctl.core.clock import FakeClock
     from drctl.engine.runplan import plan_for_mode
     from drctl.engine.session import Host, RunOptions, RunRequest, start_planned
     from drctl.planning.load import load_playbook

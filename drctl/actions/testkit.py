@@ -30,22 +30,19 @@ has ``network`` settings without overrides, as a run outside any sandbox. Nothin
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import json
-import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from drctl.actions.runtime import Approval, Cancelled, Interrupted, ServiceBag, TimedOut
+from drctl.core.clock import FakeClock as EngineFakeClock
 from drctl.core.identity import Identity, matches, same_person
 from drctl.net.config import NetworkConfig
 from drctl.playbook.enums import Mode
-from drctl.playbook.refs import ENV
+from drctl.playbook.secrets import SecretStore
 
 if TYPE_CHECKING:
     from drctl.actions.base import Scope
@@ -59,39 +56,14 @@ _OTHERS = "others"
 APPROVER = Identity("approver", "desk")
 
 
-class FakeClock:
-    """Run time that moves only when a step sleeps or a test calls ``advance``.
-
-    Starts at the real time by default: the sandbox dates what it serves (a storage account's last sync time, a
-    database's last commit) by the wall clock, and an action compares those dates with ``ctx.now()``.
-    """
+class FakeClock(EngineFakeClock):
+    """The engine's fake clock (``core.clock.FakeClock``: moves only when a step sleeps or a test calls ``advance``;
+    ``call_at`` runs a callback at a point of fake time), starting at the real time by default: the sandbox dates
+    what it serves (a storage account's last sync time, a database's last commit) by the wall clock, and an action
+    compares those dates with ``ctx.now()``."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._start = start or datetime.now(UTC)
-        self._elapsed = 0.0
-        self._lock = threading.Lock()
-        self._timers: list[tuple[float, int, Callable[[], None]]] = []
-        self._order = itertools.count()
-
-    def now(self) -> datetime:
-        return self._start + timedelta(seconds=self._elapsed)
-
-    def monotonic(self) -> float:
-        return self._elapsed
-
-    def advance(self, seconds: float) -> None:
-        due: list[Callable[[], None]] = []
-        with self._lock:
-            self._elapsed += max(0.0, seconds)
-            while self._timers and self._timers[0][0] <= self._elapsed:
-                due.append(heapq.heappop(self._timers)[2])
-        for callback in due:
-            callback()
-
-    def call_at(self, seconds: float, callback: Callable[[], None]) -> None:
-        """Run ``callback`` once fake time reaches ``seconds`` after the clock's start."""
-        with self._lock:
-            heapq.heappush(self._timers, (seconds, next(self._order), callback))
+        super().__init__(start or datetime.now(UTC))
 
 
 class FakeServices(ServiceBag):
@@ -117,20 +89,11 @@ def azure_clients(environ: Mapping[str, str], *, subscription: str | None = None
     return AzureClients(load_config(playbook_subscription=subscription, environ=environ))
 
 
-class FakeSecrets:
-    """``${NAME}`` values, expanded as the run's secret store does, and redacted in their escaped forms too."""
+class FakeSecrets(SecretStore):
+    """The run's secret store (``playbook.secrets.SecretStore``), with a constructor from a playbook and ``leaks``."""
 
     def __init__(self, values: Mapping[str, str] | None = None) -> None:
-        self._values = dict(values or {})
-        forms: dict[str, str] = {}
-        for name, value in self._values.items():
-            if len(value) < 4:  # as the engine: shorter values cannot be told from ordinary text
-                continue
-            for form in {value, quote(value, safe=""), quote(value), json.dumps(value)[1:-1]}:
-                forms.setdefault(form, name)
-        ordered = sorted(forms, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(f) for f in ordered)) if ordered else None
-        self._names = forms
+        super().__init__(values or {})
 
     @classmethod
     def for_playbook(cls, playbook: Playbook, environ: Mapping[str, str]) -> FakeSecrets:
@@ -139,20 +102,6 @@ class FakeSecrets:
 
         names = env_names(playbook.model_dump(mode="json", by_alias=True))
         return cls({name: environ[name] for name in names if name in environ})
-
-    def expand(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return ENV.sub(lambda m: self._values.get(m.group(1), m.group(0)), value)
-        if isinstance(value, Mapping):
-            return {k: self.expand(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.expand(v) for v in value]
-        return value
-
-    def redact(self, text: str) -> str:
-        if self._pattern is None:
-            return text
-        return self._pattern.sub(lambda m: f"[redacted:{self._names[m.group(0)]}]", text)
 
     def leaks(self, text: str) -> list[str]:
         """The names of the secrets ``text`` shows (for asserting that none reached a fact or a line)."""

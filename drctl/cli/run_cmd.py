@@ -267,7 +267,7 @@ def _start(
     drill: DrillRequest | None = None,
 ) -> None:
     from drctl.cli.azure_setup import connect, environment_for, run_environ, uses_azure
-    from drctl.engine.clock import SystemClock
+    from drctl.core.clock import SystemClock
     from drctl.engine.runplan import plan_for_mode
     from drctl.engine.session import RunOptions, RunRequest, check_request, start_planned
 

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from drctl.actions.runtime import Approval, TimedOut
+from drctl.core.clock import Clock
 from drctl.engine import codec
 from drctl.engine import events as ev
-from drctl.engine.clock import Clock
 from drctl.engine.identity import current as current_identity
 from drctl.engine.identity import describe, matches, same_person
 from drctl.engine.journal import FILE_MODE, Recorder, fsync_dir

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from drctl.actions.runtime import Approval, Cancelled, Interrupted, TimedOut
 from drctl.actions.runtime import ServiceBag as ServiceBag
+from drctl.core.clock import Clock
 from drctl.core.waits import WAITS
 from drctl.engine import events as ev
-from drctl.engine.clock import Clock
 from drctl.engine.journal import Recorder
-from drctl.engine.redact import SecretStore
+from drctl.playbook.secrets import SecretStore
 
 if TYPE_CHECKING:
     from drctl.actions.base import Scope

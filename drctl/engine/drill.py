@@ -30,7 +30,6 @@ from drctl.actions.base import Scope
 from drctl.core.schedule import Node, build
 from drctl.engine import events as ev
 from drctl.engine.hold import HOLD_SPEC, HOLD_STEP, HoldParams, implementation
-from drctl.engine.redact import SecretStore
 from drctl.engine.runplan import DrillShape, RunPlan, StepPlan, plan_step, refuse_unrunnable, resolve_secrets
 from drctl.errors import PlaybookError, UsageError
 from drctl.planning.drill_rules import describe_window, forcing_steps
@@ -38,6 +37,7 @@ from drctl.planning.load import LoadedPlaybook
 from drctl.playbook import graph
 from drctl.playbook.enums import Mode
 from drctl.playbook.model import ChangeWindow, Playbook, RetryPolicy
+from drctl.playbook.secrets import SecretStore
 from drctl.playbook.windows import current, next_opening
 
 HOLD_KEY = "hold"

@@ -29,8 +29,8 @@ from typing import Any
 from drctl.engine import codec
 from drctl.engine import events as ev
 from drctl.engine.anchor import Anchor, mismatch, read_anchor, write_anchor
-from drctl.engine.redact import SecretStore
 from drctl.errors import JournalError
+from drctl.playbook.secrets import SecretStore
 
 GENESIS_TEXT = b"drctl.journal/v1"
 GENESIS = hashlib.sha256(GENESIS_TEXT).hexdigest()

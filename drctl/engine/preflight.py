@@ -18,13 +18,13 @@ from drctl.actions import registry
 from drctl.actions.base import Scope
 from drctl.actions.runtime import ActionError, Approval, Finding, TransientError, load_implementation
 from drctl.engine.context import NETWORK, ServiceBag
-from drctl.engine.redact import SecretStore
 from drctl.net.config import NetworkConfig
 from drctl.planning.load import LoadedPlaybook
 from drctl.playbook import graph
 from drctl.playbook.enums import Mode
 from drctl.playbook.model import Playbook
 from drctl.playbook.refs import env_names
+from drctl.playbook.secrets import SecretStore
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from drctl.engine.lock import RunLock, holder_of_run
 from drctl.engine.lock import describe as describe_holder
 from drctl.engine.operator import DecisionPrompt, Operator
 from drctl.engine.paths import StateDir, application_key
-from drctl.engine.redact import SecretStore
 from drctl.engine.replay import RunState, RunView, StepState
 from drctl.engine.runner import Ending, RunOutcome, StartState, finished_with_verdict
 from drctl.engine.runplan import RunPlan, plan_for_mode
@@ -38,6 +37,7 @@ from drctl.engine.session import (
 from drctl.errors import DrctlError, ExitCode, JournalError, LockHeld, NotFound, UsageError
 from drctl.planning.load import LoadedPlaybook, load_playbook
 from drctl.playbook.enums import Mode
+from drctl.playbook.secrets import SecretStore
 
 
 @dataclass(frozen=True, kw_only=True)

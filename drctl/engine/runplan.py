@@ -13,13 +13,13 @@ from drctl.actions.base import ActionSpec, Params, Scope
 from drctl.actions.runtime import Implementation, load_implementation
 from drctl.core.schedule import Node, Schedule, build
 from drctl.engine import events as ev
-from drctl.engine.redact import SecretStore
 from drctl.errors import PlaybookError
 from drctl.planning.load import LoadedPlaybook
 from drctl.playbook import graph
 from drctl.playbook.enums import Mode
 from drctl.playbook.model import RetryPolicy, Step
 from drctl.playbook.refs import ENV
+from drctl.playbook.secrets import SecretStore
 
 #: failback runs the playbook's direction reversed; failover and drill run it forward
 REVERSED = {Mode.FAILOVER: False, Mode.DRILL: False, Mode.FAILBACK: True}

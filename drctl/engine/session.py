@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from drctl import __version__
+from drctl.core.clock import Clock, SystemClock
 from drctl.engine import events as ev
 from drctl.engine.approvals import DATA_LOSS, ApprovalDesk
-from drctl.engine.clock import Clock, SystemClock
 from drctl.engine.context import NETWORK, FactBook, RunScope, ServiceBag
 from drctl.engine.identity import current as current_identity
 from drctl.engine.journal import Journal, Listener, Recorder

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from drctl.core.clock import SystemClock
 from drctl.engine import events as ev
-from drctl.engine.clock import SystemClock
 from drctl.engine.journal import read_journal
 from drctl.engine.operator import Unattended
 from drctl.engine.runplan import build_run_plan

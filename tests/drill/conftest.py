@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from drctl.actions.runtime import Implementation
+from drctl.core.clock import FakeClock
 from drctl.engine import events as ev
-from drctl.engine.clock import FakeClock
 from drctl.engine.journal import read_journal
 from drctl.engine.operator import Operator, Unattended
 from drctl.engine.runplan import RunPlan, plan_for_mode

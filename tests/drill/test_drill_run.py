@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from drctl.actions.runtime import Outcome, StepContext
+from drctl.core.clock import FakeClock
 from drctl.engine import events as ev
-from drctl.engine.clock import FakeClock
 from drctl.errors import ExitCode, PlaybookError
 from drctl.planning.drill_rules import forcing_steps
 from drctl.planning.load import load_playbook

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from drctl.actions.runtime import Implementation
+from drctl.core.clock import FakeClock
 from drctl.engine import events as ev
-from drctl.engine.clock import FakeClock
 from drctl.engine.journal import Record, read_journal
 from drctl.engine.operator import ApprovalAnswer, ApprovalPrompt, Decision, DecisionPrompt, Operator, Unattended
 from drctl.engine.runplan import RunPlan, build_run_plan

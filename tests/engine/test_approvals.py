@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from drctl.core.clock import FakeClock
 from drctl.engine import events as ev
-from drctl.engine.clock import FakeClock
 from drctl.engine.history import approve
 from drctl.engine.operator import ApprovalAnswer
 from drctl.engine.paths import StateDir

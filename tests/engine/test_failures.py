@@ -9,8 +9,8 @@ import pytest
 
 from drctl.actions.runtime import Outcome, StepContext, TransientError
 from drctl.actions.testing import read_record
+from drctl.core.clock import FakeClock
 from drctl.engine import events as ev
-from drctl.engine.clock import FakeClock
 from drctl.engine.operator import Decision
 from drctl.engine.runner import Ending
 from drctl.errors import ExitCode

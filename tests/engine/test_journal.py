@@ -16,8 +16,8 @@ import pytest
 from drctl.engine import codec
 from drctl.engine import events as ev
 from drctl.engine.journal import GENESIS, Journal, Recorder, line_hash, read_journal, verify
-from drctl.engine.redact import NO_SECRETS
 from drctl.errors import JournalError
+from drctl.playbook.secrets import NO_SECRETS
 from tests.engine.conftest import Workspace, plan_for, run_plan
 
 AT = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)

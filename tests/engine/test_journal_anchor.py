@@ -14,8 +14,8 @@ from drctl.engine.anchor import head_path
 from drctl.engine.history import Liveness, load_run, summaries
 from drctl.engine.journal import Journal, Recorder, read_journal, verify
 from drctl.engine.paths import StateDir
-from drctl.engine.redact import NO_SECRETS
 from drctl.errors import JournalError
+from drctl.playbook.secrets import NO_SECRETS
 from tests.engine.conftest import Ran, Workspace, plan_for, resume_run_in, run_plan
 from tests.engine.test_journal import AT, write
 

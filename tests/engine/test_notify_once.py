@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from drctl.core.clock import FakeClock
 from drctl.engine import events as ev
-from drctl.engine.clock import FakeClock
 from drctl.errors import ExitCode
 from tests.engine.conftest import Workspace, crash_after, plan_for, resume_run_in, run_plan
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from drctl.core.clock import FakeClock
 from drctl.core.schedule import Node
 from drctl.engine import events as ev
-from drctl.engine.clock import FakeClock
 from drctl.engine.objectives import in_order, projected_finish
 from drctl.errors import ExitCode, UsageError
 from tests.engine.conftest import Workspace, plan_for, run_plan

@@ -89,7 +89,7 @@ def test_a_done_check_that_finds_no_intent_runs_the_step_again(ws: Workspace, pr
 
 
 def test_a_background_step_knows_which_repetition_it_is(ws: Workspace) -> None:
-    from drctl.engine.clock import FakeClock
+    from drctl.core.clock import FakeClock
     from tests.engine.conftest import wait_until
 
     periods: list[int | None] = []

@@ -11,8 +11,8 @@ import pytest
 
 from drctl.actions.runtime import ActionError, Outcome, StepContext
 from drctl.actions.testing import read_record
+from drctl.core.clock import FakeClock
 from drctl.engine import events as ev
-from drctl.engine.clock import FakeClock
 from drctl.engine.journal import Journal
 from drctl.engine.operator import Decision
 from drctl.errors import ExitCode, JournalError, UsageError

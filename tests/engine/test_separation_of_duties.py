@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from drctl.core.clock import FakeClock
 from drctl.engine import events as ev
-from drctl.engine.clock import FakeClock
 from drctl.engine.history import approve
 from drctl.engine.identity import current, describe, os_user, same_person
 from drctl.engine.operator import ApprovalAnswer

@@ -66,9 +66,9 @@ def test_a_pause_ends_an_sdk_wait_inside_a_mutating_step_which_is_checked_before
     from pathlib import Path
 
     from drctl.actions.runtime import Implementation, Outcome
+    from drctl.core.clock import FakeClock
     from drctl.core.waits import WAITS
     from drctl.engine import events as ev
-    from drctl.engine.clock import FakeClock
     from drctl.engine.journal import read_journal
     from drctl.engine.operator import Decision
     from drctl.engine.session import Host, RunOptions, RunRequest, start_planned

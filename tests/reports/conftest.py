@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from drctl.engine.clock import FakeClock
+from drctl.core.clock import FakeClock
 from drctl.engine.events import Environment, target_digest
 from drctl.engine.journal import read_journal
 from drctl.engine.operator import Unattended

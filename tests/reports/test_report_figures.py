@@ -263,7 +263,7 @@ def test_reports_are_private_files(tmp_path: Path, drill_report: tuple[Drilled, 
 
 
 def test_a_failback_run_reports_one_phase_home(space: DrillSpace) -> None:
-    from drctl.engine.clock import FakeClock
+    from drctl.core.clock import FakeClock
     from drctl.engine.journal import read_journal
     from drctl.engine.operator import Unattended
     from drctl.engine.runplan import build_run_plan
