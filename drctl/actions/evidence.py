@@ -10,13 +10,15 @@ Journaled facts (shapes in docs/playbook.md, "RPO evidence and forcing"):
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from drctl.actions.base import Role
 from drctl.actions.rpo import Exposure, ReplicaReport
-from drctl.actions.runtime import StepContext, TransientError
+from drctl.actions.runtime import AbortRun, StepContext, TransientError
 from drctl.actions.source_loss import FACT_SOURCE_ASSESSMENT, Assessment, Signal, probe_signal, replication_signal
+from drctl.durations import format_duration
 
 FACT_RPO_EVIDENCE = "rpo.evidence"
 #: a probe slower than this is "unhealthy", never a sign of loss
@@ -187,3 +189,57 @@ def probe_source(ctx: StepContext) -> list[Signal]:
     finally:
         client.close()
     return signals
+
+
+def gate_decision(exposure: Exposure, limit: float, assessment: Assessment) -> dict[str, Any]:
+    """The ``rpo.gate`` record of the resource ``exposure`` is about, before it is decided."""
+    return {
+        "resource": exposure.resource.name,
+        "resource_kind": exposure.resource.kind,
+        "gate_seconds": limit,
+        "exposure_seconds": exposure.seconds,
+        "exposure_status": exposure.status,
+        "source": assessment.verdict,
+    }
+
+
+def pass_or_ask(
+    ctx: StepContext,
+    decision: dict[str, Any],
+    exposure: Exposure,
+    assessment: Assessment,
+    *,
+    doubt: str,
+    question: Callable[[str], str],
+    refused: str,
+    reuse_prior: bool = False,
+) -> dict[str, Any]:
+    """Safety rule 2 for one resource, the same for every failover that can lose data: it passes on its own only when
+    the source is lost *and* the figure about this resource is within the gate (unknown is never within); anything
+    else is put to a person (data-loss topic, never ``--yes``) with ``doubt`` and the figure's problem as the why.
+    The decision is journaled before any request that could lose data; a refusal aborts the run."""
+    from drctl.actions.rpo import passes
+
+    limit = float(decision["gate_seconds"])
+    if assessment.verdict == "lost" and passes(exposure, limit):
+        decision.update(passed=True, by="measurement")
+        ctx.record("rpo.gate", decision)
+        return decision
+    why = [doubt] if assessment.verdict != "lost" else []
+    if not passes(exposure, limit):
+        shown = "not measured" if exposure.status == "unknown" else "over the gate"
+        why.append(f"{exposure.text()}: {shown} (RPO gate {format_duration(limit)})")
+    prompt = question("; ".join(why))
+    prior = ctx.prior_approval() if reuse_prior else None
+    approval = prior or ctx.request_approval(prompt, require_reason=True, topic="data-loss")
+    decision.update(
+        passed=approval.approved,
+        by="approval",
+        approver=approval.approver.os_user,
+        principal=approval.approver.principal,
+        reason=approval.reason,
+    )
+    ctx.record("rpo.gate", decision)
+    if not approval.approved:
+        raise AbortRun(refused)
+    return decision

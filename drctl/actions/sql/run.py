@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from drctl.actions.evidence import Evidence, app_exposure, assess_sql_source, record_evidence, storage_exposure
+from drctl.actions.evidence import (
+    Evidence,
+    app_exposure,
+    assess_sql_source,
+    gate_decision,
+    pass_or_ask,
+    record_evidence,
+    storage_exposure,
+)
 from drctl.actions.hidden import last_intended_kind, record_hidden_failover
 from drctl.actions.rpo import Exposure, FailoverKind
 from drctl.actions.runtime import (
     FACT_RPO_EXPOSURE,
-    AbortRun,
     ActionError,
     Finding,
     Implementation,
@@ -203,49 +210,29 @@ def _record_taken(ctx: StepContext, group: str, took: str) -> dict[str, Any]:
 def _decide_forcing(p: FailoverParams, ctx: StepContext, group: str) -> tuple[dict[str, Any], Exposure]:
     """Safety rule 2 for one failover group: force only on a clear loss of the source and measured exposure of
     *this group* within the gate; anything else is put to a person (data-loss topic, never ``--yes``)."""
-    from drctl.actions.rpo import passes
 
     assessment = assess_sql_source(ctx, group)
     limit = (p.rpo_gate or ctx.scope.playbook.objectives.rpo).total_seconds()
     sources: list[RpoSource] = ["app"] if p.rpo_evidence is None or "app" in p.rpo_evidence else []
     exposure, evidence = measure_group(ctx, group, p.replication_url_group, sources)
     record_evidence(ctx, "gate", evidence, [exposure])
-    decision: dict[str, Any] = {
-        "resource": group,
-        "resource_kind": exposure.resource.kind,
-        "gate_seconds": limit,
-        "exposure_seconds": exposure.seconds,
-        "exposure_status": exposure.status,
-        "source": assessment.verdict,
-    }
+    decision = gate_decision(exposure, limit, assessment)
     if assessment.verdict == "alive" and p.mode == "planned-then-forced":
         ctx.record("rpo.gate", {**decision, "passed": False, "by": "source-alive"})
         raise TransientError(f"not forcing {group}: {assessment.text()}; the planned failover will be tried again")
-    if assessment.verdict == "lost" and passes(exposure, limit):
-        decision.update(passed=True, by="measurement")
-        ctx.record("rpo.gate", decision)
-        return decision, exposure
-    why = []
-    if assessment.verdict != "lost":
-        why.append(f"{assessment.text()}, so a forced failover may leave two primaries accepting writes")
-    if not passes(exposure, limit):
-        shown = "not measured" if exposure.status == "unknown" else "over the gate"
-        why.append(f"{exposure.text()}: {shown} (RPO gate {format_duration(limit)})")
-    prompt = (
-        f"Forcing the failover of {group} may lose committed data: {'; '.join(why)}. Accept the data loss and force?"
+    decided = pass_or_ask(
+        ctx,
+        decision,
+        exposure,
+        assessment,
+        doubt=f"{assessment.text()}, so a forced failover may leave two primaries accepting writes",
+        question=lambda why: (
+            f"Forcing the failover of {group} may lose committed data: {why}. Accept the data loss and force?"
+        ),
+        refused=f"forced failover of {group} refused: the data loss was not accepted",
+        reuse_prior=True,
     )
-    approval = ctx.prior_approval() or ctx.request_approval(prompt, require_reason=True, topic="data-loss")
-    decision.update(
-        passed=approval.approved,
-        by="approval",
-        approver=approval.approver.os_user,
-        principal=approval.approver.principal,
-        reason=approval.reason,
-    )
-    ctx.record("rpo.gate", decision)
-    if not approval.approved:
-        raise AbortRun(f"forced failover of {group} refused: the data loss was not accepted")
-    return decision, exposure
+    return decided, exposure
 
 
 def run_failover(p: FailoverParams, ctx: StepContext) -> Outcome:

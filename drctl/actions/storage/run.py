@@ -8,7 +8,6 @@ from drctl.actions.hidden import last_intended_kind, record_hidden_failover
 from drctl.actions.rpo import Exposure, FailoverKind
 from drctl.actions.runtime import (
     FACT_RPO_EXPOSURE,
-    AbortRun,
     ActionError,
     Finding,
     Implementation,
@@ -109,8 +108,8 @@ def _gate(
     p: StorageFailoverParams, ctx: StepContext, name: str, geo: GeoReplication
 ) -> tuple[dict[str, Any], Exposure]:
     """The account's own gate: its lastSyncTime, never another resource's evidence."""
-    from drctl.actions.evidence import Evidence, record_evidence
-    from drctl.actions.rpo import account_resource, from_storage, passes, unknown
+    from drctl.actions.evidence import Evidence, gate_decision, pass_or_ask, record_evidence
+    from drctl.actions.rpo import account_resource, from_storage, unknown
 
     assessment = _assess(ctx, name, geo)
     limit = (p.rpo_gate or ctx.scope.playbook.objectives.rpo).total_seconds()
@@ -119,40 +118,20 @@ def _gate(
     else:
         exposure = unknown(account_resource(name), f"no lastSyncTime (geo-replication {geo.status})")
     record_evidence(ctx, "gate", Evidence([exposure]), [])
-    decision: dict[str, Any] = {
-        "resource": name,
-        "resource_kind": exposure.resource.kind,
-        "gate_seconds": limit,
-        "exposure_seconds": exposure.seconds,
-        "exposure_status": exposure.status,
-        "source": assessment.verdict,
-    }
-    if assessment.verdict == "lost" and passes(exposure, limit):
-        decision.update(passed=True, by="measurement")
-        ctx.record("rpo.gate", decision)
-        return decision, exposure
-    why = []
-    if assessment.verdict != "lost":
-        why.append(assessment.text())
-    if not passes(exposure, limit):
-        shown = "not measured" if exposure.status == "unknown" else "over the gate"
-        why.append(f"{exposure.text()}: {shown} (RPO gate {format_duration(limit)})")
-    prompt = (
-        f"An unplanned failover of storage account {name} loses the writes after its last sync: {'; '.join(why)}. "
-        "Accept the data loss and fail over?"
+    decided = pass_or_ask(
+        ctx,
+        gate_decision(exposure, limit, assessment),
+        exposure,
+        assessment,
+        doubt=assessment.text(),
+        question=lambda why: (
+            f"An unplanned failover of storage account {name} loses the writes after its last sync: {why}. "
+            "Accept the data loss and fail over?"
+        ),
+        # one step gates each account on its own: an approval given for one account never stands for another
+        refused=f"unplanned failover of storage account {name} refused: the data loss was not accepted",
     )
-    approval = ctx.request_approval(prompt, require_reason=True, topic="data-loss")
-    decision.update(
-        passed=approval.approved,
-        by="approval",
-        approver=approval.approver.os_user,
-        principal=approval.approver.principal,
-        reason=approval.reason,
-    )
-    ctx.record("rpo.gate", decision)
-    if not approval.approved:
-        raise AbortRun(f"unplanned failover of storage account {name} refused: the data loss was not accepted")
-    return decision, exposure
+    return decided, exposure
 
 
 def _is_target(ctx: StepContext, geo: GeoReplication) -> bool:
