@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode
 
 from drctl.sandbox.http import Request, Response, json_response
@@ -52,6 +52,13 @@ def not_found(rtype: str, name: str, rg: str) -> ArmError:
     )
 
 
+class InGroup(Protocol):
+    resource_group: str
+
+
+R = TypeVar("R", bound=InGroup)
+
+
 @dataclass
 class Ctx:
     world: World
@@ -91,6 +98,18 @@ class Ctx:
         if not isinstance(data, dict):
             raise ArmError(400, "InvalidRequestContent", "The request content must be a JSON object.")
         return data
+
+    def resource(self, table: Mapping[str, R], rtype: str, param: str = "name") -> R:
+        """The resource the route names (``params[param]``, case-insensitively) in the route's resource group, as
+        ARM finds it: 404 when it is absent or in another group; for a regional resource (``Placed``) 503 when its
+        region is down (``check_region``), reads too when the control plane is gone."""
+        name = self.params[param]
+        found = table.get(name.lower().rstrip("."))
+        if found is None or found.resource_group.lower() != self.rg.lower():
+            raise not_found(rtype, name, self.rg)
+        if isinstance(found, Placed):
+            self.check_region(found.region, write=self.req.method not in ("GET", "HEAD"))
+        return found
 
     def check_region(self, region_key: str, *, write: bool) -> None:
         """A resource in a region that is down: 503 for writes (and reads when the control plane is gone)."""

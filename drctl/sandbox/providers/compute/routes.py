@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from drctl.sandbox.arm.core import ArmError, Ctx, Route, deep_merge, lro_urls, not_found, paged
+from drctl.sandbox.arm.core import ArmError, Ctx, Route, deep_merge, lro_urls, paged
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.lro import Outcome
 from drctl.sandbox.ops import OpKind
@@ -142,11 +142,7 @@ def vmss_json(ctx: Ctx, vmss: ScaleSetState) -> dict[str, Any]:
 
 
 def _vmss_of(ctx: Ctx) -> ScaleSetState:
-    vmss = store(ctx.world).scale_sets.get(ctx.params["name"].lower())
-    if vmss is None or vmss.resource_group.lower() != ctx.rg.lower():
-        raise not_found("Microsoft.Compute/virtualMachineScaleSets", ctx.params["name"], ctx.rg)
-    ctx.check_region(vmss.region, write=ctx.req.method not in ("GET", "HEAD"))
-    return vmss
+    return ctx.resource(store(ctx.world).scale_sets, "Microsoft.Compute/virtualMachineScaleSets")
 
 
 def _all(ctx: Ctx) -> Response:

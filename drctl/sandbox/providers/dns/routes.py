@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drctl.sandbox.arm.core import ArmError, Ctx, Route, not_found, paged
+from drctl.sandbox.arm.core import ArmError, Ctx, Route, paged
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.ops import OpKind
 from drctl.sandbox.providers.dns.data import (
@@ -68,10 +68,7 @@ def zone_json(ctx: Ctx, zone: Zone) -> dict[str, Any]:
 
 
 def _zone_of(ctx: Ctx) -> Zone:
-    zone = store(ctx.world).zones.get(ctx.params["zone"].lower().rstrip("."))
-    if zone is None or zone.resource_group.lower() != ctx.rg.lower():
-        raise not_found("Microsoft.Network/dnszones", ctx.params["zone"], ctx.rg)
-    return zone
+    return ctx.resource(store(ctx.world).zones, "Microsoft.Network/dnszones", "zone")
 
 
 def _zones_all(ctx: Ctx) -> Response:

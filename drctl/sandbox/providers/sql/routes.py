@@ -66,11 +66,7 @@ def routes() -> list[Route]:
 
 
 def _server_of(ctx: Ctx) -> ServerState:
-    server = store(ctx.world).servers.get(ctx.params["server"].lower())
-    if server is None or server.resource_group.lower() != ctx.rg.lower():
-        raise not_found("Microsoft.Sql/servers", ctx.params["server"], ctx.rg)
-    ctx.check_region(server.region, write=ctx.req.method not in ("GET", "HEAD"))
-    return server
+    return ctx.resource(store(ctx.world).servers, "Microsoft.Sql/servers", "server")
 
 
 def _server_id(ctx: Ctx, server: ServerState) -> str:

@@ -137,11 +137,7 @@ def account_json(ctx: Ctx, account: AccountState, *, expand: bool) -> dict[str, 
 
 
 def _account_of(ctx: Ctx) -> AccountState:
-    account = store(ctx.world).accounts.get(ctx.params["name"].lower())
-    if account is None or account.resource_group.lower() != ctx.rg.lower():
-        raise not_found("Microsoft.Storage/storageAccounts", ctx.params["name"], ctx.rg)
-    ctx.check_region(account.region, write=ctx.req.method not in ("GET", "HEAD"))
-    return account
+    return ctx.resource(store(ctx.world).accounts, "Microsoft.Storage/storageAccounts")
 
 
 def _expand(ctx: Ctx) -> bool:

@@ -13,7 +13,7 @@ import secrets
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from drctl.sandbox.arm.core import ArmError, Ctx, Route, deep_merge, not_found, paged, patch_placed
+from drctl.sandbox.arm.core import ArmError, Ctx, Route, deep_merge, paged, patch_placed
 from drctl.sandbox.clock import iso
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.ops import OpKind, WebAppState
@@ -204,11 +204,7 @@ def config_json(ctx: Ctx, site: SiteState) -> dict[str, Any]:
 
 
 def _site_of(ctx: Ctx) -> SiteState:
-    site = store(ctx.world).sites.get(ctx.params["name"].lower())
-    if site is None or site.resource_group.lower() != ctx.rg.lower():
-        raise not_found("Microsoft.Web/sites", ctx.params["name"], ctx.rg)
-    ctx.check_region(site.region, write=ctx.req.method not in ("GET", "HEAD"))
-    return site
+    return ctx.resource(store(ctx.world).sites, "Microsoft.Web/sites")
 
 
 def _all(ctx: Ctx) -> Response:
