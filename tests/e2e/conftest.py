@@ -148,3 +148,25 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60, what: str = "co
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def bare_env(workdir: Path) -> dict[str, str]:
+    """No Azure, no sandbox, no credentials or channel secrets: what an operator's shell may well have (an embedded
+    ``--sandbox`` provides them all); the test's private lock directory is kept."""
+    drop = ("AZURE_", "DRCTL_", "REQUESTS_CA", "SLACK_", "TEAMS_", "SMTP_")
+    env = {k: v for k, v in os.environ.items() if k == "DRCTL_LOCK_DIR" or not k.startswith(drop)}
+    return {**env, "PYTHONPATH": str(ROOT), "DRCTL_STATE_DIR": str(workdir / ".drctl")}
+
+
+def bare_drctl(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``drctl ARGS`` in ``workdir`` with ``bare_env``, nothing on its standard input."""
+    return subprocess.run(
+        [sys.executable, "-m", "drctl", *args],
+        cwd=workdir,
+        env=bare_env(workdir),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )

@@ -5,9 +5,6 @@ target holds the primary, its source is the warm standby. ``failback --sandbox``
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +13,8 @@ import pytest
 from drctl.errors import ExitCode
 from drctl.sandbox.estate import estate_sha256
 from drctl.sandbox.playbook import estate_from_playbook, reverse_for
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import SAMPLE
+from tests.e2e.conftest import bare_drctl as drctl
 
 pytestmark = pytest.mark.slow
 
@@ -51,26 +49,6 @@ def test_reversed_seeding_is_the_estate_after_a_failover() -> None:
 
 def test_only_a_failback_starts_from_the_failed_over_estate() -> None:
     assert [reverse_for(m) for m in ("failover", "drill", "failback")] == [False, False, True]
-
-
-def bare_env(workdir: Path) -> dict[str, str]:
-    """No Azure, no sandbox, no channel secrets: the embedded sandbox provides them all."""
-    drop = ("AZURE_", "DRCTL_", "REQUESTS_CA", "SLACK_", "TEAMS_", "SMTP_")
-    env = {k: v for k, v in os.environ.items() if k == "DRCTL_LOCK_DIR" or not k.startswith(drop)}
-    return {**env, "PYTHONPATH": str(ROOT), "DRCTL_STATE_DIR": str(workdir / ".drctl")}
-
-
-def drctl(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "drctl", *args],
-        cwd=workdir,
-        env=bare_env(workdir),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def journal(workdir: Path, run_id: str) -> list[dict[str, Any]]:

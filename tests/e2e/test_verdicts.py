@@ -4,16 +4,12 @@ rehearsals marked, and a run that resumes only where it began (issue 9, items 3 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from drctl.errors import ExitCode
-from tests.conftest import ROOT
 from tests.e2e.conftest import Rehearsal
+from tests.e2e.conftest import bare_drctl as drctl
 
 ZONE = "wallet.example.com"
 
@@ -128,29 +124,6 @@ def test_a_failed_failback_reads_the_same_in_status_runs_and_the_report(rehearsa
     assert (rto["achieved_seconds"], rto["met"]) == (None, False)
     assert verdict["headline"] == "FAILED"
     assert_every_view_says(r, r.run_ids()[-1], verdict)
-
-
-def bare_env(workdir: Path) -> dict[str, str]:
-    """No Azure, no sandbox, no credentials: what an operator's shell may well have."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k == "DRCTL_LOCK_DIR" or not k.startswith(("AZURE_", "DRCTL_", "REQUESTS_CA"))
-    }
-    env = {k: v for k, v in env.items() if not k.startswith(("SLACK_", "TEAMS_", "SMTP_"))}
-    return {**env, "PYTHONPATH": str(ROOT), "DRCTL_STATE_DIR": str(workdir / ".drctl")}
-
-
-def drctl(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "drctl", *args],
-        cwd=workdir,
-        env=bare_env(workdir),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
 
 
 def test_a_sandbox_run_resumes_only_on_a_sandbox_of_the_same_estate_and_closes_without_credentials(
