@@ -20,6 +20,8 @@ from drctl.actions.facts import FactKind
 from drctl.playbook.model import Playbook, RegionEstate
 
 if TYPE_CHECKING:  # the run-time interface is imported when a run starts, never by validate or plan
+    from drctl.actions.fencing import Fencer
+    from drctl.actions.prior import Returner
     from drctl.actions.runtime import Implementation
 
 Role = Literal["source", "target"]
@@ -33,9 +35,10 @@ P = TypeVar("P", bound=Params)
 
 
 class SafetyRole(StrEnum):
-    """What a step means to safety rule 1 (DNS moves only after promotion and a passing target check)."""
+    """What a step means to safety rule 1 (traffic moves only after promotion and a passing target check)."""
 
-    MOVES_DNS = "moves-dns"
+    #: the step moves clients to the target: DNS records, Traffic Manager endpoints, Front Door origins
+    MOVES_TRAFFIC = "moves-traffic"
     PROMOTES_TARGET_DATABASE = "promotes-target-database"
     CHECKS_TARGET_HEALTH = "checks-target-health"
 
@@ -131,6 +134,10 @@ class Family:
     facts: tuple[FactKind, ...]
     #: imports the family's ``run`` module; called only when a run starts, so ``validate`` and ``plan`` never do
     run: Callable[[], RunModule]
+    #: imports what the family fences in a region it leaves after a forced failover (``actions/fencing.py``)
+    fencer: Callable[[], Fencer] | None = None
+    #: imports how the family returns a region to the state journaled before a run changed it (``actions/prior.py``)
+    returner: Callable[[], Returner] | None = None
 
 
 def at_least(ratio: float, capacity: int) -> int:

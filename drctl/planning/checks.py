@@ -203,7 +203,8 @@ def _validate_with(
 
 
 def _check_safety(pb: Playbook, out: Collector, index: dict[str, int], params: dict[tuple[str, str], Params]) -> None:
-    """Safety rule 1: in every mode, DNS moves only after promotion and a passing target health check.
+    """Safety rule 1: in every mode, traffic (DNS, Traffic Manager, Front Door) moves only after promotion and a
+    passing target health check.
 
     A guard that continues on failure guards nothing, so it does not count.
     """
@@ -216,7 +217,7 @@ def _check_safety(pb: Playbook, out: Collector, index: dict[str, int], params: d
         wrong: dict[str, str] = {}
         roles = _guard_roles(pb, mode, params, wrong)
         for step in graph.steps_for(pb, mode):
-            if SafetyRole.MOVES_DNS not in spec_roles(pb, step.id, label, params):
+            if SafetyRole.MOVES_TRAFFIC not in spec_roles(pb, step.id, label, params):
                 continue
             has_sql = pb.regions[target].sql is not None
             before = graph.ancestors(needs, step.id)
@@ -233,23 +234,25 @@ def _check_safety(pb: Playbook, out: Collector, index: dict[str, int], params: d
             if not checks:
                 missing.setdefault((step.id, "health" + ("-after-sql" if has_sql else "")), []).append(mode.value)
     texts = {
-        "promote": "DNS could move before the target database is promoted ({modes}): make this step need a "
+        "promote": "{moved} could move before the target database is promoted ({modes}): make this step need a "
         "sql.failover step, directly or through others, that does not continue on failure",
-        "health-after-sql": "DNS could move before the target passes a health check after its database is "
+        "health-after-sql": "{moved} could move before the target passes a health check after its database is "
         "promoted ({modes}): make this step need a target health check (health.http on a ${{{{ target.* }}}} URL, "
         "or health.azure with region: target and require_running) that itself follows the sql.failover and "
         "does not continue on failure",
-        "health": "DNS could move before the target passes a health check ({modes}): make this step need a target "
+        "health": "{moved} could move before the target passes a health check ({modes}): make this step need a target "
         "health check (health.http on a ${{{{ target.* }}}} URL, or health.azure with region: target and "
         "require_running) that does not continue on failure",
     }
     for (step_id, kind), modes in missing.items():
-        out.add(("steps", index[step_id], "needs"), texts[kind].format(modes=_modes(modes)))
+        # dns.swap's message keeps the word operators know it by; the other switches move "traffic"
+        moved = "DNS" if pb.steps[index[step_id]].uses == "dns.swap" else "Traffic"
+        out.add(("steps", index[step_id], "needs"), texts[kind].format(modes=_modes(modes), moved=moved))
     for (step_id, why), modes in misdirected.items():
         out.add(
             ("steps", index[step_id], "with", "url"),
             f"this probe is labelled as the target's health check but does not reach the target ({_modes(modes)}): "
-            f"{why}; it guards no DNS move. Probe ${{{{ target.health_url }}}} (or another host of the target's "
+            f"{why}; it guards no traffic move. Probe ${{{{ target.health_url }}}} (or another host of the target's "
             "estate)",
         )
 

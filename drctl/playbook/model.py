@@ -89,6 +89,29 @@ class ScaleSetEstate(Model):
     capacity: int = Field(ge=0, le=1000)
 
 
+class NodePoolEstate(Model):
+    name: Name
+    #: the nodes this pool runs in production; used when the other region's cluster cannot be read
+    count: int = Field(ge=0, le=1000)
+
+
+class DeploymentEstate(Model):
+    name: Name
+    namespace: Name = "default"
+    #: the replicas this Deployment runs in production; used when the other region's cluster cannot be read
+    replicas: int = Field(ge=0, le=10000)
+
+
+class AksEstate(Model):
+    """One AKS cluster of a region: its node pools and the Deployments (the app tier) it runs."""
+
+    cluster: Name
+    #: the region's ``resource_group`` when omitted
+    resource_group: Name | None = None
+    node_pools: list[NodePoolEstate] = []
+    deployments: list[DeploymentEstate] = []
+
+
 class RegionEstate(Model):
     #: the Azure region, e.g. australiaeast
     location: Name
@@ -102,6 +125,11 @@ class RegionEstate(Model):
     replication_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
     #: this region's value for each record named in ``dns.records``
     dns: dict[Name, Name] = {}
+    aks: AksEstate | None = None
+    #: this region's origin in ``front_door.origin_group``
+    front_door_origin: Name | None = None
+    #: this region's endpoint in the ``traffic_manager`` profile
+    traffic_manager_endpoint: Name | None = None
 
 
 class DnsRecord(Model):
@@ -116,6 +144,25 @@ class DnsSettings(Model):
     subscription: Name | None = None
     ttl: int = Field(default=300, ge=1, le=2147483647)
     records: list[DnsRecord] = Field(min_length=1)
+
+
+class FrontDoorSettings(Model):
+    """An Azure Front Door (Standard/Premium) profile in front of both regions: one origin per region."""
+
+    profile: Name
+    resource_group: Name
+    subscription: Name | None = None
+    #: the AFD endpoint whose public hostname clients use
+    endpoint: Name
+    origin_group: Name
+
+
+class TrafficManagerSettings(Model):
+    """An Azure Traffic Manager profile in front of both regions: one endpoint per region."""
+
+    profile: Name
+    resource_group: Name
+    subscription: Name | None = None
 
 
 class ChannelBase(Model):
@@ -240,6 +287,8 @@ class Playbook(Model):
     direction: Direction
     regions: dict[Identifier, RegionEstate] = Field(min_length=2)
     dns: DnsSettings | None = None
+    front_door: FrontDoorSettings | None = None
+    traffic_manager: TrafficManagerSettings | None = None
     notifications: Notifications | None = None
     change_windows: list[ChangeWindow] = []
     drill: DrillSettings = DrillSettings()

@@ -80,7 +80,7 @@ def _check(p: DnsSwapParams, scope: Scope) -> list[Problem]:
 
 
 def _safety(_p: DnsSwapParams, _raw: Mapping[str, Any]) -> set[SafetyRole]:
-    return {SafetyRole.MOVES_DNS}
+    return {SafetyRole.MOVES_TRAFFIC}
 
 
 DNS_SWAP = ActionSpec(
