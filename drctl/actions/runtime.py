@@ -201,6 +201,12 @@ class StepContext(Protocol):
         messages)."""
         ...
 
+    def run_journaled(self, kind: str) -> list[dict[str, Any]]:
+        """The facts of ``kind`` every step of this run journaled, oldest first, each with its ``step`` key added:
+        what an action reads of another step's work (was the database forced? what state did the standby steps
+        find before they changed it?)."""
+        ...
+
     def progress(self, text: str) -> None:
         """A line for the live view; journaled too."""
         ...

@@ -152,6 +152,7 @@ class FakeStepContext:
         prior: Approval | None = None,
         operator: Identity = Identity("operator", "console"),
         run_facts: Mapping[str, str] | None = None,
+        run_facts_seeded: Iterable[tuple[str, Mapping[str, Any]]] = (),
     ) -> None:
         self._scope = scope
         self._mode = mode
@@ -169,6 +170,8 @@ class FakeStepContext:
         self._lock = threading.Lock()
         #: facts journaled before this attempt (an earlier attempt, a crashed process), oldest first
         self.seeded: list[tuple[str, dict[str, Any]]] = [(k, dict(d)) for k, d in facts]
+        #: facts other steps of the run journaled (each with its ``step``), what ``run_journaled`` adds to this step's
+        self.run_seeded: list[tuple[str, dict[str, Any]]] = [(k, dict(d)) for k, d in run_facts_seeded]
         #: facts this attempt recorded, in order
         self.facts: list[tuple[str, dict[str, Any]]] = []
         #: progress lines, in order
@@ -267,6 +270,11 @@ class FakeStepContext:
     def journaled(self, kind: str) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(data) for k, data in [*self.seeded, *self.facts] if k == kind]
+
+    def run_journaled(self, kind: str) -> list[dict[str, Any]]:
+        with self._lock:
+            own = [{**data, "step": self._step_id} for k, data in [*self.seeded, *self.facts] if k == kind]
+            return [{**data} for k, data in self.run_seeded if k == kind] + own
 
     def recorded(self, kind: str) -> list[dict[str, Any]]:
         """The facts of ``kind`` this attempt recorded (seeded ones left out), oldest first."""

@@ -38,16 +38,24 @@ class FactBook:
     def __init__(self, facts: Iterable[ev.Fact] = ()) -> None:
         self._lock = threading.Lock()
         self._by_step: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        #: every fact in journal order, across steps
+        self._order: list[tuple[str, str, dict[str, Any]]] = []
         for fact in facts:
             self.add(fact.step, fact.kind, fact.data)
 
     def add(self, step: str, kind: str, data: Mapping[str, Any]) -> None:
         with self._lock:
             self._by_step.setdefault(step, []).append((kind, dict(data)))
+            self._order.append((step, kind, dict(data)))
 
     def of(self, step: str, kind: str) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(data) for k, data in self._by_step.get(step, ()) if k == kind]
+
+    def everywhere(self, kind: str) -> list[dict[str, Any]]:
+        """The facts of ``kind`` of every step, in journal order, each with its ``step``."""
+        with self._lock:
+            return [{**data, "step": step} for step, k, data in self._order if k == kind]
 
 
 class Token:
@@ -199,6 +207,9 @@ class EngineStepContext:
 
     def journaled(self, kind: str) -> list[dict[str, Any]]:
         return self._run.journaled.of(self._step_id, kind)
+
+    def run_journaled(self, kind: str) -> list[dict[str, Any]]:
+        return self._run.journaled.everywhere(kind)
 
     def progress(self, text: str) -> None:
         self._run.recorder.emit(ev.StepProgress(at=self.now(), step=self._step_id, text=text))

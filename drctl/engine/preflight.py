@@ -97,6 +97,11 @@ class _PreflightContext:
     def journaled(self, kind: str) -> list[dict[str, Any]]:
         return [dict(data) for k, data in self.facts if k == kind]
 
+    def run_journaled(self, kind: str) -> list[dict[str, Any]]:
+        # a preflight has no run: nothing any step journaled
+        del kind
+        return []
+
 
 def run_preflight(
     loaded: LoadedPlaybook, mode: Mode, *, reverse: bool, services: ServiceBag, environ: Mapping[str, str] | None = None
