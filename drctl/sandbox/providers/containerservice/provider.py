@@ -53,7 +53,8 @@ class ContainerServiceProvider(Provider):
         ("locations/operations", True, False),
         ("locations/operationresults", True, False),
     )
-    op_kinds = (OpKind.AKS_START, OpKind.AKS_STOP, OpKind.AKS_POOL_SCALE, OpKind.K8S_READ, OpKind.K8S_SCALE)
+    op_kinds = (OpKind.AKS_START, OpKind.AKS_STOP, OpKind.AKS_POOL_SCALE)
+    data_op_kinds = (OpKind.K8S_READ, OpKind.K8S_SCALE)
     snapshot_keys = ("aks_clusters",)
 
     def build(self, world: World, estate: Estate, now: float) -> ContainerServiceStore:
