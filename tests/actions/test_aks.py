@@ -365,3 +365,26 @@ def test_returner_on_a_running_cluster_scales_pools_and_deployments_back(estate:
         "wallet/wallet-api": 1,
         "wallet/wallet-worker": 1,
     }
+
+
+# --- health.azure's aks part -------------------------------------------------------------------------------------
+
+
+def test_health_azure_checks_the_cluster_and_with_require_running_its_ready_deployments(estate: Aks) -> None:
+    from drctl.actions.health.run import AZURE_IMPLEMENTATION
+    from drctl.actions.health.spec import HealthAzureParams
+    from drctl.actions.runtime import TransientError
+
+    provisioned = AZURE_IMPLEMENTATION.run(HealthAzureParams(region="target", checks=["aks"]), estate.ctx())
+    assert provisioned.facts["checked"] == {f"AKS cluster {TARGET_CLUSTER}": "Stopped (Succeeded)"}
+    running = HealthAzureParams(region="target", checks=["aks"], require_running=True)
+    with pytest.raises(TransientError, match="is Stopped"):
+        AZURE_IMPLEMENTATION.run(running, estate.ctx())
+    _up(estate)
+    DEPLOYMENTS_IMPLEMENTATION.run(ScaleDeploymentsParams(), estate.ctx())
+    healthy = AZURE_IMPLEMENTATION.run(running, estate.ctx())
+    assert healthy.facts["checked"]["Deployment wallet/wallet-api"] == "8 ready"
+    source = AZURE_IMPLEMENTATION.run(
+        HealthAzureParams(region="source", checks=["aks"], require_running=True), estate.ctx()
+    )
+    assert source.facts["checked"]["Deployment wallet/wallet-worker"] == "4 ready"
