@@ -147,7 +147,7 @@ def cluster_json(ctx: Ctx, cluster: ClusterState) -> dict[str, Any]:
         "id": cluster_id(ctx, cluster),
         "location": location,
         "name": cluster.name,
-        "type": f"{_NS}/ManagedClusters",
+        "type": f"{_NS}/managedClusters",
         "tags": cluster.tags,
         "sku": {"name": "Base", "tier": "Standard"},
         "identity": {
