@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from drctl.actions import dns, gate, health, notify, sql, standby, storage, wait
+from drctl.actions import aks, dns, gate, health, notify, sql, standby, storage, wait
 from drctl.actions.base import ActionSpec, Family
 from drctl.actions.facts import SHARED, FactKind
 
@@ -23,6 +23,7 @@ FAMILIES: tuple[Family, ...] = (
     sql.FAMILY,
     storage.FAMILY,
     standby.FAMILY,
+    aks.FAMILY,
     dns.FAMILY,
     notify.FAMILY,
     wait.FAMILY,

@@ -215,6 +215,10 @@ class AzureClients:
     def storage(self) -> Any:
         return self._make("storage", "azure.mgmt.storage", "StorageManagementClient")
 
+    @property
+    def containerservice(self) -> Any:
+        return self._make("containerservice", "azure.mgmt.containerservice", "ContainerServiceClient")
+
     def close(self) -> None:
         with self._lock:
             made, self._made = self._made, {}

@@ -100,7 +100,9 @@ def poll(clients: AzureClients, client: str, status_url: str | None, location_ur
     url = status_url or location_url
     if url is None:
         return Progress(UNKNOWN)
-    response = sender.send_request(HttpRequest("GET", url))
+    # newer generated clients (azure-mgmt-containerservice 40) name it ``_send_request``
+    send = getattr(sender, "send_request", None) or sender._send_request
+    response = send(HttpRequest("GET", url))
     retry_after = _seconds(response.headers.get("Retry-After"))
     if response.status_code == 404:
         return Progress(UNKNOWN, "the operation is no longer known to Azure")

@@ -19,6 +19,7 @@ from drctl.sandbox.clock import iso
 from drctl.sandbox.http import Handler, HttpServer, Request, Response, json_response
 from drctl.sandbox.ops import OpKind, Service, WebAppState
 from drctl.sandbox.providers.compute import provider as compute
+from drctl.sandbox.providers.containerservice import provider as containerservice
 from drctl.sandbox.providers.sql import provider as sql
 from drctl.sandbox.providers.web import provider as web
 from drctl.sandbox.state import AppState, World
@@ -118,6 +119,9 @@ def _health(world: World, app: AppState, now: float) -> Response:
         },
         "scale_sets": {"status": "ok" if all(c > 0 for c in scale.values()) else "no_instances", "detail": scale},
     }
+    aks = containerservice.region_health(world, app.region, now)
+    if aks is not None:
+        checks["aks"] = aks
     if database:
         checks["database"] = {
             "status": "ok" if database["reachable"] else "unreachable",

@@ -19,6 +19,7 @@ from drctl.sandbox.faults import FaultRule, clean_loc, dotted, error_message
 from drctl.sandbox.ops import ControlPlane, RegionStatus
 from drctl.sandbox.providers.base import EstateModel, HostName, RegionKey, ResourceName
 from drctl.sandbox.providers.compute.model import ComputeSection
+from drctl.sandbox.providers.containerservice.model import ContainerServiceSection
 from drctl.sandbox.providers.dns.model import DnsSection
 from drctl.sandbox.providers.resources.model import ResourcesSection
 from drctl.sandbox.providers.sql.model import SqlSection
@@ -78,7 +79,9 @@ class Settings(EstateModel):
     request_log_size: int = Field(default=5000, ge=100, le=1_000_000)
 
 
-class Estate(ResourcesSection, SqlSection, WebSection, ComputeSection, StorageSection, DnsSection):
+class Estate(
+    ResourcesSection, SqlSection, WebSection, ComputeSection, StorageSection, DnsSection, ContainerServiceSection
+):
     """The whole estate file: what every service shares, then each provider's section (its bases)."""
 
     version: Literal[1] = 1

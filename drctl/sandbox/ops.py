@@ -27,6 +27,15 @@ class OpKind(StrEnum):
     #: create-or-update, update or delete of a DNS record set
     DNS_WRITE = "dns.write"
     STORAGE_FAILOVER = "storage.failover"
+    #: start or stop of an AKS managed cluster (long-running: the latency is the operation's duration)
+    AKS_START = "aks.start"
+    AKS_STOP = "aks.stop"
+    #: create-or-update of an AKS agent pool (its node count; long-running)
+    AKS_POOL_SCALE = "aks.pool.scale"
+    #: a read (GET) of the sandbox's Kubernetes API of a cluster
+    K8S_READ = "k8s.read"
+    #: a write of a Deployment's replicas (PATCH of the Deployment, or GET-less PUT/PATCH of its scale subresource)
+    K8S_SCALE = "k8s.scale"
     #: the health path of a region's app endpoint
     APP_HEALTH = "app.health"
     #: the replication-status path of a region's app endpoint
@@ -39,7 +48,16 @@ class OpKind(StrEnum):
 
 #: operations answered as long-running operations: their latency is the operation's duration, not a delay
 #: before the first answer, so the client sees 202/InProgress at once (as Azure does) and polls.
-LRO_KINDS = frozenset({OpKind.SQL_FAILOVER, OpKind.VMSS_UPDATE, OpKind.STORAGE_FAILOVER})
+LRO_KINDS = frozenset(
+    {
+        OpKind.SQL_FAILOVER,
+        OpKind.VMSS_UPDATE,
+        OpKind.STORAGE_FAILOVER,
+        OpKind.AKS_START,
+        OpKind.AKS_STOP,
+        OpKind.AKS_POOL_SCALE,
+    }
+)
 
 
 class RegionStatus(StrEnum):
@@ -96,3 +114,4 @@ class Service(StrEnum):
     WEBHOOK = "webhook"
     SMTP = "smtp"
     DNS = "dns"
+    KUBE = "kube"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from drctl.sandbox.providers.base import Provider
 from drctl.sandbox.providers.compute.provider import PROVIDER as COMPUTE
+from drctl.sandbox.providers.containerservice.provider import PROVIDER as CONTAINERSERVICE
 from drctl.sandbox.providers.dns.provider import PROVIDER as DNS
 from drctl.sandbox.providers.resources.provider import PROVIDER as RESOURCES
 from drctl.sandbox.providers.sql.provider import PROVIDER as SQL
 from drctl.sandbox.providers.storage.provider import PROVIDER as STORAGE
 from drctl.sandbox.providers.web.provider import PROVIDER as WEB
 
-PROVIDERS: tuple[Provider, ...] = (RESOURCES, SQL, DNS, WEB, COMPUTE, STORAGE)
+PROVIDERS: tuple[Provider, ...] = (RESOURCES, SQL, DNS, WEB, COMPUTE, STORAGE, CONTAINERSERVICE)

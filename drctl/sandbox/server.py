@@ -37,6 +37,7 @@ from drctl.sandbox.estate import Estate, estate_sha256, load_estate
 from drctl.sandbox.faults import FaultRule, parse_faults
 from drctl.sandbox.http import HttpServer, Request, Response
 from drctl.sandbox.ops import RegionStatus
+from drctl.sandbox.providers.containerservice.kube import KubeFront
 from drctl.sandbox.providers.dns.server import DnsServer
 from drctl.sandbox.sinks import WEBHOOK_PREFIX, SmtpSink, WebhookSink
 from drctl.sandbox.state import World
@@ -99,10 +100,12 @@ class Sandbox:
         self.tls: TlsFiles = make_tls(workdir, estate.hostnames())
         self.world = World(estate)
         self.world.tenant_id = self.identity.tenant_id
+        self.world.ca_pem = self.tls.ca.read_text(encoding="ascii")
         self.tokens = TokenIssuer(self.identity, lifetime=estate.settings.token_lifetime_seconds, clock=self.world.now)
         self._ssl = self.tls.server_context()
         self.arm = ArmRouter(self.world, self.tokens)
         self.entra = EntraFront(self.world, self.tokens)
+        self.kube = KubeFront(self.world, self.tokens)
         self.admin = AdminApi(self, self.admin_token)
         self.webhooks = WebhookSink(self.world)
         self._main = HttpServer(self._handle_main, self._ssl, "main")
@@ -236,6 +239,8 @@ class Sandbox:
             return await self.webhooks.handle(req)
         if TokenIssuer.matches(path):
             return await self.entra.handle(req)
+        if KubeFront.matches(path):
+            return await self.kube.handle(req)
         return await self.arm.handle(req)
 
     # ---- AdminHost ---------------------------------------------------------------------------------------

@@ -58,6 +58,8 @@ class World:
         self.estate = estate
         #: set by the server once the identity is known (the estate may leave it to be generated)
         self.tenant_id = estate.identity.tenant_id or ""
+        #: the sandbox CA (PEM), set by the server: what a kubeconfig the sandbox hands out trusts
+        self.ca_pem = ""
         self._build()
 
     def reset(self) -> None:

@@ -50,7 +50,10 @@ def audience_of(scope: str) -> str:
     _, sep, rest = first.partition("://")
     if sep and "/" in rest:
         first = first.rsplit("/", 1)[0]
-    return first.rstrip("/") + "/" if sep else first
+    if not sep:
+        # an application id scope (``6dae42f8-.../.default``, the AKS server app): the token's aud is the id
+        return first.removesuffix("/.default")
+    return first.rstrip("/") + "/"
 
 
 def same_audience(a: str, b: str) -> bool:

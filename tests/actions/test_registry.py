@@ -55,6 +55,9 @@ def test_every_mutating_action_has_a_done_check_and_a_preflight(spec: ActionSpec
 def test_the_mutating_actions_are_the_ones_expected() -> None:
     # a guard on the test above: an action made mutating by its parameters (``mutates``) must be listed here too
     assert {s.name for s in _specs() if s.mutating or s.mutates is not None} == {
+        "aks.scale_deployments",
+        "aks.scale_node_pools",
+        "aks.start_cluster",
         "dns.swap",
         "sql.failover",
         "standby.patch",

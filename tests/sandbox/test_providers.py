@@ -69,7 +69,7 @@ def test_provider_names_namespaces_and_op_kinds_are_unique() -> None:
     namespaces = [p.namespace.lower() for p in PROVIDERS]
     assert all(namespaces)
     assert len(set(namespaces)) == len(namespaces)
-    owned = [kind for p in PROVIDERS for kind in p.op_kinds]
+    owned = [kind for p in PROVIDERS for kind in (*p.op_kinds, *p.data_op_kinds)]
     assert len(set(owned)) == len(owned), "an operation kind belongs to one provider"
     assert set(owned) | CROSS_CUTTING_KINDS == set(OpKind), "every operation kind has an owner"
     assert not set(owned) & CROSS_CUTTING_KINDS

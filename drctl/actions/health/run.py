@@ -128,6 +128,41 @@ def _inspect_compute(p: HealthAzureParams, ctx: StepContext, found: _Inventory, 
             capacity = found.read(f"scale set {vmss.name}", standby.scale_set_capacity, rg, vmss.name)
             if p.require_running and capacity == 0:
                 found.waiting.append(f"scale set {vmss.name} has no instances")
+    if "aks" in parts and region.aks is not None:
+        _inspect_aks(p, ctx, found)
+
+
+def _inspect_aks(p: HealthAzureParams, ctx: StepContext, found: _Inventory) -> None:
+    """The cluster provisioned; with ``require_running``, Running and each Deployment with a ready replica (read
+    through its Kubernetes API: an API that does not answer is not ready yet)."""
+    from drctl.actions.azure_bridge import AzureFailure, arm
+    from drctl.azure import aks
+
+    region = ctx.scope.region(p.region)
+    assert region.aks is not None
+    rg = region.aks.resource_group or region.resource_group
+    cluster = region.aks.cluster
+    view = found.read(f"AKS cluster {cluster}", aks.cluster, rg, cluster)
+    if view is None:
+        return
+    found.checked[f"AKS cluster {cluster}"] = f"{view.power_state} ({view.provisioning_state})"
+    if view.provisioning_state == "Failed":
+        found.problems.append(f"AKS cluster {cluster} is Failed")
+    if not p.require_running:
+        return
+    if view.power_state != "Running" or view.provisioning_state != "Succeeded":
+        found.waiting.append(f"AKS cluster {cluster} is {view.power_state} ({view.provisioning_state})")
+        return
+    for d in region.aks.deployments:
+        label = f"Deployment {d.namespace}/{d.name}"
+        try:
+            ready = arm(ctx, f"read {label}", aks.deployment, rg, cluster, d.namespace, d.name).ready
+        except (AzureFailure, TransientError) as exc:
+            found.waiting.append(f"{label}: {exc}")
+            continue
+        found.checked[label] = f"{ready} ready"
+        if ready < 1:
+            found.waiting.append(f"{label} has no ready replica")
 
 
 def run_azure(p: HealthAzureParams, ctx: StepContext) -> Outcome:

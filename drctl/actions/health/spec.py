@@ -70,14 +70,15 @@ HEALTH_HTTP = ActionSpec(
     safety=_http_safety,
 )
 
-AzureCheck = Literal["resource_group", "sql", "web_apps", "scale_sets", "storage"]
+AzureCheck = Literal["resource_group", "sql", "web_apps", "scale_sets", "storage", "aks"]
 
 
 class HealthAzureParams(Params):
     region: Role
     #: which parts of the region's estate to check; all that the region declares when omitted
     checks: list[AzureCheck] | None = None
-    #: also require web apps Running and scale sets above zero (a target after start-up)
+    #: also require web apps Running, scale sets above zero, and the AKS cluster Running with every Deployment
+    #: ready (a target after start-up)
     require_running: bool = False
 
 
@@ -90,6 +91,7 @@ def _azure_parts(p: HealthAzureParams, scope: Scope) -> list[str]:
         "web_apps": bool(region.web_apps),
         "scale_sets": bool(region.scale_sets),
         "storage": bool(region.storage_accounts),
+        "aks": region.aks is not None,
     }
     return [part for part, has in present.items() if has and (wanted is None or part in wanted)]
 
@@ -107,6 +109,9 @@ def _describe_azure(p: HealthAzureParams, scope: Scope) -> list[str]:
         lines.append(f"scale sets {', '.join(s.name for s in region.scale_sets)}")
     if "storage" in parts:
         lines.append(f"storage accounts {', '.join(region.storage_accounts)}")
+    if "aks" in parts and region.aks:
+        ready = ": Running, every Deployment with ready replicas" if p.require_running else " provisioned"
+        lines.append(f"AKS cluster {region.aks.cluster}{ready}")
     return lines
 
 

@@ -76,6 +76,8 @@ class Provider(ABC):
     resource_types: tuple[tuple[str, bool, bool], ...] = ()
     #: the operation kinds its routes classify requests into, besides ``arm.read`` and ``arm.write``
     op_kinds: tuple[OpKind, ...] = ()
+    #: the operation kinds of a data plane it serves outside ARM (the AKS clusters' Kubernetes API)
+    data_op_kinds: tuple[OpKind, ...] = ()
     #: the keys its ``snapshot`` adds to the admin state (``GET /_sandbox/state``)
     snapshot_keys: tuple[str, ...] = ()
 

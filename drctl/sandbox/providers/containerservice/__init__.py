@@ -1,0 +1,1 @@
+"""Microsoft.ContainerService managed clusters (AKS), their agent pools, and a Kubernetes API for Deployments."""
