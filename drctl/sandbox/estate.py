@@ -18,6 +18,7 @@ from drctl.sandbox.estate_checks import check_estate
 from drctl.sandbox.faults import FaultRule, clean_loc, dotted, error_message
 from drctl.sandbox.ops import ControlPlane, RegionStatus
 from drctl.sandbox.providers.base import EstateModel, HostName, RegionKey, ResourceName
+from drctl.sandbox.providers.cdn.model import CdnSection
 from drctl.sandbox.providers.compute.model import ComputeSection
 from drctl.sandbox.providers.dns.model import DnsSection
 from drctl.sandbox.providers.resources.model import ResourcesSection
@@ -78,7 +79,7 @@ class Settings(EstateModel):
     request_log_size: int = Field(default=5000, ge=100, le=1_000_000)
 
 
-class Estate(ResourcesSection, SqlSection, WebSection, ComputeSection, StorageSection, DnsSection):
+class Estate(ResourcesSection, SqlSection, WebSection, ComputeSection, StorageSection, DnsSection, CdnSection):
     """The whole estate file: what every service shares, then each provider's section (its bases)."""
 
     version: Literal[1] = 1
@@ -103,6 +104,7 @@ class Estate(ResourcesSection, SqlSection, WebSection, ComputeSection, StorageSe
             if region.app:
                 names.extend(region.app.hosts)
         names.extend(h.rsplit(":", 1)[0] if ":" in h else h for h in self.smtp.hosts)
+        names.extend(self.front_door_hosts())
         return sorted({n.lower() for n in names})
 
 

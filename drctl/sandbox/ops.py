@@ -27,6 +27,10 @@ class OpKind(StrEnum):
     #: create-or-update, update or delete of a DNS record set
     DNS_WRITE = "dns.write"
     STORAGE_FAILOVER = "storage.failover"
+    #: create-or-update (PUT) or update (PATCH) of a Front Door origin: enabledState, priority, weight
+    AFD_ORIGIN_UPDATE = "afd.origin.update"
+    #: a request to a Front Door endpoint's public host name (the sandbox's edge)
+    AFD_EDGE = "afd.edge"
     #: the health path of a region's app endpoint
     APP_HEALTH = "app.health"
     #: the replication-status path of a region's app endpoint
@@ -39,7 +43,7 @@ class OpKind(StrEnum):
 
 #: operations answered as long-running operations: their latency is the operation's duration, not a delay
 #: before the first answer, so the client sees 202/InProgress at once (as Azure does) and polls.
-LRO_KINDS = frozenset({OpKind.SQL_FAILOVER, OpKind.VMSS_UPDATE, OpKind.STORAGE_FAILOVER})
+LRO_KINDS = frozenset({OpKind.SQL_FAILOVER, OpKind.VMSS_UPDATE, OpKind.STORAGE_FAILOVER, OpKind.AFD_ORIGIN_UPDATE})
 
 
 class RegionStatus(StrEnum):
@@ -96,3 +100,4 @@ class Service(StrEnum):
     WEBHOOK = "webhook"
     SMTP = "smtp"
     DNS = "dns"
+    FRONTDOOR = "frontdoor"
