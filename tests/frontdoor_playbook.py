@@ -16,8 +16,11 @@ PROFILE, GROUP, ENDPOINT = "afd-wallet", "og-wallet-api", "wallet-api"
 ORIGINS = {"au-east": "origin-aue", "au-southeast": "origin-aus"}
 
 
-def frontdoor_data(switch: dict[str, Any] | None = None, *, needs: list[str] | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(SAMPLE.read_text())
+def frontdoor_data(
+    switch: dict[str, Any] | None = None, *, needs: list[str] | None = None, text: str | None = None
+) -> dict[str, Any]:
+    """The sample (or ``text``) with Front Door, and a ``frontdoor.switch`` step after ``needs``."""
+    data: dict[str, Any] = yaml.safe_load(text if text is not None else SAMPLE.read_text())
     data["front_door"] = {
         "profile": PROFILE,
         "resource_group": "rg-wallet-global",

@@ -4,7 +4,8 @@ Two families:
 
 * request faults (``latency``, ``error``, ``throttle``, ``lro_failure``, ``token_endpoint_down``) stay in the
   fault book and act on the requests of one operation kind until they are used up or cleared;
-* world faults (``region_outage``, ``replication_lag``, ``dns_propagation_delay``) change the emulated estate
+* world faults (``region_outage``, ``replication_lag``, ``dns_propagation_delay``,
+  ``front_door_propagation_delay``) change the emulated estate
   once, when applied; they show in the state, and are undone through the state (region up, lag 0...).
 """
 
