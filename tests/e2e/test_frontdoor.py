@@ -47,3 +47,8 @@ def test_a_failover_through_front_door_restores_service_when_the_edge_serves_the
     (restored,) = _facts(tmp_path, "service.restored")
     assert (restored["by"], restored["at"]) == ("frontdoor.switch", verified["verified_at"])
     assert "Front Door" in result.stderr + result.stdout
+    # the report shows the switch in a section of its own, the propagation with it
+    report = drctl(tmp_path, "report").stdout
+    section = report.split("## Front Door", 1)[1].split("\n## ", 1)[0]
+    assert "origin-aus Disabled p2 -> Enabled p1" in section
+    assert "propagation" in section
