@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from drctl.actions import aks, dns, gate, health, notify, sql, standby, storage, wait
+from drctl.actions import aks, dns, frontdoor, gate, health, notify, sql, standby, storage, wait
 from drctl.actions.base import ActionSpec, Family
 from drctl.actions.facts import SHARED, FactKind
 
@@ -25,6 +25,7 @@ FAMILIES: tuple[Family, ...] = (
     standby.FAMILY,
     aks.FAMILY,
     dns.FAMILY,
+    frontdoor.FAMILY,
     notify.FAMILY,
     wait.FAMILY,
 )

@@ -203,6 +203,9 @@ class AzureClients:
     def dns(self, subscription: str | None = None) -> Any:
         return self._make("dns", "azure.mgmt.dns", "DnsManagementClient", subscription)
 
+    def cdn(self, subscription: str | None = None) -> Any:
+        return self._make("cdn", "azure.mgmt.cdn", "CdnManagementClient", subscription)
+
     @property
     def web(self) -> Any:
         return self._make("web", "azure.mgmt.web", "WebSiteManagementClient")

@@ -323,6 +323,20 @@ def dns_section(report: Report) -> Section:
     return Section("DNS", paragraphs=(note,) if rows else (), table=Table(headers, rows), empty="no DNS change")
 
 
+def frontdoor_section(report: Report) -> Section:
+    """Front Door origins changed, the switch seen through the endpoint's host name (propagation measured), and
+    origins fenced: each fact as its family's line reads it."""
+    bullets = []
+    for f in report.facts:
+        fact = FACTS.get(f.kind)
+        if fact is None or fact.report_section != "Front Door" or fact.line is None:
+            continue
+        line = fact.line(f.data)
+        if line:
+            bullets.append(f"{when(f.at)} {f.step}: {line}")
+    return Section("Front Door", bullets=tuple(bullets), empty=None)
+
+
 def rpo_section(report: Report) -> Section:
     rpo = report.rpo
     rows = tuple(
@@ -417,6 +431,7 @@ def sections(report: Report) -> list[Section]:
         decisions_section(report),
         messages_section(report),
         dns_section(report),
+        frontdoor_section(report),
         rpo_section(report),
         sql_section(report),
         arm_section(report),

@@ -59,6 +59,17 @@ class AppEndpoints:
 
         return handle
 
+    async def forward(self, key: str, req: Request) -> Response:
+        """Answer ``req`` as region ``key``'s app does (Front Door forwarding to its origin there)."""
+        return await self._handle(key, req)
+
+    def probe(self, key: str, path: str, now: float) -> bool:
+        """A health probe at ``path`` of region ``key``'s app: 200 or not (called with the world lock held)."""
+        app = self.world.apps.get(key)
+        if app is None or not self.world.regions[key].up or path != app.health_path:
+            return False
+        return _health(self.world, app, now).status == 200
+
     async def _handle(self, key: str, req: Request) -> Response:
         started = time.perf_counter()
         op = _op(self.world.apps[key], req.path)

@@ -13,10 +13,12 @@ from drctl.sandbox.clock import iso
 from drctl.sandbox.faults import (
     DnsPropagationDelayFault,
     FaultRule,
+    FrontDoorPropagationDelayFault,
     RegionOutageFault,
     ReplicationLagFault,
 )
 from drctl.sandbox.ops import ControlPlane, RegionStatus, WebAppState
+from drctl.sandbox.providers.cdn import provider as cdn
 from drctl.sandbox.providers.compute import provider as compute
 from drctl.sandbox.providers.dns import provider as dns
 from drctl.sandbox.providers.sql import provider as sql
@@ -35,6 +37,9 @@ def apply_fault(world: World, rule: FaultRule) -> dict[str, Any]:
             return {"applied": rule.model_dump(mode="json"), "targets": set_lag(world, rule.seconds, rule.target)}
         if isinstance(rule, DnsPropagationDelayFault):
             dns.set_delay(world, rule.seconds)
+            return {"applied": rule.model_dump(mode="json")}
+        if isinstance(rule, FrontDoorPropagationDelayFault):
+            cdn.set_delay(world, rule.seconds)
             return {"applied": rule.model_dump(mode="json")}
         fault = world.faults.add(rule)
         return {"applied": rule.model_dump(mode="json"), "id": fault.id}

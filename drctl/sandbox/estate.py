@@ -18,6 +18,7 @@ from drctl.sandbox.estate_checks import check_estate
 from drctl.sandbox.faults import FaultRule, clean_loc, dotted, error_message
 from drctl.sandbox.ops import ControlPlane, RegionStatus
 from drctl.sandbox.providers.base import EstateModel, HostName, RegionKey, ResourceName
+from drctl.sandbox.providers.cdn.model import CdnSection
 from drctl.sandbox.providers.compute.model import ComputeSection
 from drctl.sandbox.providers.containerservice.model import ContainerServiceSection
 from drctl.sandbox.providers.dns.model import DnsSection
@@ -80,7 +81,14 @@ class Settings(EstateModel):
 
 
 class Estate(
-    ResourcesSection, SqlSection, WebSection, ComputeSection, StorageSection, DnsSection, ContainerServiceSection
+    ResourcesSection,
+    SqlSection,
+    WebSection,
+    ComputeSection,
+    StorageSection,
+    DnsSection,
+    ContainerServiceSection,
+    CdnSection,
 ):
     """The whole estate file: what every service shares, then each provider's section (its bases)."""
 
@@ -106,6 +114,7 @@ class Estate(
             if region.app:
                 names.extend(region.app.hosts)
         names.extend(h.rsplit(":", 1)[0] if ":" in h else h for h in self.smtp.hosts)
+        names.extend(self.front_door_hosts())
         return sorted({n.lower() for n in names})
 
 

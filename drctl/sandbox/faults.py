@@ -4,7 +4,8 @@ Two families:
 
 * request faults (``latency``, ``error``, ``throttle``, ``lro_failure``, ``token_endpoint_down``) stay in the
   fault book and act on the requests of one operation kind until they are used up or cleared;
-* world faults (``region_outage``, ``replication_lag``, ``dns_propagation_delay``) change the emulated estate
+* world faults (``region_outage``, ``replication_lag``, ``dns_propagation_delay``,
+  ``front_door_propagation_delay``) change the emulated estate
   once, when applied; they show in the state, and are undone through the state (region up, lag 0...).
 """
 
@@ -104,8 +105,15 @@ class DnsPropagationDelayFault(_Rule):
     seconds: float = Field(ge=0, le=86400)
 
 
+class FrontDoorPropagationDelayFault(_Rule):
+    """Front Door configuration changes reach the edge ``seconds`` after ARM finished them."""
+
+    kind: Literal["front_door_propagation_delay"]
+    seconds: float = Field(ge=0, le=86400)
+
+
 RequestFault = LatencyFault | ErrorFault | ThrottleFault | LroFailureFault | TokenEndpointDownFault
-WorldFault = RegionOutageFault | ReplicationLagFault | DnsPropagationDelayFault
+WorldFault = RegionOutageFault | ReplicationLagFault | DnsPropagationDelayFault | FrontDoorPropagationDelayFault
 
 FaultRule = Annotated[
     LatencyFault
@@ -115,7 +123,8 @@ FaultRule = Annotated[
     | TokenEndpointDownFault
     | RegionOutageFault
     | ReplicationLagFault
-    | DnsPropagationDelayFault,
+    | DnsPropagationDelayFault
+    | FrontDoorPropagationDelayFault,
     Field(discriminator="kind"),
 ]
 
@@ -128,6 +137,7 @@ FAULT_KINDS = (
     "region_outage",
     "replication_lag",
     "dns_propagation_delay",
+    "front_door_propagation_delay",
 )
 
 _RULES: TypeAdapter[list[FaultRule]] = TypeAdapter(list[FaultRule])
@@ -272,4 +282,6 @@ class FaultBook:
 
 
 def is_world_fault(rule: FaultRule) -> bool:
-    return isinstance(rule, RegionOutageFault | ReplicationLagFault | DnsPropagationDelayFault)
+    return isinstance(
+        rule, RegionOutageFault | ReplicationLagFault | DnsPropagationDelayFault | FrontDoorPropagationDelayFault
+    )

@@ -36,6 +36,10 @@ class OpKind(StrEnum):
     K8S_READ = "k8s.read"
     #: a write of a Deployment's replicas (PATCH of the Deployment, or GET-less PUT/PATCH of its scale subresource)
     K8S_SCALE = "k8s.scale"
+    #: create-or-update (PUT) or update (PATCH) of a Front Door origin: enabledState, priority, weight
+    AFD_ORIGIN_UPDATE = "afd.origin.update"
+    #: a request to a Front Door endpoint's public host name (the sandbox's edge)
+    AFD_EDGE = "afd.edge"
     #: the health path of a region's app endpoint
     APP_HEALTH = "app.health"
     #: the replication-status path of a region's app endpoint
@@ -56,6 +60,7 @@ LRO_KINDS = frozenset(
         OpKind.AKS_START,
         OpKind.AKS_STOP,
         OpKind.AKS_POOL_SCALE,
+        OpKind.AFD_ORIGIN_UPDATE,
     }
 )
 
@@ -115,3 +120,4 @@ class Service(StrEnum):
     SMTP = "smtp"
     DNS = "dns"
     KUBE = "kube"
+    FRONTDOOR = "frontdoor"

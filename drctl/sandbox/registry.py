@@ -8,6 +8,7 @@ sections and ``estate_from_playbook`` lets each seed its part, all in this order
 from __future__ import annotations
 
 from drctl.sandbox.providers.base import Provider
+from drctl.sandbox.providers.cdn.provider import PROVIDER as CDN
 from drctl.sandbox.providers.compute.provider import PROVIDER as COMPUTE
 from drctl.sandbox.providers.containerservice.provider import PROVIDER as CONTAINERSERVICE
 from drctl.sandbox.providers.dns.provider import PROVIDER as DNS
@@ -16,4 +17,4 @@ from drctl.sandbox.providers.sql.provider import PROVIDER as SQL
 from drctl.sandbox.providers.storage.provider import PROVIDER as STORAGE
 from drctl.sandbox.providers.web.provider import PROVIDER as WEB
 
-PROVIDERS: tuple[Provider, ...] = (RESOURCES, SQL, DNS, WEB, COMPUTE, STORAGE, CONTAINERSERVICE)
+PROVIDERS: tuple[Provider, ...] = (RESOURCES, SQL, DNS, WEB, COMPUTE, STORAGE, CONTAINERSERVICE, CDN)

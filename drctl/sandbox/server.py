@@ -32,6 +32,7 @@ from drctl.sandbox import control
 from drctl.sandbox.admin import AdminApi
 from drctl.sandbox.apps import AppEndpoints
 from drctl.sandbox.arm.router import ArmRouter
+from drctl.sandbox.edge import FrontDoorEdge
 from drctl.sandbox.entra import EntraFront
 from drctl.sandbox.estate import Estate, estate_sha256, load_estate
 from drctl.sandbox.faults import FaultRule, parse_faults
@@ -112,6 +113,7 @@ class Sandbox:
         self._dns = DnsServer(self.world)
         self._smtp = SmtpSink(self.world, self._ssl, username=self.smtp_username, password=self.smtp_password)
         self._apps = AppEndpoints(self.world, self._ssl, host)
+        self.edge = FrontDoorEdge(self.world, self._apps)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -233,6 +235,8 @@ class Sandbox:
     # ---- the main port ---------------------------------------------------------------------------------
     async def _handle_main(self, req: Request) -> Response:
         path = req.path
+        if self.edge.matches(req.host):
+            return await self.edge.handle(req)
         if AdminApi.matches(path):
             return await self.admin.handle(req)
         if path.startswith(WEBHOOK_PREFIX):
@@ -300,6 +304,9 @@ class Sandbox:
         for key, app in self.world.apps.items():
             for name in app.hosts:
                 out[f"{name}:{app.port}"] = f"{self.host}:{self._apps.ports[key]}"
+        for name in self.estate.front_door_hosts():
+            # Front Door is global: its edge is the main port, which no region outage closes
+            out[f"{name}:443"] = f"{self.host}:{self.main_port}"
         for entry in self.estate.smtp.hosts:
             name, _, port = entry.partition(":")
             out[f"{name.lower()}:{port or 587}"] = f"{self.host}:{self.smtp_port}"

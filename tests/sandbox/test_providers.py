@@ -34,6 +34,8 @@ CROSS_CUTTING_KINDS = {
     OpKind.ARM_POLL,
     OpKind.APP_HEALTH,
     OpKind.APP_REPLICATION,
+    # the Front Door edge: a front of its own beside the app endpoints, not an ARM route
+    OpKind.AFD_EDGE,
     OpKind.SINK_WEBHOOK,
     OpKind.SINK_SMTP,
 }

@@ -1,0 +1,1 @@
+"""Microsoft.Cdn (Azure Front Door Standard/Premium): profiles, AFD endpoints, origin groups and origins."""
