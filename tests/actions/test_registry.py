@@ -56,6 +56,7 @@ def test_the_mutating_actions_are_the_ones_expected() -> None:
     # a guard on the test above: an action made mutating by its parameters (``mutates``) must be listed here too
     assert {s.name for s in _specs() if s.mutating or s.mutates is not None} == {
         "dns.swap",
+        "fence.source",
         "sql.failover",
         "standby.patch",
         "standby.scale",
