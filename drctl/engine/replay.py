@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from drctl.actions.fence.facts import FENCE_ITEM
 from drctl.actions.runtime import Approval
 from drctl.engine import events as ev
 
@@ -35,9 +36,6 @@ class RunState(StrEnum):
 
 
 FINISHED_STEP = {StepState.SUCCEEDED, StepState.SKIPPED}
-
-#: one fenced (or not) item's outcome, journaled by ``fence.source`` and ``drctl fence`` (actions/fence/facts.py)
-FENCE_ITEM = "fence.item"
 
 
 @dataclass(frozen=True)

@@ -380,7 +380,15 @@ def open_risks_section(report: Report) -> Section:
 
 def fencing_section(report: Report) -> Section:
     rows = tuple(
-        (when(f.at), f.step, f.via or "", f"{f.kind} {f.name}", f.region, "fenced" if f.fenced else "NOT FENCED", f.detail)
+        (
+            when(f.at),
+            f.step,
+            f.via or "",
+            f"{f.kind} {f.name}",
+            f.region,
+            "fenced" if f.fenced else "NOT FENCED",
+            f.detail,
+        )
         for f in report.fencing
     )
     headers = ("At", "Step", "Via", "Item", "Region", "Result", "Detail")

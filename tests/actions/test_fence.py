@@ -13,9 +13,8 @@ import pytest
 
 from drctl.actions import registry
 from drctl.actions.azure_bridge import FACT_INTENT
-from drctl.actions.fence.run import FENCE_IMPLEMENTATION, fence_open
+from drctl.actions.fence.run import FENCE_IMPLEMENTATION
 from drctl.actions.fence.spec import FenceParams, items_with_fencers
-from drctl.actions.fencing import FenceItem
 from drctl.actions.standby.fencing import FENCER
 from drctl.engine import events as ev
 from drctl.engine.replay import open_risks
@@ -47,6 +46,8 @@ def test_a_planned_failover_leaves_nothing_to_fence(estate: Estate) -> None:
     assert ctx.recorded("fence.item") == []
     (summary,) = ctx.recorded("fence.summary")
     assert summary["needed"] is False
+    assert FENCE_IMPLEMENTATION.done is not None
+    assert FENCE_IMPLEMENTATION.done(FenceParams(), ctx) is True
     assert estate.mutations() == []
     assert _source(estate) == (dict.fromkeys(SOURCE_APPS, "Running"), 6)
 
@@ -65,7 +66,8 @@ def test_a_forced_failover_stops_the_source_apps_and_scales_its_workers_to_zero(
     assert len(mutations) == 3
     # the done-check now says done, and a second run sends nothing
     assert FENCE_IMPLEMENTATION.done is not None
-    assert FENCE_IMPLEMENTATION.done(FenceParams(), ctx.next_attempt()) is True
+    assert FENCE_IMPLEMENTATION.done(FenceParams(), ctx.next_attempt(run_facts_seeded=[FORCED])) is True
+    assert FENCE_IMPLEMENTATION.done(FenceParams(), estate.ctx(run_facts_seeded=[FORCED])) is False
     again = estate.ctx(run_facts_seeded=[FORCED])
     FENCE_IMPLEMENTATION.run(FenceParams(), again)
     assert len(estate.mutations()) == 3
@@ -108,18 +110,23 @@ def test_with_the_source_region_down_the_step_succeeds_and_leaves_open_risks(est
     assert sorted(r.name for r in open_risks(facts)) == sorted([*SOURCE_APPS, SOURCE_VMSS])
     # done: every item has its outcome; the open ones are the open risk's to close, not the step's to repeat
     assert FENCE_IMPLEMENTATION.done is not None
-    assert FENCE_IMPLEMENTATION.done(FenceParams(), ctx.next_attempt()) is True
+    assert FENCE_IMPLEMENTATION.done(FenceParams(), ctx.next_attempt(run_facts_seeded=[FORCED])) is True
 
-    # the region answers again: fencing the open items closes them, and the latest outcome wins
+    # the region answers again: the step taken up again (drctl fence, resume) fences exactly the open items, and
+    # each item's latest outcome wins
     estate.sandbox.set_region(SOURCE, up=True)
-    later = ctx.next_attempt()
-    open_items = [FenceItem(r.kind, r.name, r.region) for r in open_risks(facts)]
-    outcomes = fence_open(later, open_items, "drctl fence")
-    assert all(o.fenced for o in outcomes)
+    later = ctx.next_attempt(facts=[*ctx.facts, ("fence.again", {"via": "drctl fence"})], run_facts_seeded=[FORCED])
+    outcome = FENCE_IMPLEMENTATION.run(FenceParams(), later)
+    assert all(f["fenced"] is True and f["via"] == "drctl fence" for f in later.recorded("fence.item"))
     facts += [ev.Fact(at=later.now(), step="fence", kind=k, data=d) for k, d in later.facts]
     assert open_risks(facts) == []
     assert _source(estate) == (dict.fromkeys(SOURCE_APPS, "Stopped"), 0)
     assert len(estate.mutations()) == refused + 3
+    # once more: nothing is open, nothing is sent
+    last = later.next_attempt(run_facts_seeded=[FORCED])
+    assert "already fenced" in FENCE_IMPLEMENTATION.run(FenceParams(), last).summary
+    assert len(estate.mutations()) == refused + 3
+    del outcome
 
 
 def test_a_crash_between_the_stop_intent_and_its_answer_sends_one_stop(estate: Estate) -> None:
@@ -142,9 +149,11 @@ def test_a_crash_after_the_scale_in_was_accepted_follows_it_and_sends_no_second(
     FENCE_IMPLEMENTATION.run(FenceParams(kinds=["scale_set"]), ctx)
     # the next attempt sees its own intent and end: done, nothing sent
     assert FENCE_IMPLEMENTATION.done is not None
-    assert FENCE_IMPLEMENTATION.done(FenceParams(kinds=["scale_set"]), ctx.next_attempt()) is True
-    again = ctx.next_attempt()
-    FENCE_IMPLEMENTATION.run(FenceParams(kinds=["scale_set"]), again)
+    assert (
+        FENCE_IMPLEMENTATION.done(FenceParams(kinds=["scale_set"]), ctx.next_attempt(run_facts_seeded=[FORCED])) is True
+    )
+    again = ctx.next_attempt(run_facts_seeded=[FORCED])
+    assert "already fenced" in FENCE_IMPLEMENTATION.run(FenceParams(kinds=["scale_set"]), again).summary
     assert [m for m, p in estate.mutations() if "virtualMachineScaleSets" in p] == ["PATCH"]
 
 

@@ -12,6 +12,9 @@ from drctl.actions.facts import FactKind
 FENCE_ITEM = "fence.item"
 #: one fencing pass: ``region``, ``needed`` (bool), ``because``, ``fenced``/``open`` (item labels), ``via``
 FENCE_SUMMARY = "fence.summary"
+#: journaled by the engine when it takes a finished fence step up again for its open items: ``via`` ("drctl fence",
+#: "resume"), ``operator``, ``pid``, ``open`` (item labels)
+FENCE_AGAIN = "fence.again"
 
 
 def label(d: Mapping[str, Any]) -> str:
@@ -32,7 +35,12 @@ def _summary(d: Mapping[str, Any]) -> str:
     return f"fencing {d.get('region')} ({d.get('because')}): {fenced} fenced{tail}"
 
 
+def _again(d: Mapping[str, Any]) -> str:
+    return f"fencing again ({d.get('via')}, by {d.get('operator')}): {', '.join(d.get('open') or [])}"
+
+
 FACTS: tuple[FactKind, ...] = (
+    FactKind(FENCE_AGAIN, _again, "Fencing"),
     FactKind(FENCE_ITEM, _item, "Fencing"),
     FactKind(FENCE_SUMMARY, _summary, "Fencing"),
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from drctl.actions.fence.facts import FENCE_ITEM, FENCE_SUMMARY, label
+from drctl.actions.fence.facts import FENCE_AGAIN, FENCE_ITEM, FENCE_SUMMARY, label
 from drctl.actions.fence.spec import FenceParams, items_with_fencers
 from drctl.actions.fencing import FenceItem, FenceOutcome
 from drctl.actions.runtime import Finding, Implementation, Outcome, StepContext
@@ -73,15 +73,32 @@ def fence_items(ctx: StepContext, pairs: list[tuple[FenceItem, Fencer | None]], 
     return list(in_parallel(pairs, lambda pair: _fence_one(ctx, pair[0], pair[1], via)))
 
 
-def fence_open(ctx: StepContext, items: list[FenceItem], via: str) -> list[FenceOutcome]:
-    """Fence again items left open (``drctl fence RUN``, a resume): each through the fencer that offers it now."""
-    pairs: list[tuple[FenceItem, Fencer | None]] = []
-    for item in items:
-        offered = items_with_fencers(ctx.scope, item.region)
-        pairs.append((item, next((f for i, f in offered if i == item), None)))
-    outcomes = fence_items(ctx, pairs, via)
-    _summarise(ctx, ctx.scope.source_name, True, f"fencing again what stayed open ({via})", outcomes, via=via)
-    return outcomes
+def _key(item: FenceItem) -> tuple[str, str, str]:
+    return (item.kind, item.name, item.region)
+
+
+def _still_open(
+    ctx: StepContext, wanted: list[tuple[FenceItem, Fencer | None]]
+) -> list[tuple[FenceItem, Fencer | None]]:
+    """What this step must (still) fence: the items without a fenced outcome journaled by this step. On the first
+    pass that is every item; on a later one (``drctl fence RUN``, a resume, a retry) exactly those left open."""
+    latest: dict[tuple[str, str, str], bool] = {}
+    for fact in ctx.journaled(FENCE_ITEM):
+        latest[(str(fact.get("kind")), str(fact.get("name")), str(fact.get("region")))] = fact.get("fenced") is True
+    todo = [(item, fencer) for item, fencer in wanted if not latest.get(_key(item), False)]
+    # an item the playbook no longer declares that stayed open is still tried: the journal says it may take writes
+    offered = {_key(item) for item, _ in wanted}
+    todo += [(FenceItem(*key), None) for key, fenced in latest.items() if not fenced and key not in offered]
+    return todo
+
+
+def _via(ctx: StepContext) -> str:
+    """Who fences: the step itself on its first pass, else what the engine journaled when it took the step up again
+    (``fence.again``: ``drctl fence`` or ``resume``)."""
+    if not ctx.journaled(FENCE_ITEM):
+        return "step"
+    again = ctx.journaled(FENCE_AGAIN)
+    return str(again[-1].get("via") or "retry") if again else "retry"
 
 
 def _summarise(
@@ -109,10 +126,14 @@ def run_fence(p: FenceParams, ctx: StepContext) -> Outcome:
     if not needed:
         facts = _summarise(ctx, region, False, because, [], via="step")
         return Outcome(f"nothing to fence in {region}: {because}", facts=facts)
-    pairs: list[tuple[FenceItem, Fencer | None]] = list(items_with_fencers(ctx.scope, region, p.kinds))
+    wanted: list[tuple[FenceItem, Fencer | None]] = list(items_with_fencers(ctx.scope, region, p.kinds))
+    via = _via(ctx)
+    pairs = _still_open(ctx, wanted)
+    if via != "step" and not pairs:
+        return Outcome(f"{region}: every item already fenced", facts={"region": region, "open": []})
     ctx.progress(f"fencing {plural(len(pairs), 'item')} in {region} ({because})")
-    outcomes = fence_items(ctx, pairs, "step")
-    facts = _summarise(ctx, region, True, because, outcomes, via="step")
+    outcomes = fence_items(ctx, pairs, via)
+    facts = _summarise(ctx, region, True, because, outcomes, via=via)
     fenced, still = len(facts["fenced"]), facts["open"]
     summary = f"{region}: {fenced}/{len(outcomes)} fenced"
     if still:
