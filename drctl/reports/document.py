@@ -363,18 +363,14 @@ def open_risks_section(report: Report) -> Section:
     )
     note = (
         (
-            f"The old primary may still take writes the new primary never sees. Once {report.run.source} answers "
-            f"again: drctl fence {report.run.id}",
+            "The old primary may still take writes the new primary never sees. Once "
+            f"{', '.join(sorted({r.region for r in report.open_risks}))} answers again: drctl fence {report.run.id}",
         )
         if bullets
         else ()
     )
-    fenced_any = any(True for _ in report.fencing)
     return Section(
-        "Open risks",
-        paragraphs=note,
-        bullets=bullets,
-        empty="none: every item fenced" if fenced_any else None,
+        "Open risks", paragraphs=note, bullets=bullets, empty="none: every item fenced" if report.fencing else None
     )
 
 
