@@ -107,3 +107,38 @@ def test_a_forced_failover_leaves_an_open_risk_that_drctl_fence_closes_once(fenc
     assert "nothing open" in again.stdout
     assert len(_fencing_writes(r)) == before + 3
     assert len(r.journal(run_id)) == lines
+
+
+FAILING_STEP = """
+  - id: source-check
+    name: A check of the old region, failing while it is down
+    uses: health.http
+    needs: [fence-old-primary]
+    retry: 1
+    budget: 30s
+    with:
+      url: ${{ source.health_url }}
+      samples: 2
+"""
+
+
+def test_a_resume_fences_what_the_run_left_open(fenced: Rehearsal) -> None:
+    r = fenced
+    anchor = "\n  - id: phase-standby-ready\n"
+    r.playbook.write_text(r.playbook.read_text().replace(anchor, FAILING_STEP + anchor, 1))
+    r.sandbox.client().set_replication_lag(30)
+    r.sandbox.set_region("au-east", up=False)
+    result = r.failover("--yes", "--accept-data-loss", "region lost; IC accepts the loss", timeout=240)
+    assert result.returncode == ExitCode.STEP_FAILED, result.stdout[-3000:] + result.stderr[-3000:]
+    (run_id,) = r.run_ids()
+    assert "OPEN RISK" in r.drctl("status", run_id).stdout
+
+    r.sandbox.set_region("au-east", up=True)
+    before = len(_fencing_writes(r))
+    resumed = r.drctl("resume", run_id, "--yes", timeout=240)
+    assert _source(r) == (dict.fromkeys(SOURCE_APPS, "Stopped"), 0), resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert len(_fencing_writes(r)) == before + 3
+    (again,) = r.facts("fence.again")
+    assert again["via"] == "resume"
+    assert "OPEN RISK" not in r.drctl("status", run_id).stdout
+    assert json.loads(r.drctl("report", run_id, "--format", "json").stdout)["open_risks"] == []
