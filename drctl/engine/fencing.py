@@ -135,7 +135,7 @@ def fence_run(request: FenceRequest, host: Host) -> FenceResult:
     if live is not None:
         raise LockHeld(
             f"run {run_id} is being run by {describe_holder(live)}; nothing was fenced",
-            hint="its fence step runs in that process; once it ends: drctl fence " + run_id,
+            hint=f"its fence step runs in that process; once it ends: drctl fence {run_id}",
         )
     from drctl.engine.resume import environment_refusal
 
@@ -180,7 +180,7 @@ def fence_run(request: FenceRequest, host: Host) -> FenceResult:
                         )
                     )
                 journal_takeover(recorder, lock, now)
-                fence_open_items(plan, recorder, host, view=view, state=state, via="drctl fence", services=services)
+                fence_open_items(plan, recorder, host, view=view, state=state, via="fence", services=services)
             finally:
                 journal.close()
     finally:

@@ -281,7 +281,7 @@ class FenceRecord:
     region: str
     fenced: bool
     detail: str
-    #: "step" (the fence step), "drctl fence" or "resume" (fenced again later)
+    #: "step" (the fence step), "fence" (`drctl fence RUN`) or "resume" (fenced again later)
     via: str | None
 
 

@@ -115,9 +115,9 @@ def test_with_the_source_region_down_the_step_succeeds_and_leaves_open_risks(est
     # the region answers again: the step taken up again (drctl fence, resume) fences exactly the open items, and
     # each item's latest outcome wins
     estate.sandbox.set_region(SOURCE, up=True)
-    later = ctx.next_attempt(facts=[*ctx.facts, ("fence.again", {"via": "drctl fence"})], run_facts_seeded=[FORCED])
+    later = ctx.next_attempt(facts=[*ctx.facts, ("fence.again", {"via": "fence"})], run_facts_seeded=[FORCED])
     outcome = FENCE_IMPLEMENTATION.run(FenceParams(), later)
-    assert all(f["fenced"] is True and f["via"] == "drctl fence" for f in later.recorded("fence.item"))
+    assert all(f["fenced"] is True and f["via"] == "fence" for f in later.recorded("fence.item"))
     facts += [ev.Fact(at=later.now(), step="fence", kind=k, data=d) for k, d in later.facts]
     assert open_risks(facts) == []
     assert _source(estate) == (dict.fromkeys(SOURCE_APPS, "Stopped"), 0)

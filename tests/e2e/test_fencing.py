@@ -96,7 +96,7 @@ def test_a_forced_failover_leaves_an_open_risk_that_drctl_fence_closes_once(fenc
     assert "OPEN RISK" not in r.drctl("status", run_id).stdout
     report = json.loads(r.drctl("report", run_id, "--format", "json").stdout)
     assert report["open_risks"] == []
-    assert [f["via"] for f in report["fencing"] if f["fenced"]] == ["drctl fence"] * 3
+    assert [f["via"] for f in report["fencing"] if f["fenced"]] == ["fence"] * 3
     assert report["verdict"]["headline"] == "PASSED"  # the run's verdict is as it was
     assert r.drctl("runs", "verify", run_id).returncode == ExitCode.OK
 

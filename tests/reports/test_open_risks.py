@@ -30,7 +30,7 @@ def _fenced(*, closed: bool) -> Report:
         FenceRecord("fence", at(25), "web_app", "app-aue", "au-east", False, DOWN, "step"),
         FenceRecord("fence", at(25), "scale_set", "vmss-aue", "au-east", True, "capacity 6 -> 0, verified", "step"),
     ]
-    later = [FenceRecord("fence", at(900), "web_app", "app-aue", "au-east", True, "stopped", "drctl fence")]
+    later = [FenceRecord("fence", at(900), "web_app", "app-aue", "au-east", True, "stopped", "fence")]
     risks = () if closed else (OpenRisk("web_app", "app-aue", "au-east", DOWN, "fence", at(25)),)
     return replace(report, fencing=tuple(first + (later if closed else [])), open_risks=risks)
 

@@ -7,13 +7,13 @@ from typing import Any
 
 from drctl.actions.facts import FactKind
 
-#: one item's outcome: ``kind``, ``name``, ``region``, ``fenced`` (bool), ``detail``, ``via`` ("step", "drctl fence",
-#: "resume"); the latest outcome of an item is what counts (``engine.replay.open_risks``)
+#: one item's outcome: ``kind``, ``name``, ``region``, ``fenced`` (bool), ``detail``, ``via`` ("step"; "fence", for
+#: `drctl fence RUN`; "resume"); the latest outcome of an item is what counts (``engine.replay.open_risks``)
 FENCE_ITEM = "fence.item"
 #: one fencing pass: ``region``, ``needed`` (bool), ``because``, ``fenced``/``open`` (item labels), ``via``
 FENCE_SUMMARY = "fence.summary"
-#: journaled by the engine when it takes a finished fence step up again for its open items: ``via`` ("drctl fence",
-#: "resume"), ``operator``, ``pid``, ``open`` (item labels)
+#: journaled by the engine when it takes a finished fence step up again for its open items: ``via`` ("fence", for
+#: `drctl fence RUN`; "resume"), ``operator``, ``pid``, ``open`` (item labels)
 FENCE_AGAIN = "fence.again"
 
 
