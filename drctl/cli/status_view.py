@@ -43,7 +43,8 @@ def next_action(run: LoadedRun) -> str:
     risks = view.open_risks
     if view.state is RunState.PAUSED and view.paused is not None:
         return view.paused.next
-    if risks and view.finished is not None:
+    if risks and view.state is RunState.SUCCEEDED:
+        # a run that did not succeed is resumed, and a resume fences what is open too
         return f"fence what stays open once {risks[0].region} answers again: drctl fence {rid}"
     if view.state in (RunState.FAILED, RunState.ABORTED, RunState.INTERRUPTED):
         return f"fix the cause, then `drctl resume {rid}` runs what did not finish"
