@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from drctl.actions.fence.facts import FENCE_AGAIN
+from drctl.actions.runtime import Cancelled
 from drctl.engine import events as ev
 from drctl.engine.approvals import ApprovalDesk
 from drctl.engine.context import NETWORK, EngineStepContext, FactBook, RunScope, ServiceBag, Token
@@ -78,6 +79,7 @@ def fence_open_items(
         step = plan.steps[sid]
         clock = host.clock
         me = current_identity()
+        asker = SerialAsker(Unattended())
         scope = RunScope(
             run_id=view.run_id,
             mode=plan.mode,
@@ -94,7 +96,7 @@ def fence_open_items(
                 directory=state.approvals(view.run_id),
                 recorder=recorder,
                 clock=clock,
-                asker=SerialAsker(Unattended()),
+                asker=asker,
             ),
             on_fact=_ignore,
             journaled=FactBook(view.facts),
@@ -113,7 +115,13 @@ def fence_open_items(
         context = EngineStepContext(
             scope, step_id=sid, attempt=attempt, token=Token(), deadline=clock.monotonic() + step.timeout
         )
-        step.implementation.run(step.params, context)
+        try:
+            step.implementation.run(step.params, context)
+        except (Exception, Cancelled) as exc:
+            # the items stay open, and every view says so; a fencing pass never stops a resume or crashes the CLI
+            recorder.emit(ev.StepProgress(at=clock.now(), step=sid, text=f"fencing again stopped: {exc!r}"))
+        finally:
+            asker.close()
 
 
 def _ignore(_step: str, _kind: str, _data: Mapping[str, Any]) -> None:
