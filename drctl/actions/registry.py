@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from drctl.actions import aks, dns, frontdoor, gate, health, notify, sql, standby, storage, wait
+from drctl.actions import aks, dns, fence, frontdoor, gate, health, notify, sql, standby, storage, wait
 from drctl.actions.base import ActionSpec, Family
 from drctl.actions.facts import SHARED, FactKind
 
@@ -28,6 +28,7 @@ FAMILIES: tuple[Family, ...] = (
     frontdoor.FAMILY,
     notify.FAMILY,
     wait.FAMILY,
+    fence.FAMILY,
 )
 
 ACTIONS: dict[str, ActionSpec[Any]] = {spec.name: spec for family in FAMILIES for spec in family.actions}

@@ -42,13 +42,14 @@ def _root(
 
 
 def _register() -> None:
-    from drctl.cli import drill_cmd, plan_cmd, report_cmd, run_cmd, runs_cmd, sandbox_cmd, validate_cmd
+    from drctl.cli import drill_cmd, fence_cmd, plan_cmd, report_cmd, run_cmd, runs_cmd, sandbox_cmd, validate_cmd
 
     validate_cmd.register(app)
     plan_cmd.register(app)
     run_cmd.register(app)
     drill_cmd.register(app)
     runs_cmd.register(app)
+    fence_cmd.register(app)
     report_cmd.register(app)
     app.add_typer(sandbox_cmd.app, name="sandbox")
 

@@ -194,6 +194,7 @@ def _finish(result: RunResult) -> None:
 
     head = read_anchor(result.journal).anchor  # a copy of the head kept elsewhere anchors the journal's end
     print(f"journal: {result.journal}" + (f" ({head.describe()})" if head else ""), file=sys.stderr)
+    _open_risks(result)
     if outcome.finished is not None:  # reports: see drctl/cli/report_cmd.py
         from drctl.cli.report_cmd import write_run_reports
 
@@ -206,6 +207,17 @@ def _finish(result: RunResult) -> None:
         print(f"see `drctl status {rid}`; once the cause is dealt with, `drctl resume {rid}` goes on", file=sys.stderr)
     if outcome.exit_code is not ExitCode.OK:
         raise typer.Exit(int(outcome.exit_code))
+
+
+def _open_risks(result: RunResult) -> None:
+    """What the run left unfenced, said in its last words: the failover succeeded, the old primary may still write."""
+    from drctl.cli.status_view import open_risk_lines
+    from drctl.engine.journal import read_journal
+    from drctl.engine.replay import RunView
+
+    risks = RunView.of(read_journal(result.journal).events()).open_risks
+    for line in open_risk_lines(risks, result.run_id):
+        print(line, file=sys.stderr)
 
 
 def _console(output: Output, yes: bool, state_dir: Path | None, concurrency: int | None) -> Console:

@@ -77,6 +77,7 @@ def runs_data(state: StateDir) -> dict[str, Any]:
                 "rto": row.line.rto if row.line else None,
                 "rpo": row.line.rpo if row.line else None,
                 "verdict": row.line.verdict if row.line else None,
+                "open_risks": row.line.open_risks if row.line else None,
             }
             for row in rows(state)
         ],

@@ -12,8 +12,9 @@ from drctl.engine.codec import to_data
 from drctl.engine.events import Phase, RunStarted, RunVerdict
 from drctl.engine.history import Liveness, LoadedRun
 from drctl.engine.identity import describe as person
-from drctl.engine.replay import RunState, StepState
+from drctl.engine.replay import OpenRisk, RunState, StepState
 from drctl.engine.verdict import verdict_of_journal
+from drctl.text import plural
 
 
 def _end(run: LoadedRun) -> datetime:
@@ -39,8 +40,12 @@ def next_action(run: LoadedRun) -> str:
         return f"it is running (pid {run.holder.pid if run.holder else '?'}); follow it with `drctl status {rid}`"
     if run.liveness is Liveness.STOPPED:
         return f"the process is gone without an ending (a crash?): drctl resume {rid}"
+    risks = view.open_risks
     if view.state is RunState.PAUSED and view.paused is not None:
         return view.paused.next
+    if risks and view.state is RunState.SUCCEEDED:
+        # a run that did not succeed is resumed, and a resume fences what is open too
+        return f"fence what stays open once {risks[0].region} answers again: drctl fence {rid}"
     if view.state in (RunState.FAILED, RunState.ABORTED, RunState.INTERRUPTED):
         return f"fix the cause, then `drctl resume {rid}` runs what did not finish"
     if _verdict(run).result == "breached":
@@ -108,6 +113,7 @@ def render_status(run: LoadedRun) -> str:
     if started.environment is not None:
         lines.append(f"Environment: {describe_environment(started.environment)}")
     lines += [f"Objective: {describe(e)}" for e in view.objective_events]
+    lines += open_risk_lines(view.open_risks, run.run_id)
     lines.append("")
     width = max((len(s) for s in view.steps), default=4)
     lines.append(f"{'STEP':{width}}  {'STATE':10}  {'TRY':3}  {'TOOK':>7}  {'BUDGET':>7}  NOTE")
@@ -137,6 +143,16 @@ def render_status(run: LoadedRun) -> str:
     return "\n".join(lines) + "\n"
 
 
+def open_risk_lines(risks: list[OpenRisk], run_id: str) -> list[str]:
+    """What stays unfenced (``replay.open_risks``), said as an open risk, with the command that closes it."""
+    if not risks:
+        return []
+    lines = [f"OPEN RISK: {plural(len(risks), 'item')} of the old primary NOT FENCED (it may still take writes):"]
+    lines += [f"  {r.label}: {r.detail}" for r in risks]
+    lines.append(f"  once the region answers: drctl fence {run_id}")
+    return lines
+
+
 def status_data(run: LoadedRun) -> dict[str, Any]:
     view = run.view
     started = view.started
@@ -158,6 +174,10 @@ def status_data(run: LoadedRun) -> dict[str, Any]:
         "environment": to_data(started.environment) if started.environment is not None else None,
         "verdict": to_data(verdict),
         "objective_events": [e.type for e in view.objective_events],
+        "open_risks": [
+            {"kind": r.kind, "name": r.name, "region": r.region, "detail": r.detail, "step": r.step}
+            for r in view.open_risks
+        ],
         "pending_approvals": sorted({r.step for r in view.pending_approvals.values()}),
         "steps": [
             {

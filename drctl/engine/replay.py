@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from drctl.actions.fence.facts import FENCE_ITEM
 from drctl.actions.runtime import Approval
 from drctl.engine import events as ev
 
@@ -35,6 +36,40 @@ class RunState(StrEnum):
 
 
 FINISHED_STEP = {StepState.SUCCEEDED, StepState.SKIPPED}
+
+
+@dataclass(frozen=True)
+class OpenRisk:
+    """An item of the old primary that stayed unfenced: it may take writes the new primary never sees."""
+
+    kind: str
+    name: str
+    region: str
+    #: why it could not be fenced, as its latest outcome says
+    detail: str
+    #: the step that fences it (its journal keys and earlier attempts are that step's)
+    step: str
+    at: datetime
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name} ({self.region})"
+
+
+def open_risks(facts: Iterable[ev.Fact]) -> list[OpenRisk]:
+    """What stays unfenced, from the journal alone: every item's latest ``fence.item`` outcome wins, so an item a
+    later ``drctl fence`` or resume fenced is closed. The one place this is computed (status, runs, the run's last
+    words and every report read it)."""
+    latest: dict[tuple[str, str, str], ev.Fact] = {}
+    for fact in facts:
+        if fact.kind == FENCE_ITEM:
+            d = fact.data
+            latest[(str(d.get("kind")), str(d.get("name")), str(d.get("region")))] = fact
+    return [
+        OpenRisk(kind, name, region, str(f.data.get("detail") or ""), f.step, f.at)
+        for (kind, name, region), f in latest.items()
+        if f.data.get("fenced") is not True
+    ]
 
 
 @dataclass
@@ -181,6 +216,10 @@ class RunView:
                     self.pending_decisions.pop(event.step, None)
             case ev.ObjectiveAtRisk() | ev.RtoBreached() | ev.RpoBreached():
                 self.objective_events.append(event)
+
+    @property
+    def open_risks(self) -> list[OpenRisk]:
+        return open_risks(self.facts)
 
     def first_restored(self, among: Collection[str]) -> datetime | None:
         """The first ``service.restored`` recorded by one of ``among`` (a drill's failover phase)."""

@@ -132,6 +132,7 @@ def resume_run(request: ResumeRequest, host: Host) -> RunResult:
             )
             journal_takeover(recorder, lock, now)
             view = _journal_decisions(recorder, view=view, plan=plan, request=request, rerun=rerun, me=me, now=now)
+            _fence_open(plan, recorder, host, view, state)
             start = _start_state(view, plan)
             outcome = execute_plan(
                 plan, recorder, host, run_id=run_id, t0=started.t0, state=state, opts=opts, view=view, start=start
@@ -141,6 +142,23 @@ def resume_run(request: ResumeRequest, host: Host) -> RunResult:
     finally:
         lock.release()
     return RunResult(run_id, path, outcome, tuple(recorder.listener_errors))
+
+
+def _fence_open(plan: RunPlan, recorder: Recorder, host: Host, view: RunView, state: StateDir) -> None:
+    """A resume takes up the fence steps that finished with items left open too (``engine/fencing.py``): the region
+    may answer again now. Their services are not closed here: the Azure clients are the run's, which it closes."""
+    if not view.open_risks:
+        return
+    from drctl.engine.context import NETWORK, ServiceBag
+    from drctl.engine.fencing import fence_open_items
+    from drctl.net.config import NetworkConfig
+
+    services = ServiceBag()
+    environ = environ_of(host)
+    services.register(NETWORK, lambda: NetworkConfig.from_environ(environ))
+    if host.register_services is not None:
+        host.register_services(services, plan)
+    fence_open_items(plan, recorder, host, view=view, state=state, via="resume", services=services)
 
 
 def _abort_key(name: str, playbook_path: str, environ: Mapping[str, str]) -> str:

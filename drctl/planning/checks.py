@@ -48,6 +48,7 @@ def check_playbook(
         # with a step that failed its schema, the graph is incomplete: safety findings would be noise
         if graph_ok and not known:
             _check_safety(pb, out, step_index, params)
+            _check_fence_order(pb, out, step_index)
             _check_budgets(pb, out, step_index)
             _check_drill_audiences(pb, out, step_index, params)
     return params
@@ -254,6 +255,32 @@ def _check_safety(pb: Playbook, out: Collector, index: dict[str, int], params: d
             f"this probe is labelled as the target's health check but does not reach the target ({_modes(modes)}): "
             f"{why}; it guards no traffic move. Probe ${{{{ target.health_url }}}} (or another host of the target's "
             "estate)",
+        )
+
+
+def _check_fence_order(pb: Playbook, out: Collector, index: dict[str, int]) -> None:
+    """A fence step decides from what the failover steps journaled whether the failover was forced: one that could
+    run before a failover step of its mode would decide before the failover happened, and fence nothing."""
+    from drctl.actions.fence.spec import DATA_LOSS_FAILOVERS, SOURCE
+
+    early: dict[tuple[str, str], list[str]] = {}
+    for mode in Mode:
+        needs = graph.needs_for(pb, mode)
+        steps = graph.steps_for(pb, mode)
+        failovers = [s.id for s in steps if s.uses in DATA_LOSS_FAILOVERS]
+        for step in steps:
+            if step.uses != SOURCE.name:
+                continue
+            before = graph.ancestors(needs, step.id)
+            for failover in failovers:
+                if failover not in before:
+                    early.setdefault((step.id, failover), []).append(mode.value)
+    for (step_id, failover), modes in early.items():
+        out.add(
+            ("steps", index[step_id], "needs"),
+            f"this fence step could run before the failover step {failover!r} ({_modes(modes)}): it would decide "
+            f"before the failover whether it was forced, and fence nothing; make it need {failover!r}, directly or "
+            "through others",
         )
 
 

@@ -24,6 +24,7 @@ from drctl.reports.model import (
     FactRecord,
     JournalCheck,
     ObjectiveEvent,
+    OpenRisk,
     Report,
     Resumption,
     RpoReport,
@@ -84,6 +85,8 @@ def build_report(contents: JournalFile, chain: ChainVerdict) -> Report:
             torn=contents.torn is not None,
         ),
         facts=tuple(FactRecord(f.step, f.at, f.kind, dict(f.data)) for f in facts),
+        fencing=evidence.fencing(facts),
+        open_risks=tuple(OpenRisk(r.kind, r.name, r.region, r.detail, r.step, r.at) for r in view.open_risks),
     )
 
 

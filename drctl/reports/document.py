@@ -369,6 +369,42 @@ def sql_section(report: Report) -> Section:
     return Section("SQL failovers", table=Table(headers, rows), empty=None)
 
 
+def open_risks_section(report: Report) -> Section:
+    """Said near the top: an old primary that may still take writes is the first thing a reader must act on."""
+    bullets = tuple(
+        f"{r.kind} {r.name} in {r.region} is NOT FENCED (since {when(r.at)}, step {r.step}): {r.detail}"
+        for r in report.open_risks
+    )
+    note = (
+        (
+            "The old primary may still take writes the new primary never sees. Once "
+            f"{', '.join(sorted({r.region for r in report.open_risks}))} answers again: drctl fence {report.run.id}",
+        )
+        if bullets
+        else ()
+    )
+    return Section(
+        "Open risks", paragraphs=note, bullets=bullets, empty="none: every item fenced" if report.fencing else None
+    )
+
+
+def fencing_section(report: Report) -> Section:
+    rows = tuple(
+        (
+            when(f.at),
+            f.step,
+            f.via or "",
+            f"{f.kind} {f.name}",
+            f.region,
+            "fenced" if f.fenced else "NOT FENCED",
+            f.detail,
+        )
+        for f in report.fencing
+    )
+    headers = ("At", "Step", "Via", "Item", "Region", "Result", "Detail")
+    return Section("Fencing", table=Table(headers, rows), empty=None)
+
+
 def arm_section(report: Report) -> Section:
     rows = tuple(
         (
@@ -423,6 +459,7 @@ def sections(report: Report) -> list[Section]:
     """Every section in reading order, the verdict first; empty ones without an ``empty`` text are left out."""
     made = [
         verdict_section(report),
+        open_risks_section(report),
         run_section(report),
         phases_section(report),
         steps_section(report),
@@ -434,6 +471,7 @@ def sections(report: Report) -> list[Section]:
         frontdoor_section(report),
         rpo_section(report),
         sql_section(report),
+        fencing_section(report),
         arm_section(report),
         probes_section(report),
         objective_events_section(report),

@@ -13,7 +13,16 @@ from datetime import datetime
 from typing import Any
 
 from drctl.engine import events as ev
-from drctl.reports.model import ArmCall, DnsChange, MessageRecord, Probe, RpoGate, RpoMeasurement, SqlFailover
+from drctl.reports.model import (
+    ArmCall,
+    DnsChange,
+    FenceRecord,
+    MessageRecord,
+    Probe,
+    RpoGate,
+    RpoMeasurement,
+    SqlFailover,
+)
 
 NOTIFY_SENT = "notify.sent"
 NOTIFY_FAILED = "notify.failed"
@@ -23,6 +32,7 @@ DNS_VERIFIED = "dns.verified"
 RPO_EXPOSURE = "rpo.exposure"
 RPO_GATE = "rpo.gate"
 SQL_FAILOVER = "sql.failover"
+FENCE_ITEM = "fence.item"
 ARM_CALLS = "arm.calls"
 DRILL_PROBE = "drill.probe"
 DRILL_HOLD = "drill.hold"
@@ -175,6 +185,22 @@ def sql_failovers(facts: Sequence[ev.Fact]) -> tuple[SqlFailover, ...]:
             secondary=text(f.data, "secondary"),
         )
         for f in of_kind(facts, SQL_FAILOVER)
+    )
+
+
+def fencing(facts: Sequence[ev.Fact]) -> tuple[FenceRecord, ...]:
+    return tuple(
+        FenceRecord(
+            step=f.step,
+            at=f.at,
+            kind=text(f.data, "kind") or "",
+            name=text(f.data, "name") or "",
+            region=text(f.data, "region") or "",
+            fenced=f.data.get("fenced") is True,
+            detail=text(f.data, "detail") or "",
+            via=text(f.data, "via"),
+        )
+        for f in of_kind(facts, FENCE_ITEM)
     )
 
 

@@ -111,6 +111,27 @@ def _phase_duration(phase: PhaseReport) -> float | None:
     return phase.end_offset_seconds - phase.start_offset_seconds
 
 
+def _fencing_suite(report: Report) -> ET.Element | None:
+    """A testcase per item fenced or left open (the open ones, ``report.open_risks``, fail): CI shows an old
+    primary that may still take writes as a failing test until ``drctl fence`` closes it."""
+    if not report.fencing:
+        return None
+    classname = f"drctl.{report.run.playbook}.fencing"
+    items = list(dict.fromkeys((f.kind, f.name, f.region) for f in report.fencing))
+    still = {(r.kind, r.name, r.region): r for r in report.open_risks}
+    cases = []
+    for kind, name, region in items:
+        case = ET.Element("testcase", name=f"{kind} {name} ({region})", classname=classname, time="0")
+        risk = still.get((kind, name, region))
+        if risk is not None:
+            failure = ET.SubElement(case, "failure", message="not fenced: an open risk", type="OpenRisk")
+            failure.text = risk.detail
+        cases.append(case)
+    suite = _suite("fencing", cases, started=None, duration=None)
+    suite.extend(cases)
+    return suite
+
+
 def render_junit(report: Report) -> str:
     run = report.run
     # a rehearsal says so in the name CI shows first: its passing tests are not drill evidence
@@ -130,6 +151,9 @@ def render_junit(report: Report) -> str:
     objectives = _suite("objectives", cases, started=run.t0, duration=None)
     objectives.extend(cases)
     suites.append(objectives)
+    fencing = _fencing_suite(report)
+    if fencing is not None:
+        suites.append(fencing)
     root.extend(suites)
     for attribute in ("tests", "failures", "errors", "skipped"):
         root.set(attribute, str(sum(int(s.get(attribute, "0")) for s in suites)))

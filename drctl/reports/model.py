@@ -271,6 +271,33 @@ class SqlFailover:
 
 
 @dataclass(frozen=True)
+class FenceRecord:
+    """One fencing outcome of an item of the region the run left (``fence.item``)."""
+
+    step: str
+    at: datetime
+    kind: str
+    name: str
+    region: str
+    fenced: bool
+    detail: str
+    #: "step" (the fence step), "fence" (`drctl fence RUN`) or "resume" (fenced again later)
+    via: str | None
+
+
+@dataclass(frozen=True)
+class OpenRisk:
+    """An item still unfenced by its latest outcome (``engine.replay.open_risks``): it may take writes."""
+
+    kind: str
+    name: str
+    region: str
+    detail: str
+    step: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ArmCall:
     step: str
     at: datetime
@@ -343,6 +370,10 @@ class Report:
     journal: JournalCheck
     #: every fact the run recorded, as journaled (the sections above read the kinds they know)
     facts: tuple[FactRecord, ...]
+    #: every fencing outcome, in journal order (a later ``drctl fence RUN`` appends to them)
+    fencing: tuple[FenceRecord, ...] = ()
+    #: what stays unfenced: each item's latest outcome, unfenced
+    open_risks: tuple[OpenRisk, ...] = ()
 
     @property
     def is_drill(self) -> bool:

@@ -16,6 +16,8 @@ class RunLine:
     rto: str
     rpo: str
     verdict: str
+    #: items of the old primary that stay unfenced (``Report.open_risks``)
+    open_risks: int = 0
 
 
 def _objective(found: ObjectiveResult | None) -> str:
@@ -55,7 +57,10 @@ def run_line(report: Report) -> RunLine:
         word = f"{verdict.headline} ({', '.join(why)})"
     if verdict.rehearsal:
         word += " [rehearsal]"
-    return RunLine(_objective(objectives.get("RTO")), _objective(objectives.get("RPO")), word)
+    if report.open_risks:
+        # the verdict stays the run's; the old primary that may still take writes is said beside it, never hidden
+        word += f" [OPEN RISK: {len(report.open_risks)} unfenced]"
+    return RunLine(_objective(objectives.get("RTO")), _objective(objectives.get("RPO")), word, len(report.open_risks))
 
 
 def run_record(report: Report) -> RunRecord:

@@ -59,6 +59,7 @@ def test_the_mutating_actions_are_the_ones_expected() -> None:
         "aks.scale_node_pools",
         "aks.start_cluster",
         "dns.swap",
+        "fence.source",
         "frontdoor.switch",
         "sql.failover",
         "standby.patch",

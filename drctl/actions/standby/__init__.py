@@ -2,6 +2,7 @@
 ``facts`` (how its facts read). Importing the package imports no run-time code."""
 
 from drctl.actions.base import Family, RunModule
+from drctl.actions.fencing import Fencer
 from drctl.actions.standby import facts, spec
 
 
@@ -11,4 +12,10 @@ def _run() -> RunModule:
     return run
 
 
-FAMILY = Family("standby", (spec.START_WEB_APPS, spec.SCALE, spec.PATCH), facts.FACTS, run=_run)
+def _fencer() -> Fencer:
+    from drctl.actions.standby.fencing import FENCER
+
+    return FENCER
+
+
+FAMILY = Family("standby", (spec.START_WEB_APPS, spec.SCALE, spec.PATCH), facts.FACTS, run=_run, fencer=_fencer)
