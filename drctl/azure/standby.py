@@ -22,6 +22,10 @@ def start_web_app(clients: AzureClients, resource_group: str, name: str) -> None
     clients.web.web_apps.start(resource_group, name)
 
 
+def stop_web_app(clients: AzureClients, resource_group: str, name: str) -> None:
+    clients.web.web_apps.stop(resource_group, name)
+
+
 def scale_set_capacity(clients: AzureClients, resource_group: str, name: str) -> int:
     vmss = clients.compute.virtual_machine_scale_sets.get(resource_group, name)
     return int(vmss.sku.capacity or 0)

@@ -84,6 +84,7 @@ def build_report(contents: JournalFile, chain: ChainVerdict) -> Report:
             torn=contents.torn is not None,
         ),
         facts=tuple(FactRecord(f.step, f.at, f.kind, dict(f.data)) for f in facts),
+        back_to_standby=evidence.back_to_standby(facts),
     )
 
 

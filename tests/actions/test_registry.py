@@ -58,6 +58,7 @@ def test_the_mutating_actions_are_the_ones_expected() -> None:
         "dns.swap",
         "sql.failover",
         "standby.patch",
+        "standby.return",
         "standby.scale",
         "standby.start_web_apps",
         "storage.failover",

@@ -2,6 +2,7 @@
 ``facts`` (how its facts read). Importing the package imports no run-time code."""
 
 from drctl.actions.base import Family, RunModule
+from drctl.actions.prior import Returner
 from drctl.actions.standby import facts, spec
 
 
@@ -11,4 +12,12 @@ def _run() -> RunModule:
     return run
 
 
-FAMILY = Family("standby", (spec.START_WEB_APPS, spec.SCALE, spec.PATCH), facts.FACTS, run=_run)
+def _returner() -> Returner:
+    from drctl.actions.standby import returning
+
+    return returning.returner()
+
+
+FAMILY = Family(
+    "standby", (spec.START_WEB_APPS, spec.SCALE, spec.PATCH, spec.RETURN), facts.FACTS, run=_run, returner=_returner
+)
