@@ -144,7 +144,8 @@ def _failover_phase(estate: Estate) -> list[tuple[str, dict[str, Any]]]:
         ctx = estate.ctx(step_id=step, mode=Mode.DRILL)
         implementation.run(params, ctx)
         seeded += [(FACT_PRIOR, {**d, "step": step}) for d in ctx.recorded(FACT_PRIOR)]
-    assert _apps(estate) == dict.fromkeys(TARGET_APPS, "Running") and _capacity(estate) == 5
+    assert _apps(estate) == dict.fromkeys(TARGET_APPS, "Running")
+    assert _capacity(estate) == 5
     return seeded
 
 
@@ -152,7 +153,8 @@ def test_the_failback_phase_returns_the_dr_region_to_warm_standby(estate: Estate
     seeded = _failover_phase(estate)
     forward = len(estate.mutations())
     ctx = estate.ctx(scope=_back(estate), mode=Mode.DRILL, step_id="failback:return", run_facts_seeded=seeded)
-    assert RETURN_IMPLEMENTATION.done is not None and RETURN_IMPLEMENTATION.done(ReturnParams(), ctx) is False
+    assert RETURN_IMPLEMENTATION.done is not None
+    assert RETURN_IMPLEMENTATION.done(ReturnParams(), ctx) is False
     outcome = RETURN_IMPLEMENTATION.run(ReturnParams(), ctx)
     assert outcome.changed
     assert _apps(estate) == dict.fromkeys(TARGET_APPS, "Stopped")
@@ -168,7 +170,8 @@ def test_the_failback_phase_returns_the_dr_region_to_warm_standby(estate: Estate
     assert sorted(m for m, _ in back) == ["PATCH", "POST", "POST"]
     assert sorted(p.rsplit("/", 1)[-1] for _, p in back if p.endswith("/stop")) == ["stop", "stop"]
     keys = [d["key"] for d in ctx.recorded(FACT_INTENT)]
-    assert all(k.startswith("return.") for k in keys) and len(keys) == 3
+    assert all(k.startswith("return.") for k in keys)
+    assert len(keys) == 3
 
 
 def test_a_second_return_and_the_done_check_send_nothing(estate: Estate) -> None:
@@ -189,7 +192,6 @@ def test_a_second_return_and_the_done_check_send_nothing(estate: Estate) -> None
 
 def test_a_crash_after_the_stop_was_sent_does_not_send_it_again(estate: Estate) -> None:
     seeded = _failover_phase(estate)
-    ctx = estate.ctx(scope=_back(estate), mode=Mode.DRILL, step_id="failback:return", run_facts_seeded=seeded)
     app = TARGET_APPS[0]
     # the stop was journaled and sent, and the process died before its answer: the app reads Stopped
     estate.sandbox.client().set_web_app_state(app, "Stopped")
@@ -206,8 +208,8 @@ def test_a_crash_after_the_stop_was_sent_does_not_send_it_again(estate: Estate) 
     RETURN_IMPLEMENTATION.run(ReturnParams(), resumed)
     stops = [p for _, p in estate.mutations()[before:] if p.endswith("/stop")]
     assert [p.rsplit("/", 2)[-2] for p in stops] == [TARGET_APPS[1]]
-    assert _apps(estate) == dict.fromkeys(TARGET_APPS, "Stopped") and _capacity(estate) == 1
-    del ctx
+    assert _apps(estate) == dict.fromkeys(TARGET_APPS, "Stopped")
+    assert _capacity(estate) == 1
 
 
 def _tags(estate: Estate) -> dict[str, str]:
@@ -228,7 +230,8 @@ def test_a_patch_is_patched_back(estate: Estate) -> None:
     ctx = estate.ctx(scope=_back(estate), mode=Mode.DRILL, step_id="failback:return", run_facts_seeded=seeded)
     RETURN_IMPLEMENTATION.run(ReturnParams(), ctx)
     (returned,) = ctx.recorded(FACT_RETURNED)
-    assert returned["verified"] and returned["kind"] == "arm.patch"
+    assert returned["verified"]
+    assert returned["kind"] == "arm.patch"
     # tags replace whole in an ARM PATCH: the site has none again, not a "dr" tag set to something else
     assert returned["from"] == {"api_version": "2022-03-01", "body": {"tags": {"dr": "serving"}}}
     assert _tags(estate) == {}
@@ -286,7 +289,8 @@ def test_a_standalone_failback_returns_to_an_earlier_runs_priors(estate: Estate)
     outcome = RETURN_IMPLEMENTATION.run(ReturnParams(), ctx)
     assert "20260303T020000Z-abcd" in outcome.summary
     assert {d["priors_run"] for d in ctx.recorded(FACT_RETURNED)} == {"20260303T020000Z-abcd"}
-    assert _apps(estate) == dict.fromkeys(TARGET_APPS, "Stopped") and _capacity(estate) == 1
+    assert _apps(estate) == dict.fromkeys(TARGET_APPS, "Stopped")
+    assert _capacity(estate) == 1
 
 
 def test_a_kind_no_family_returns_is_not_returned_and_fails_the_step(estate: Estate) -> None:
