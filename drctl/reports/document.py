@@ -383,7 +383,8 @@ def standby_section(report: Report) -> Section:
     back = report.back_to_standby
     rows = tuple(
         (
-            f"{r.kind or ''} {r.name or ''}".strip(),
+            r.name or "",
+            r.kind or "",
             r.region or "",
             _state(r.prior),
             _state(r.found),
@@ -405,7 +406,7 @@ def standby_section(report: Report) -> Section:
     bullets = tuple(
         f"{left.step}: {left.message or f'nothing journaled: {left.region} left as it is'}" for left in back.left_as_is
     )
-    headers = ("Resource", "Region", "Before the run", "Found", "Returned to", "Verified", "Detail")
+    headers = ("Resource", "Kind", "Region", "Before the run", "Found", "Returned to", "Verified", "Detail")
     note = (
         "Each resource a standby step changed, with the state it had before the run changed it, and where a "
         "standby.return step put it back, what that step found and whether it reads its prior state back."
