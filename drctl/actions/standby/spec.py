@@ -155,6 +155,12 @@ PATCH = ActionSpec(
 
 def _describe_return(p: ReturnParams, scope: Scope) -> list[str]:
     region = return_region(p, scope)
+    if region == scope.playbook.direction.source and region == scope.source_name:
+        # the forward direction leaves the primary, which its standby steps do not change
+        return [
+            f"return {region} only to what this run's standby steps changed there (nothing, in this direction: "
+            f"they change {scope.target_name}); never to an earlier run's state"
+        ]
     return [
         f"return {region} to the state this run's standby steps journaled before changing it (web apps stopped "
         "again, capacity back), and verify; a failback run that changed nothing there reads the latest earlier "
