@@ -180,7 +180,7 @@ def test_a_second_return_and_the_done_check_send_nothing(estate: Estate) -> None
     RETURN_IMPLEMENTATION.run(ReturnParams(), ctx)
     count = len(estate.mutations())
     assert RETURN_IMPLEMENTATION.done is not None
-    again = ctx.next_attempt(run_facts_seeded=seeded)
+    again = ctx.next_attempt()  # the same run: the failover phase's priors still read
     assert RETURN_IMPLEMENTATION.done(ReturnParams(), again) is True
     # a fresh step (another run's failback over the same journal) finds each resource there already
     fresh = estate.ctx(scope=_back(estate), mode=Mode.DRILL, step_id="failback:return-2", run_facts_seeded=seeded)
