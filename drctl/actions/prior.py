@@ -54,3 +54,35 @@ class Returner(Protocol):
         ``azure_bridge.start_or_follow``. Returns what was done (``"scaled back to 2"``, ``"already stopped"``);
         raises ``ActionError``/``TransientError`` when it cannot."""
         ...
+
+
+#: the run's service (``ctx.services``) that reads earlier runs' priors: the engine registers it, since only the
+#: engine reads other runs' journals; an action asks it when this run journaled nothing for a region
+EARLIER_PRIORS = "prior.earlier"
+
+
+@dataclass(frozen=True)
+class EarlierPriors:
+    """The priors one earlier run of the same application journaled for a region, and which run that was."""
+
+    run_id: str
+    priors: tuple[PriorState, ...]
+
+
+class PriorHistory(Protocol):
+    def latest(self, region: str) -> EarlierPriors | None:
+        """The most recent earlier run of this application that journaled priors for ``region``; None if none."""
+        ...
+
+
+def first_priors(facts: list[dict[str, Any]], region: str) -> list[PriorState]:
+    """Each resource's prior state in ``region``, from ``standby.prior`` facts oldest first: the first one a run
+    journaled for a resource is the state before the run's first change to it (a later step that changed it again
+    found it changed already)."""
+    seen: dict[tuple[str, str], PriorState] = {}
+    for data in facts:
+        if data.get("region") != region or not data.get("kind") or not data.get("name"):
+            continue
+        prior = PriorState.from_fact(data)
+        seen.setdefault((prior.kind, prior.name), prior)
+    return list(seen.values())

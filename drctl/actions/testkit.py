@@ -309,6 +309,8 @@ class FakeStepContext:
             "prior": self._prior,
             "operator": self.operator,
             "run_facts": self._run_facts,
+            # the other steps' facts are the same run's: a retry of this step still reads them
+            "run_facts_seeded": [(k, d) for k, d in json.loads(json.dumps(self.run_seeded, default=str))],
         }
         return FakeStepContext(self._scope, **{**settings, **changes})
 

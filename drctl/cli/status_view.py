@@ -88,6 +88,31 @@ def _drill_lines(started: RunStarted) -> list[str]:
     return [f"Drill: {phases}; {where}"]
 
 
+def _standby_lines(run: LoadedRun) -> list[str]:
+    """Where the run left warm standby: each resource a ``standby.return`` put back (the latest word on each), each
+    region it left as it was, or, before any return, how many resources the standby steps changed."""
+    from drctl.actions.standby.facts import FACT_NOTHING, FACT_RETURNED, FACTS
+
+    lines = {f.kind: f.line for f in FACTS}
+    latest: dict[tuple[object, object, object], str] = {}
+    left: list[str] = []
+    changed: set[tuple[object, object, object]] = set()
+    for fact in run.view.facts:
+        key = (fact.data.get("kind"), fact.data.get("name"), fact.data.get("region"))
+        line = lines.get(fact.kind)
+        if fact.kind == FACT_RETURNED and line is not None:
+            latest[key] = line(fact.data) or ""
+        elif fact.kind == FACT_NOTHING and line is not None:
+            left.append(f"{fact.step}: {line(fact.data)}")
+        elif fact.kind == "standby.prior":
+            changed.add(key)
+    if not (latest or left or changed):
+        return []
+    if not (latest or left):
+        return [f"Warm standby: {len(changed)} resource(s) changed by this run, not returned yet (standby.return)", ""]
+    return ["Warm standby:", *(f"  {text}" for text in (*latest.values(), *left)), ""]
+
+
 def render_status(run: LoadedRun) -> str:
     view = run.view
     started = view.started
@@ -134,6 +159,7 @@ def render_status(run: LoadedRun) -> str:
     if started.excluded_steps:
         lines.append(f"Not in {started.mode} mode: {', '.join(started.excluded_steps)}")
     lines.append("")
+    lines += _standby_lines(run)
     if run.contents.torn is not None:
         lines.append(f"Journal: line {run.contents.torn.line} is torn (a crash mid-write); resume cuts it off")
     last = next((describe(e) for e in reversed(run.contents.events()) if describe(e)), None)

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from drctl.actions.prior import FACT_PRIOR, EarlierPriors, first_priors
 from drctl.engine import events as ev
 from drctl.engine.approvals import refusal, write_answer
 from drctl.engine.journal import JournalFile, Verdict, read_journal, verify_contents
@@ -162,3 +163,30 @@ def _step_key(view: RunView, step: str) -> str:
         return step
     waiting = {r.step for r in view.pending_approvals.values() if r.step.split(":", 1)[-1] == step}
     return waiting.pop() if len(waiting) == 1 else step
+
+
+class EarlierRuns:
+    """``actions.prior.PriorHistory`` over this state directory: the priors earlier runs of one application
+    journaled, for a failback run that changed nothing in the region it returns (``standby.return``). The engine
+    registers it as the run's ``prior.earlier`` service: actions never read other runs' journals themselves."""
+
+    def __init__(self, state: StateDir, playbook_name: str, run_id: str) -> None:
+        self._state = state
+        self._playbook = playbook_name
+        self._run_id = run_id
+
+    def latest(self, region: str) -> EarlierPriors | None:
+        for run_id in reversed(self._state.run_ids()):
+            if run_id >= self._run_id:  # ids sort by start time: only runs that started before this one
+                continue
+            try:
+                run = load_run(self._state, run_id)
+            except (JournalError, NotFound):
+                continue
+            # a journal that does not verify is evidence to keep, never a state to put a region back to
+            if run.broken or run.view.started is None or run.view.started.playbook_name != self._playbook:
+                continue
+            priors = first_priors([dict(f.data) for f in run.view.facts if f.kind == FACT_PRIOR], region)
+            if priors:
+                return EarlierPriors(run_id, tuple(priors))
+        return None

@@ -22,10 +22,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from drctl import __version__
+from drctl.actions.prior import EARLIER_PRIORS
 from drctl.core.clock import Clock, SystemClock
 from drctl.engine import events as ev
 from drctl.engine.approvals import DATA_LOSS, ApprovalDesk
 from drctl.engine.context import NETWORK, FactBook, RunScope, ServiceBag
+from drctl.engine.history import EarlierRuns
 from drctl.engine.identity import current as current_identity
 from drctl.engine.journal import Journal, Listener, Recorder
 from drctl.engine.lock import RunLock
@@ -288,6 +290,8 @@ def execute_plan(
     # sandbox) and then this one is never built
     environ = environ_of(host)
     services.register(NETWORK, lambda: NetworkConfig.from_environ(environ))
+    # what earlier runs of this application found before they changed a region (a failback's standby.return)
+    services.register(EARLIER_PRIORS, lambda: EarlierRuns(state, pb.name, run_id))
     if host.register_services is not None:
         host.register_services(services, plan)
     asker = SerialAsker(host.operator)

@@ -49,6 +49,7 @@ def check_playbook(
         if graph_ok and not known:
             _check_safety(pb, out, step_index, params)
             _check_fence_order(pb, out, step_index)
+            _check_return_after_traffic(pb, out, step_index, params)
             _check_budgets(pb, out, step_index)
             _check_drill_audiences(pb, out, step_index, params)
     return params
@@ -281,6 +282,30 @@ def _check_fence_order(pb: Playbook, out: Collector, index: dict[str, int]) -> N
             f"this fence step could run before the failover step {failover!r} ({_modes(modes)}): it would decide "
             f"before the failover whether it was forced, and fence nothing; make it need {failover!r}, directly or "
             "through others",
+        )
+
+
+def _check_return_after_traffic(
+    pb: Playbook, out: Collector, index: dict[str, int], params: dict[tuple[str, str], Params]
+) -> None:
+    """A ``standby.return`` scales down and stops the region it returns: in every mode it runs in, it must need each
+    step that moves traffic away from that region, or it could take capacity from clients still sent there."""
+    late: dict[str, dict[str, list[str]]] = {}
+    for mode in Mode:
+        label = "reverse" if _REVERSED[mode] else "forward"
+        needs = graph.needs_for(pb, mode)
+        steps = graph.steps_for(pb, mode)
+        switches = {s.id for s in steps if SafetyRole.MOVES_TRAFFIC in spec_roles(pb, s.id, label, params)}
+        for step in steps:
+            if step.uses == "standby.return":
+                for switch in sorted(switches - graph.ancestors(needs, step.id)):
+                    late.setdefault(step.id, {}).setdefault(switch, []).append(mode.value)
+    for step_id, missing in late.items():
+        described = "; ".join(f"{switch} ({_modes(modes)})" for switch, modes in missing.items())
+        out.add(
+            ("steps", index[step_id], "needs"),
+            f"this return to warm standby could run before the traffic switch {described}: it would scale down and "
+            "stop a region that may still take traffic. Make it need the switch, directly or through others",
         )
 
 

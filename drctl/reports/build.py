@@ -87,6 +87,7 @@ def build_report(contents: JournalFile, chain: ChainVerdict) -> Report:
         facts=tuple(FactRecord(f.step, f.at, f.kind, dict(f.data)) for f in facts),
         fencing=evidence.fencing(facts),
         open_risks=tuple(OpenRisk(r.kind, r.name, r.region, r.detail, r.step, r.at) for r in view.open_risks),
+        back_to_standby=evidence.back_to_standby(facts),
     )
 
 

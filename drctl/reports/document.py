@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from drctl.actions.registry import FACTS
 from drctl.durations import format_duration
@@ -422,6 +423,53 @@ def arm_section(report: Report) -> Section:
     return Section("Azure Resource Manager calls", table=Table(headers, rows), empty=None)
 
 
+def _state(state: dict[str, Any] | None) -> str:
+    from drctl.actions.standby.facts import state_text
+
+    return state_text(state) if state is not None else ""
+
+
+def standby_section(report: Report) -> Section:
+    back = report.back_to_standby
+    rows = tuple(
+        (
+            r.name or "",
+            r.kind or "",
+            r.region or "",
+            _state(r.prior),
+            _state(r.found),
+            _state(r.returned)
+            if r.returned is not None
+            else ("NOT returned" if r.verified is False else "not returned"),
+            {True: "yes", False: "NO"}.get(r.verified, "") if r.verified is not None else "",
+            " ".join(
+                x
+                for x in (
+                    r.detail or "",
+                    f"(priors of run {r.priors_run})" if r.priors_run and r.priors_run != report.run.id else "",
+                )
+                if x
+            ),
+        )
+        for r in back.resources
+    )
+    bullets = tuple(
+        f"{left.step}: {left.message or f'nothing journaled: {left.region} left as it is'}" for left in back.left_as_is
+    )
+    headers = ("Resource", "Kind", "Region", "Before the run", "Found", "Returned to", "Verified", "Detail")
+    note = (
+        "Each resource a standby step changed, with the state it had before the run changed it, and where a "
+        "standby.return step put it back, what that step found and whether it reads its prior state back."
+    )
+    return Section(
+        "Back to warm standby",
+        paragraphs=(note,) if rows else (),
+        table=Table(headers, rows),
+        bullets=bullets,
+        empty=None,
+    )
+
+
 def probes_section(report: Report) -> Section:
     rows = tuple(
         (
@@ -472,6 +520,7 @@ def sections(report: Report) -> list[Section]:
         rpo_section(report),
         sql_section(report),
         fencing_section(report),
+        standby_section(report),
         arm_section(report),
         probes_section(report),
         objective_events_section(report),

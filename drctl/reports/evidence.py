@@ -15,6 +15,7 @@ from typing import Any
 from drctl.engine import events as ev
 from drctl.reports.model import (
     ArmCall,
+    BackToStandby,
     DnsChange,
     FenceRecord,
     MessageRecord,
@@ -22,6 +23,8 @@ from drctl.reports.model import (
     RpoGate,
     RpoMeasurement,
     SqlFailover,
+    StandbyLeft,
+    StandbyResource,
 )
 
 NOTIFY_SENT = "notify.sent"
@@ -37,6 +40,9 @@ ARM_CALLS = "arm.calls"
 DRILL_PROBE = "drill.probe"
 DRILL_HOLD = "drill.hold"
 SERVICE_RESTORED = "service.restored"
+STANDBY_PRIOR = "standby.prior"
+STANDBY_RETURNED = "standby.returned"
+STANDBY_NOTHING = "standby.return.nothing"
 
 
 def text(data: Mapping[str, Any], key: str) -> str | None:
@@ -245,3 +251,51 @@ def probes(facts: Sequence[ev.Fact], t0: datetime) -> tuple[Probe, ...]:
 def restored_at(fact: ev.Fact) -> datetime:
     """When a ``service.restored`` fact says the service was restored (its ``at``, else when it was recorded)."""
     return moment(fact.data, "at") or fact.at
+
+
+def _mapping(data: Mapping[str, Any], key: str) -> dict[str, Any] | None:
+    value = data.get(key)
+    return dict(value) if isinstance(value, Mapping) else None
+
+
+def back_to_standby(facts: Sequence[ev.Fact]) -> BackToStandby:
+    """Each resource a standby step changed, with its return when a step returned it: one row per resource, the
+    latest return winning (a retried step journals a failed attempt and then the one that worked)."""
+    rows: dict[tuple[Any, Any, Any], StandbyResource] = {}
+    for f in of_kind(facts, STANDBY_PRIOR, STANDBY_RETURNED):
+        key = (f.data.get("kind"), f.data.get("name"), f.data.get("region"))
+        if f.kind == STANDBY_PRIOR:
+            if key not in rows:
+                rows[key] = StandbyResource(
+                    step=f.step,
+                    at=f.at,
+                    region=text(f.data, "region"),
+                    kind=text(f.data, "kind"),
+                    name=text(f.data, "name"),
+                    prior=_mapping(f.data, "state"),
+                    found=None,
+                    returned=None,
+                    verified=None,
+                    detail=None,
+                    priors_run=None,
+                )
+            continue
+        verified = flag(f.data, "verified")
+        rows[key] = StandbyResource(
+            step=f.step,
+            at=f.at,
+            region=text(f.data, "region"),
+            kind=text(f.data, "kind"),
+            name=text(f.data, "name"),
+            prior=_mapping(f.data, "to"),
+            found=_mapping(f.data, "from"),
+            returned=_mapping(f.data, "to") if verified else None,
+            verified=verified,
+            detail=text(f.data, "detail") or text(f.data, "error"),
+            priors_run=text(f.data, "priors_run"),
+        )
+    left = tuple(
+        StandbyLeft(f.step, f.at, text(f.data, "region"), text(f.data, "message"))
+        for f in of_kind(facts, STANDBY_NOTHING)
+    )
+    return BackToStandby(tuple(rows.values()), left)

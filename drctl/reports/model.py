@@ -330,6 +330,46 @@ class ObjectiveEvent:
 
 
 @dataclass(frozen=True)
+class StandbyResource:
+    """One resource a standby step changed (its ``standby.prior``) and, when a ``standby.return`` step put it back,
+    what that step found and whether the resource read back its prior state (``standby.returned``)."""
+
+    #: the step that returned it, else the step that journaled its prior state
+    step: str
+    at: datetime
+    region: str | None
+    kind: str | None
+    name: str | None
+    #: the state before the run changed it (as journaled, the resource group included)
+    prior: dict[str, Any] | None
+    #: what the return found before putting it back (None: not returned in this run, or its family cannot say)
+    found: dict[str, Any] | None
+    #: the state it was returned to; None when no step of this run returned it
+    returned: dict[str, Any] | None
+    #: it reads its prior state back; None when no step of this run tried
+    verified: bool | None
+    detail: str | None
+    #: the run whose priors it was returned to (this one, or an earlier one for a failback)
+    priors_run: str | None
+
+
+@dataclass(frozen=True)
+class StandbyLeft:
+    """A ``standby.return`` that found no prior state for its region and left it as it was."""
+
+    step: str
+    at: datetime
+    region: str | None
+    message: str | None
+
+
+@dataclass(frozen=True)
+class BackToStandby:
+    resources: tuple[StandbyResource, ...] = ()
+    left_as_is: tuple[StandbyLeft, ...] = ()
+
+
+@dataclass(frozen=True)
 class FactRecord:
     step: str
     at: datetime
@@ -374,6 +414,8 @@ class Report:
     fencing: tuple[FenceRecord, ...] = ()
     #: what stays unfenced: each item's latest outcome, unfenced
     open_risks: tuple[OpenRisk, ...] = ()
+    #: what the standby steps changed and what went back to warm standby (``standby.prior``/``standby.returned``)
+    back_to_standby: BackToStandby = BackToStandby()
 
     @property
     def is_drill(self) -> bool:

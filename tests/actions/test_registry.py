@@ -63,6 +63,7 @@ def test_the_mutating_actions_are_the_ones_expected() -> None:
         "frontdoor.switch",
         "sql.failover",
         "standby.patch",
+        "standby.return",
         "standby.scale",
         "standby.start_web_apps",
         "storage.failover",

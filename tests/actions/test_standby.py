@@ -9,8 +9,13 @@ import pytest
 
 from drctl.actions.azure_bridge import FACT_INTENT
 from drctl.actions.runtime import Finding, TransientError
-from drctl.actions.standby.run import PATCH_IMPLEMENTATION, SCALE_IMPLEMENTATION, START_IMPLEMENTATION
-from drctl.actions.standby.spec import PatchParams, ScaleParams, ScaleTarget, StartWebAppsParams
+from drctl.actions.standby.run import (
+    PATCH_IMPLEMENTATION,
+    RETURN_IMPLEMENTATION,
+    SCALE_IMPLEMENTATION,
+    START_IMPLEMENTATION,
+)
+from drctl.actions.standby.spec import PatchParams, ReturnParams, ScaleParams, ScaleTarget, StartWebAppsParams
 from tests.actions.conftest import Estate
 
 TARGET_APPS = ("app-wallet-api-aus", "app-wallet-portal-aus")
@@ -188,3 +193,19 @@ def test_patch_preflight_on_a_healthy_and_a_broken_estate(estate: Estate) -> Non
     (after,) = PATCH_IMPLEMENTATION.preflight(_tag_patch(estate), estate.ctx())
     assert (after.severity, after.current) == ("ok", after.intended)
     assert len(estate.mutations()) == 1
+
+
+# --- standby.return (tests/actions/test_standby_return.py has the rest) --------------------------------------------
+
+
+def test_return_stops_the_apps_the_same_run_started(estate: Estate) -> None:
+    from drctl.actions.base import Scope
+    from drctl.playbook.enums import Mode
+
+    forward = estate.ctx(step_id="failover:start")
+    START_IMPLEMENTATION.run(StartWebAppsParams(), forward)
+    seeded = [("standby.prior", {**d, "step": "failover:start"}) for d in forward.recorded("standby.prior")]
+    back = estate.ctx(scope=Scope(estate.playbook, "au-southeast", "au-east"), mode=Mode.DRILL, run_facts_seeded=seeded)
+    RETURN_IMPLEMENTATION.run(ReturnParams(), back)
+    assert _apps(estate) == dict.fromkeys(TARGET_APPS, "Stopped")
+    assert len(estate.mutations()) == 4  # two starts, two stops

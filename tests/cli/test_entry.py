@@ -99,5 +99,5 @@ def test_plain_validate_builds_no_typer_app() -> None:
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False
     )
-    assert "valid (15 steps)" in result.stdout
+    assert "valid (16 steps)" in result.stdout
     assert "TYPER:\n" in result.stdout, result.stdout

@@ -20,7 +20,7 @@ def drctl(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 def test_validate_accepts_every_shipped_playbook() -> None:
     result = drctl("validate", *sorted(str(p) for p in PLAYBOOKS.glob("*.yaml")))
     assert result.returncode == ExitCode.OK, result.stdout + result.stderr
-    assert "au-east-to-au-southeast.yaml: valid (15 steps)" in result.stdout
+    assert "au-east-to-au-southeast.yaml: valid (16 steps)" in result.stdout
 
 
 def test_an_invalid_playbook_exits_3_with_located_messages(
@@ -31,7 +31,7 @@ def test_an_invalid_playbook_exits_3_with_located_messages(
     assert result.returncode == ExitCode.INVALID_PLAYBOOK
     assert f"{bad}:220:12: steps[12].with.ttl: expected a whole number, got 'fast'" in result.stdout
     assert f"{bad}: invalid, 1 error(s)" in result.stdout
-    assert "valid (15 steps)" in result.stdout  # the good file is still reported
+    assert "valid (16 steps)" in result.stdout  # the good file is still reported
 
 
 def test_usage_errors_exit_2_and_differ_from_invalid_playbooks() -> None:

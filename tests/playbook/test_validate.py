@@ -77,6 +77,13 @@ CASES = [
         "steps[7].budget",
         "cannot read '5 minutes' as a duration",
     ),
+    (
+        "return to standby before the traffic switch",
+        "needs: [dns-swap]   # scale down",
+        "needs: [target-health]   # scale down",
+        "steps[15].needs",
+        "could run before the traffic switch dns-swap (drill and failback modes)",
+    ),
     ("bare number duration", "  rpo: 15m", "  rpo: 15", "objectives.rpo", "a duration is text with a unit"),
     (
         "dns before promotion",

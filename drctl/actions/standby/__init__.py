@@ -3,6 +3,7 @@
 
 from drctl.actions.base import Family, RunModule
 from drctl.actions.fencing import Fencer
+from drctl.actions.prior import Returner
 from drctl.actions.standby import facts, spec
 
 
@@ -18,4 +19,17 @@ def _fencer() -> Fencer:
     return FENCER
 
 
-FAMILY = Family("standby", (spec.START_WEB_APPS, spec.SCALE, spec.PATCH), facts.FACTS, run=_run, fencer=_fencer)
+def _returner() -> Returner:
+    from drctl.actions.standby import returning
+
+    return returning.returner()
+
+
+FAMILY = Family(
+    "standby",
+    (spec.START_WEB_APPS, spec.SCALE, spec.PATCH, spec.RETURN),
+    facts.FACTS,
+    run=_run,
+    fencer=_fencer,
+    returner=_returner,
+)

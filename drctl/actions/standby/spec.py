@@ -1,4 +1,5 @@
-"""standby.start_web_apps, standby.scale and standby.patch: bring the warm standby up to serve."""
+"""standby.start_web_apps, standby.scale and standby.patch: bring the warm standby up to serve; standby.return: put
+a region back to the state those journaled before changing it (warm standby again after a drill or a failback)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,20 @@ class PatchParams(Params):
     body: dict[str, Any] = Field(min_length=1)
     #: the part of the resource that must read back as given; the body itself when omitted
     verify: dict[str, Any] | None = None
+
+
+class ReturnParams(Params):
+    #: the region to return: ``source`` (the region the phase leaves), ``target``, or a playbook region key
+    region: str = "source"
+
+
+def return_region(p: ReturnParams, scope: Scope) -> str:
+    """The playbook region key ``p.region`` names in this direction."""
+    if p.region == "source":
+        return scope.source_name
+    if p.region == "target":
+        return scope.target_name
+    return p.region
 
 
 def _apps(p: StartWebAppsParams, scope: Scope) -> list[str]:
@@ -134,5 +149,41 @@ PATCH = ActionSpec(
     default_timeout=timedelta(minutes=10),
     default_budget=timedelta(minutes=1),
     describe=_describe_patch,
+    needs_azure=True,
+)
+
+
+def _describe_return(p: ReturnParams, scope: Scope) -> list[str]:
+    region = return_region(p, scope)
+    if region == scope.playbook.direction.source and region == scope.source_name:
+        # the forward direction leaves the primary, which its standby steps do not change
+        return [
+            f"return {region} only to what this run's standby steps changed there (nothing, in this direction: "
+            f"they change {scope.target_name}); never to an earlier run's state"
+        ]
+    return [
+        f"return {region} to the state this run's standby steps journaled before changing it (web apps stopped "
+        "again, capacity back), and verify; a failback run that changed nothing there reads the latest earlier "
+        "run that did"
+    ]
+
+
+def _check_return(p: ReturnParams, scope: Scope) -> list[Problem]:
+    region = return_region(p, scope)
+    if region not in scope.playbook.regions:
+        known = ", ".join(sorted(scope.playbook.regions))
+        return [Problem(f"no region {region!r}: give source, target or one of {known}", ("region",))]
+    return []
+
+
+RETURN = ActionSpec(
+    name="standby.return",
+    summary="Return a region to the state the standby steps journaled before changing it, and verify",
+    params=ReturnParams,
+    mutating=True,
+    default_timeout=timedelta(minutes=20),
+    default_budget=timedelta(minutes=5),
+    describe=_describe_return,
+    check=_check_return,
     needs_azure=True,
 )
