@@ -37,6 +37,10 @@ def frontdoor_data(
         "with": switch or {},
     }
     data["steps"].append(step)
+    for other in data["steps"]:
+        # a return to warm standby must follow every traffic switch (validate refuses it otherwise)
+        if other.get("uses") == "standby.return":
+            other["needs"] = [*other.get("needs", []), step["id"]]
     return data
 
 
