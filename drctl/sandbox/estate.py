@@ -23,6 +23,7 @@ from drctl.sandbox.providers.dns.model import DnsSection
 from drctl.sandbox.providers.resources.model import ResourcesSection
 from drctl.sandbox.providers.sql.model import SqlSection
 from drctl.sandbox.providers.storage.model import StorageSection
+from drctl.sandbox.providers.trafficmanager.model import TrafficManagerSection
 from drctl.sandbox.providers.web.model import WebSection
 
 GUID = Annotated[
@@ -78,7 +79,7 @@ class Settings(EstateModel):
     request_log_size: int = Field(default=5000, ge=100, le=1_000_000)
 
 
-class Estate(ResourcesSection, SqlSection, WebSection, ComputeSection, StorageSection, DnsSection):
+class Estate(ResourcesSection, SqlSection, WebSection, ComputeSection, StorageSection, DnsSection, TrafficManagerSection):
     """The whole estate file: what every service shares, then each provider's section (its bases)."""
 
     version: Literal[1] = 1

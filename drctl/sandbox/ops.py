@@ -27,6 +27,10 @@ class OpKind(StrEnum):
     #: create-or-update, update or delete of a DNS record set
     DNS_WRITE = "dns.write"
     STORAGE_FAILOVER = "storage.failover"
+    #: create-or-update (PUT) or update (PATCH) of a Traffic Manager endpoint: enable, disable, re-prioritise
+    TM_ENDPOINT_UPDATE = "tm.endpoint.update"
+    #: update (PATCH) of a Traffic Manager profile: its status, DNS TTL or monitor settings
+    TM_PROFILE_UPDATE = "tm.profile.update"
     #: the health path of a region's app endpoint
     APP_HEALTH = "app.health"
     #: the replication-status path of a region's app endpoint
