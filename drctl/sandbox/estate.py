@@ -79,7 +79,9 @@ class Settings(EstateModel):
     request_log_size: int = Field(default=5000, ge=100, le=1_000_000)
 
 
-class Estate(ResourcesSection, SqlSection, WebSection, ComputeSection, StorageSection, DnsSection, TrafficManagerSection):
+class Estate(
+    ResourcesSection, SqlSection, WebSection, ComputeSection, StorageSection, DnsSection, TrafficManagerSection
+):
     """The whole estate file: what every service shares, then each provider's section (its bases)."""
 
     version: Literal[1] = 1

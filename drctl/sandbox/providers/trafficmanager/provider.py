@@ -42,7 +42,7 @@ def store(world: World) -> TrafficManagerStore:
 class TrafficManagerProvider(Provider):
     name = "trafficmanager"
     namespace = "Microsoft.Network"
-    api_versions = ("2022-04-01", "2018-08-01", "2018-04-01")
+    api_versions = ("2026-09-01", "2022-04-01", "2018-08-01", "2018-04-01")
     resource_types = (
         ("trafficmanagerprofiles", False, True),
         ("trafficmanagerprofiles/azureEndpoints", False, False),
@@ -125,7 +125,7 @@ class TrafficManagerProvider(Provider):
             return
         order = [playbook.direction.source, playbook.direction.target]
         order += [k for k in playbook.regions if k not in order]
-        endpoints = []
+        endpoints: list[dict[str, Any]] = []
         for key in order:
             region = playbook.regions[key]
             if region.traffic_manager_endpoint is None:
@@ -140,9 +140,7 @@ class TrafficManagerProvider(Provider):
                     "priority": len(endpoints) + 1,
                 }
             )
-        out.append(
-            {"name": tm.profile, "resource_group": tm.resource_group, "ttl": SEEDED_TTL, "endpoints": endpoints}
-        )
+        out.append({"name": tm.profile, "resource_group": tm.resource_group, "ttl": SEEDED_TTL, "endpoints": endpoints})
 
     def check(self, estate: Estate, problems: Problems) -> None:
         from drctl.sandbox.estate_checks import check_region, check_unique

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drctl.sandbox.arm.core import ArmError, Ctx, Route, not_found, paged
+from drctl.sandbox.arm.core import ArmError, Ctx, Handler, Route, not_found, paged
 from drctl.sandbox.http import Response, json_response
 from drctl.sandbox.ops import OpKind
 from drctl.sandbox.providers.trafficmanager.model import ENDPOINT_TYPES, EndpointState, ProfileState
@@ -30,7 +30,10 @@ def routes() -> list[Route]:
     out = [
         Route.of("GET", "subscriptions/{sub}/providers/microsoft.network/trafficmanagerprofiles", read, _all),
         Route.of(
-            "GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.network/trafficmanagerprofiles", read, _by_group
+            "GET",
+            "subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.network/trafficmanagerprofiles",
+            read,
+            _by_group,
         ),
         Route.of("GET", _PROFILE, read, _get),
         Route.of("PATCH", _PROFILE, OpKind.TM_PROFILE_UPDATE, _patch_profile),
@@ -38,13 +41,19 @@ def routes() -> list[Route]:
     for etype in ENDPOINT_TYPES:
         path = f"{_PROFILE}/{etype}/{{endpoint}}"
         out += [
-            Route.of("GET", path, read, lambda ctx, t=etype: _get_endpoint(ctx, t)),
-            Route.of("PUT", path, OpKind.TM_ENDPOINT_UPDATE, lambda ctx, t=etype: _write_endpoint(ctx, t, replace=True)),
-            Route.of(
-                "PATCH", path, OpKind.TM_ENDPOINT_UPDATE, lambda ctx, t=etype: _write_endpoint(ctx, t, replace=False)
-            ),
+            Route.of("GET", path, read, _endpoint_reader(etype)),
+            Route.of("PUT", path, OpKind.TM_ENDPOINT_UPDATE, _endpoint_writer(etype, replace=True)),
+            Route.of("PATCH", path, OpKind.TM_ENDPOINT_UPDATE, _endpoint_writer(etype, replace=False)),
         ]
     return out
+
+
+def _endpoint_reader(etype: str) -> Handler:
+    return lambda ctx: _get_endpoint(ctx, etype)
+
+
+def _endpoint_writer(etype: str, *, replace: bool) -> Handler:
+    return lambda ctx: _write_endpoint(ctx, etype, replace=replace)
 
 
 def _type_segment(etype: str) -> str:
