@@ -30,3 +30,20 @@ def playbook_data(steps: list[dict[str, Any]] | None = None) -> dict[str, Any]:
 def write_playbook(path: Path, steps: list[dict[str, Any]] | None = None) -> Path:
     path.write_text(yaml.safe_dump(playbook_data(steps), sort_keys=False), encoding="utf-8")
     return path
+
+
+def with_switch_step(
+    needs: list[str] | None = None, params: dict[str, Any] | None = None, step_id: str = "traffic-switch"
+) -> dict[str, Any]:
+    """The sample with a trafficmanager.switch step (after the target's health check unless ``needs`` says)."""
+    data = playbook_data()
+    step: dict[str, Any] = {"id": step_id, "uses": "trafficmanager.switch", "needs": needs or ["target-health"]}
+    if params:
+        step["with"] = params
+    data["steps"].append(step)
+    return data
+
+
+def write_data(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path

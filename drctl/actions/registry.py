@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from drctl.actions import dns, gate, health, notify, sql, standby, storage, wait
+from drctl.actions import dns, gate, health, notify, sql, standby, storage, trafficmanager, wait
 from drctl.actions.base import ActionSpec, Family
 from drctl.actions.facts import SHARED, FactKind
 
@@ -24,6 +24,7 @@ FAMILIES: tuple[Family, ...] = (
     storage.FAMILY,
     standby.FAMILY,
     dns.FAMILY,
+    trafficmanager.FAMILY,
     notify.FAMILY,
     wait.FAMILY,
 )

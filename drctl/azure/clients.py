@@ -215,6 +215,9 @@ class AzureClients:
     def storage(self) -> Any:
         return self._make("storage", "azure.mgmt.storage", "StorageManagementClient")
 
+    def trafficmanager(self, subscription: str | None = None) -> Any:
+        return self._make("trafficmanager", "azure.mgmt.trafficmanager", "TrafficManagerManagementClient", subscription)
+
     def close(self) -> None:
         with self._lock:
             made, self._made = self._made, {}

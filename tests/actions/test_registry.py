@@ -61,6 +61,7 @@ def test_the_mutating_actions_are_the_ones_expected() -> None:
         "standby.scale",
         "standby.start_web_apps",
         "storage.failover",
+        "trafficmanager.switch",
     }
 
 
