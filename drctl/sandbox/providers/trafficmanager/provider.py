@@ -246,13 +246,3 @@ def serving(world: World, profile: ProfileState) -> list[EndpointState]:
     # every enabled endpoint degraded: Traffic Manager answers as if all were healthy
     chosen = online or enabled
     return chosen[:1]
-
-
-def set_endpoint_status(world: World, profile: str, endpoint: str, status: str) -> None:
-    """Enable or disable an endpoint as another actor would (the portal, a colleague)."""
-    with world.lock:
-        found = store(world).profiles.get(profile.lower())
-        ep = found.endpoints.get(endpoint.lower()) if found else None
-        if ep is None:
-            raise SandboxError(f"unknown Traffic Manager endpoint {profile}/{endpoint}")
-        ep.status = status
