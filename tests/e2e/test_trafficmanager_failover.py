@@ -85,6 +85,11 @@ def test_a_failover_switches_the_traffic_manager_name_to_the_target(tm_rehearsal
     assert restored["previous_ttl_seconds"] == 60
     patches = [m for m in r.mutations() if "trafficmanagerprofiles" in m["path"].lower()]
     assert len(patches) == 2
+    # the report's Traffic Manager section tells the change and the verification
+    markdown = r.drctl("report", r.run_ids()[-1]).stdout
+    section = markdown.split("## Traffic Manager", 1)[1].split("\n## ", 1)[0]
+    assert f"{PROFILE}/{ENDPOINTS['au-southeast']} (au-southeast): Disabled priority 2 -> Enabled priority 2" in section
+    assert f"{FQDN} answers {TARGETS['au-southeast']}" in section
     if shutil.which("dig") is None:
         pytest.skip("dig is not installed (apt-get install dnsutils): the dnspython check above stands")
     assert _dig(r) == [f"{TARGETS['au-southeast']}."]

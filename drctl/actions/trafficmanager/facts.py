@@ -26,9 +26,9 @@ def _fenced(d: Mapping[str, Any]) -> str:
     return f"Traffic Manager endpoint {d.get('profile')}/{d.get('endpoint')} fenced: {d.get('detail')}"
 
 
-# no report section of their own yet: the report's "Other evidence" lists them (a section with None would hide them)
+#: the report's "Traffic Manager" section lists them as their console lines (reports/document.family_sections)
 FACTS = (
-    FactKind("trafficmanager.changed", _changed),
-    FactKind("trafficmanager.verified", _verified),
-    FactKind("trafficmanager.fenced", _fenced),
+    FactKind("trafficmanager.changed", _changed, "Traffic Manager"),
+    FactKind("trafficmanager.verified", _verified, "Traffic Manager"),
+    FactKind("trafficmanager.fenced", _fenced, "Traffic Manager"),
 )

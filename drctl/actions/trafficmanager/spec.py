@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from drctl.actions.base import ActionSpec, Params, Problem, SafetyRole, Scope
+from drctl.durations import format_duration
 from drctl.playbook.model import Duration
 
 
@@ -49,8 +50,8 @@ def _describe(p: TmSwitchParams, scope: Scope) -> list[str]:
     return [
         f"Traffic Manager {switch.profile}: enable endpoint {switch.target_endpoint} ({switch.target_region}), then "
         f"{leave} {switch.source_endpoint} ({switch.source_region})",
-        f"verify that the profile's DNS name answers with the target (up to {p.verify_timeout}); clients switch by "
-        "then + the profile's TTL",
+        f"verify that the profile's DNS name answers with the target (up to {format_duration(p.verify_timeout)}); "
+        "clients switch by then + the profile's TTL",
     ]
 
 
