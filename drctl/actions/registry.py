@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from drctl.actions import aks, dns, fence, frontdoor, gate, health, notify, sql, standby, storage, wait
+from drctl.actions import aks, dns, fence, frontdoor, gate, health, notify, sql, standby, storage, trafficmanager, wait
 from drctl.actions.base import ActionSpec, Family
 from drctl.actions.facts import SHARED, FactKind
 
@@ -26,6 +26,7 @@ FAMILIES: tuple[Family, ...] = (
     aks.FAMILY,
     dns.FAMILY,
     frontdoor.FAMILY,
+    trafficmanager.FAMILY,
     notify.FAMILY,
     wait.FAMILY,
     fence.FAMILY,

@@ -222,6 +222,9 @@ class AzureClients:
     def containerservice(self) -> Any:
         return self._make("containerservice", "azure.mgmt.containerservice", "ContainerServiceClient")
 
+    def trafficmanager(self, subscription: str | None = None) -> Any:
+        return self._make("trafficmanager", "azure.mgmt.trafficmanager", "TrafficManagerManagementClient", subscription)
+
     def close(self) -> None:
         with self._lock:
             made, self._made = self._made, {}

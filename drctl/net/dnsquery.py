@@ -24,6 +24,18 @@ def override(network: NetworkConfig) -> list[tuple[str, int]] | None:
     return list(network.dns_servers) if network.dns_servers else None
 
 
+def delegated_name_servers(zone: str, *, timeout: float = 5.0) -> list[str]:
+    """The NS names the system resolver gives for ``zone`` (``trafficmanager.net``'s are Microsoft's), or none."""
+    import dns.exception
+    import dns.resolver
+
+    try:
+        answer = dns.resolver.resolve(zone.rstrip(".") + ".", "NS", lifetime=timeout)
+    except (dns.exception.DNSException, OSError):
+        return []
+    return sorted(str(getattr(r, "target", r)) for r in answer)
+
+
 def server_addresses(name_servers: list[str]) -> list[tuple[str, int]]:
     """Resolve the zone's name server host names (``ns1-01.azure-dns.com.``) with the system resolver."""
     import socket

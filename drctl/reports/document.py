@@ -503,6 +503,23 @@ def other_facts_section(report: Report) -> Section:
     return Section("Other evidence", bullets=bullets, empty=None)
 
 
+def family_sections(report: Report, built: set[str]) -> list[Section]:
+    """A section for each report section a family names that no section above builds (Traffic Manager...): its
+    facts in order, each as its console line, so a new family's evidence is in the report without a table here."""
+    titles = sorted({f.report_section for f in FACTS.values() if f.report_section and f.report_section not in built})
+    out = []
+    for title in titles:
+        kinds = {k: f for k, f in FACTS.items() if f.report_section == title}
+        bullets = []
+        for record in report.facts:
+            fact = kinds.get(record.kind)
+            line = fact.line(record.data) if fact is not None and fact.line is not None else None
+            if line is not None:
+                bullets.append(f"{when(record.at)} {record.step}: {line}")
+        out.append(Section(title, bullets=tuple(bullets), empty=None))
+    return out
+
+
 def sections(report: Report) -> list[Section]:
     """Every section in reading order, the verdict first; empty ones without an ``empty`` text are left out."""
     made = [
@@ -524,6 +541,6 @@ def sections(report: Report) -> list[Section]:
         arm_section(report),
         probes_section(report),
         objective_events_section(report),
-        other_facts_section(report),
     ]
+    made += [*family_sections(report, {s.title for s in made}), other_facts_section(report)]
     return [s for s in made if not s.is_empty or s.empty is not None]

@@ -25,6 +25,7 @@ from drctl.sandbox.providers.dns.model import DnsSection
 from drctl.sandbox.providers.resources.model import ResourcesSection
 from drctl.sandbox.providers.sql.model import SqlSection
 from drctl.sandbox.providers.storage.model import StorageSection
+from drctl.sandbox.providers.trafficmanager.model import TrafficManagerSection
 from drctl.sandbox.providers.web.model import WebSection
 
 GUID = Annotated[
@@ -89,6 +90,7 @@ class Estate(
     DnsSection,
     ContainerServiceSection,
     CdnSection,
+    TrafficManagerSection,
 ):
     """The whole estate file: what every service shares, then each provider's section (its bases)."""
 

@@ -40,6 +40,10 @@ class OpKind(StrEnum):
     AFD_ORIGIN_UPDATE = "afd.origin.update"
     #: a request to a Front Door endpoint's public host name (the sandbox's edge)
     AFD_EDGE = "afd.edge"
+    #: create-or-update (PUT) or update (PATCH) of a Traffic Manager endpoint: enable, disable, re-prioritise
+    TM_ENDPOINT_UPDATE = "tm.endpoint.update"
+    #: update (PATCH) of a Traffic Manager profile: its status, DNS TTL or monitor settings
+    TM_PROFILE_UPDATE = "tm.profile.update"
     #: the health path of a region's app endpoint
     APP_HEALTH = "app.health"
     #: the replication-status path of a region's app endpoint

@@ -15,6 +15,7 @@ from drctl.sandbox.providers.dns.provider import PROVIDER as DNS
 from drctl.sandbox.providers.resources.provider import PROVIDER as RESOURCES
 from drctl.sandbox.providers.sql.provider import PROVIDER as SQL
 from drctl.sandbox.providers.storage.provider import PROVIDER as STORAGE
+from drctl.sandbox.providers.trafficmanager.provider import PROVIDER as TRAFFICMANAGER
 from drctl.sandbox.providers.web.provider import PROVIDER as WEB
 
-PROVIDERS: tuple[Provider, ...] = (RESOURCES, SQL, DNS, WEB, COMPUTE, STORAGE, CONTAINERSERVICE, CDN)
+PROVIDERS: tuple[Provider, ...] = (RESOURCES, SQL, DNS, WEB, COMPUTE, STORAGE, CONTAINERSERVICE, CDN, TRAFFICMANAGER)

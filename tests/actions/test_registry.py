@@ -67,6 +67,7 @@ def test_the_mutating_actions_are_the_ones_expected() -> None:
         "standby.scale",
         "standby.start_web_apps",
         "storage.failover",
+        "trafficmanager.switch",
     }
 
 
@@ -138,7 +139,10 @@ def test_every_report_section_a_fact_names_exists() -> None:
     assert "Other evidence" in titles
     named = {f.kind: f.report_section for f in registry.FACTS.values() if f.report_section is not None}
     assert named
-    assert {kind: title for kind, title in named.items() if title not in titles} == {}
+    # a title no section of document.py builds gets a section of its own listing its facts' console lines
+    # (document.family_sections): each such title is listed here, so a typo is a new section nobody meant
+    family_sections = {"Traffic Manager"}
+    assert {title for title in named.values() if title not in titles} == family_sections
 
 
 def test_every_fact_kind_an_action_records_is_declared() -> None:

@@ -65,6 +65,17 @@ class Seeding:
     standby: str
 
 
+@dataclass(frozen=True)
+class DnsAnswer:
+    """What a provider's DNS-serving front answers for a name it owns (``Provider.dns_answer``)."""
+
+    ttl: int
+    #: a CNAME to this host, or
+    cname: str | None = None
+    #: A records with these addresses; neither: the name does not exist (NXDOMAIN)
+    addresses: tuple[str, ...] = ()
+
+
 class Provider(ABC):
     """One emulated Azure service. Subclasses set the class attributes and implement the abstract methods."""
 
@@ -108,6 +119,12 @@ class Provider(ABC):
     @abstractmethod
     def listed(self, ctx: Ctx) -> list[dict[str, Any]]:
         """Its resources as the generic resources list shows them (id, name, type, location, tags...)."""
+
+    def dns_answer(self, world: World, name: str) -> DnsAnswer | None:
+        """The answer for ``name`` (lower case, no trailing dot) when the service owns it in DNS, as Traffic
+        Manager owns ``*.trafficmanager.net``; None when it does not (the default). The DNS server asks every
+        provider through the registry, so the dns provider imports none of them."""
+        return None
 
     def set_lag(self, world: World, seconds: float, target: str | None) -> list[str]:
         """The ``replication_lag`` world fault: the names of what it changed (none by default)."""

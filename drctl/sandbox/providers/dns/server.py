@@ -133,6 +133,8 @@ class DnsServer:
     def _resolve(self, response: dns.message.Message, qname: dns.name.Name, qtype: dns.rdatatype.RdataType) -> None:
         with self.world.lock:
             now = self.world.now()
+            if self._served_by_a_service(response, qname, qtype):
+                return
             zone = self._zone_for(qname)
             if zone is None:
                 response.set_rcode(dns.rcode.REFUSED)
@@ -168,6 +170,33 @@ class DnsServer:
                     return  # the chain leaves our zones: the resolver follows it elsewhere
                 if next_zone is not zone:
                     zone, nodes = next_zone, _nodes(next_zone, next_zone.served(now))
+
+    def _served_by_a_service(
+        self, response: dns.message.Message, qname: dns.name.Name, qtype: dns.rdatatype.RdataType
+    ) -> bool:
+        """A name another service answers for (Traffic Manager's ``*.trafficmanager.net``), asked through the
+        registry so this provider imports none of them: its CNAME or A records, or NXDOMAIN."""
+        from drctl.sandbox.registry import PROVIDERS
+
+        text = qname.to_text().rstrip(".").lower()
+        for provider in PROVIDERS:
+            found = provider.dns_answer(self.world, text)
+            if found is None:
+                continue
+            response.flags |= dns.flags.AA
+            owner = qname.to_text()
+            if found.cname is not None:
+                if qtype in (dns.rdatatype.CNAME, dns.rdatatype.A, dns.rdatatype.AAAA, dns.rdatatype.ANY):
+                    response.answer.append(
+                        dns.rrset.from_text_list(owner, found.ttl, "IN", "CNAME", [_rdata("CNAME", found.cname)])
+                    )
+            elif found.addresses:
+                if qtype in (dns.rdatatype.A, dns.rdatatype.ANY):
+                    response.answer.append(dns.rrset.from_text_list(owner, found.ttl, "IN", "A", list(found.addresses)))
+            else:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+            return True
+        return False
 
     def _zone_for(self, qname: dns.name.Name) -> Zone | None:
         text = qname.to_text().rstrip(".").lower()

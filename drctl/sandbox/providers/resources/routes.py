@@ -131,7 +131,14 @@ def _served() -> dict[str, tuple[tuple[str, ...], tuple[tuple[str, bool, bool], 
     """namespace -> (api versions newest first, resource types (type, regional, top level)) of every provider."""
     from drctl.sandbox.registry import PROVIDERS
 
-    return {p.namespace: (p.api_versions, p.resource_types) for p in PROVIDERS if p.namespace}
+    # two services can share a namespace (DNS zones and Traffic Manager are both Microsoft.Network): one entry
+    # with the types of both, and the versions of the first registered
+    served: dict[str, tuple[tuple[str, ...], tuple[tuple[str, bool, bool], ...]]] = {}
+    for p in PROVIDERS:
+        if p.namespace:
+            versions, types = served.get(p.namespace, (p.api_versions, ()))
+            served[p.namespace] = (versions, types + p.resource_types)
+    return served
 
 
 def _namespaces(ctx: Ctx) -> list[str]:
