@@ -41,6 +41,10 @@ def with_switch_step(
     if params:
         step["with"] = params
     data["steps"].append(step)
+    for other in data["steps"]:
+        # a return to warm standby must follow every traffic switch (validate refuses it otherwise)
+        if other.get("uses") == "standby.return":
+            other["needs"] = [*other.get("needs", []), step_id]
     return data
 
 

@@ -27,6 +27,9 @@ def test_a_failover_through_front_door_restores_service_when_the_edge_serves_the
     switch = data["steps"].pop()
     # the Front Door switch takes the DNS swap's place in the graph
     for i, step in enumerate(data["steps"]):
+        step["needs"] = [n for n in step.get("needs") or [] if n != switch["id"]] if "needs" in step else None
+        if step["needs"] is None:
+            del step["needs"]
         if step["id"] == "dns-swap":
             data["steps"][i] = {**switch, "id": "dns-swap", "name": "Switch Front Door to the DR region"}
     playbook = tmp_path / "frontdoor.yaml"
