@@ -112,7 +112,7 @@ def test_a_drill_leaves_the_dr_region_exactly_as_it_found_it(rehearsal: Rehearsa
         assert "| state Stopped | state Running | state Stopped | yes |" in line
     status = r.drctl("status", run_id)
     said = status.stdout.split("Warm standby:", 1)[1]
-    assert f"back to warm standby: scale_set {DR_VMSS} in au-southeast capacity 1" in said
+    assert f"back to warm standby: scale_set {DR_VMSS} in au-southeast, capacity 1" in said
     assert "failover:return-to-standby: nothing journaled: au-east left as it is" in said
 
 

@@ -16,11 +16,15 @@ FACT_RETURNED = "standby.returned"
 FACT_NOTHING = "standby.return.nothing"
 
 
+_LOCATORS = frozenset({"resource_group", "api_version", "cluster", "pool", "namespace", "deployment"})
+
+
 def state_text(state: Any) -> str:
-    """A journaled state as a person reads it: ``state Stopped``, ``capacity 1``; the resource group left out."""
+    """A journaled state as a person reads it: ``state Stopped``, ``capacity 1``; what only locates the resource
+    (its group, cluster, pool, namespace: the line names the resource already) left out."""
     if not isinstance(state, Mapping):
         return "unknown"
-    shown = {k: v for k, v in state.items() if k not in ("resource_group", "api_version")}
+    shown = {k: v for k, v in state.items() if k not in _LOCATORS}
     if set(shown) == {"body"}:
         import json
 
@@ -36,7 +40,7 @@ def _returned(d: Mapping[str, Any]) -> str:
     head = f"{d.get('kind')} {d.get('name')} in {d.get('region')}"
     if not d.get("verified"):
         return f"NOT returned: {head} ({d.get('error') or d.get('detail')})"
-    return f"back to warm standby: {head} {state_text(d.get('to'))} ({d.get('detail')})"
+    return f"back to warm standby: {head}, {state_text(d.get('to'))} ({d.get('detail')})"
 
 
 def _nothing(d: Mapping[str, Any]) -> str:
