@@ -43,11 +43,8 @@ def objective_text(o: ev.ObjectiveVerdict, *, short: bool = False) -> str:
         head = f"{o.name} {figure}, unproven against {fd(o.objective_seconds)}"
     if short:
         return head
-    if o.authoritative_seconds is not None and o.client_lag_seconds is not None:
-        head += (
-            f"; clients served by the target at T+{fd(o.achieved_seconds)} (DNS verified at the authoritative "
-            f"servers at T+{fd(o.authoritative_seconds)} + previous TTL {fd(o.client_lag_seconds)})"
-        )
+    if o.switch:
+        head += f"; clients served by the target at T+{fd(o.achieved_seconds)} ({o.switch})"
     elif o.evidence == "none by construction":
         head += "; planned failover: no data loss by construction"
     return head

@@ -193,6 +193,9 @@ class ObjectiveVerdict:
     client_lag_seconds: float | None = None
     #: RPO: ``measured``, ``at most`` (an upper bound), ``none by construction`` (planned), ``unmeasured``
     evidence: str | None = None
+    #: RTO: how the traffic switch was seen to serve clients, in words, the same in every view: ``DNS verified at
+    #: the authoritative servers at T+6s + previous TTL 5m``, ``Front Door routing seen at its host name...``
+    switch: str | None = None
 
 
 @dataclass(frozen=True)

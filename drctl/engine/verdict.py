@@ -157,15 +157,14 @@ def _rto(
         authoritative_at = _moment(fact.data, "authoritative_at")
         authoritative = (authoritative_at - started.t0).total_seconds() if authoritative_at else None
         lag = _number(fact.data, "previous_ttl_seconds")
-        if authoritative is not None and lag is not None:
-            how = (
-                f"clients served by the target at T+{fd(achieved)} (verified at the authoritative servers at "
-                f"T+{fd(authoritative)}, plus the previous TTL {fd(lag)} clients may keep the old answer for)"
-            )
-        else:
-            how = f"service restored at T+{fd(achieved)} ({fact.step})"
+        switch = _switch(fact.data, authoritative, lag)
+        how = (
+            f"clients served by the target at T+{fd(achieved)} ({switch})"
+            if switch
+            else f"service restored at T+{fd(achieved)} ({fact.step})"
+        )
     elif phase_end is not None and (ended or started.drill is not None):
-        achieved, authoritative, lag = phase_end, None, None
+        achieved, authoritative, lag, switch = phase_end, None, None, None
         how = f"no service.restored fact: {where}'s steps done at T+{fd(achieved)}"
     else:
         basis = f"the service was not restored: {where} did not finish" if ended else "not restored yet"
@@ -183,7 +182,26 @@ def _rto(
         basis,
         authoritative_seconds=authoritative,
         client_lag_seconds=lag,
+        switch=switch,
     )
+
+
+def _switch(data: Mapping[str, Any], authoritative: float | None, lag: float | None) -> str | None:
+    """How the traffic switch was seen to serve clients, from its ``service.restored`` fact; None when the fact
+    does not say (the basis then names the step)."""
+    by = data.get("by")
+    if by == "frontdoor.switch":
+        propagation = _number(data, "propagation_seconds")
+        after = f", {fd(propagation)} after the change" if propagation is not None else ""
+        return f"Front Door seen routing to the target at its public host name{after}"
+    if authoritative is None or lag is None:
+        return None
+    if by == "trafficmanager.switch":
+        return (
+            f"Traffic Manager's name verified at its name servers at T+{fd(authoritative)} + the profile's TTL "
+            f"{fd(lag)}"
+        )
+    return f"DNS verified at the authoritative servers at T+{fd(authoritative)} + previous TTL {fd(lag)}"
 
 
 def _resource(data: Mapping[str, Any]) -> str | None:

@@ -74,11 +74,8 @@ def achieved(o: ObjectiveResult) -> str:
     if o.achieved_seconds is None:
         return "none"
     figure = ("at most " if o.evidence == "at most" else "") + dur(o.achieved_seconds)
-    if o.authoritative_seconds is not None and o.client_lag_seconds is not None:
-        figure += (
-            f" (clients; DNS verified at the authoritative servers at {tplus(o.authoritative_seconds)} + "
-            f"previous TTL {dur(o.client_lag_seconds)})"
-        )
+    if o.switch:
+        figure += f" (clients; {o.switch})"
     return figure
 
 

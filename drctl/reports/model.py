@@ -80,6 +80,8 @@ class ObjectiveResult:
     client_lag_seconds: float | None = None
     #: RPO: ``measured``, ``at most``, ``none by construction``, ``unmeasured``
     evidence: str | None = None
+    #: RTO: how the traffic switch was seen to serve clients (the verdict's words, ``ObjectiveVerdict.switch``)
+    switch: str | None = None
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ def _objective(o: ev.ObjectiveVerdict) -> ObjectiveResult:
         authoritative_seconds=o.authoritative_seconds,
         client_lag_seconds=o.client_lag_seconds,
         evidence=o.evidence,
+        switch=o.switch,
     )
 
 

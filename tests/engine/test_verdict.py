@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from drctl.engine import events as ev
 from drctl.engine.verdict import judge, objective, verdict_of_journal
 
@@ -105,6 +107,7 @@ def test_the_steady_state_ttl_meets_the_rto() -> None:
         objective(verdict, "RTO").basis,  # type: ignore[union-attr]
         authoritative_seconds=6,
         client_lag_seconds=300,
+        switch="DNS verified at the authoritative servers at T+6s + previous TTL 5m",
     )
     assert (verdict.result, verdict.exit_code) == ("passed", 0)
 
@@ -267,3 +270,27 @@ def test_without_a_restoration_moment_mttr_is_when_the_steps_ended() -> None:
     mttr = objective(judge(events), "MTTR")
     assert mttr is not None
     assert (mttr.achieved_seconds, mttr.met) == (20, True)
+
+
+@pytest.mark.parametrize(
+    ("data", "switch"),
+    [
+        (
+            {"by": "frontdoor.switch", "propagation_seconds": 9.3},
+            "Front Door seen routing to the target at its public host name, 9s after the change",
+        ),
+        (
+            {"by": "trafficmanager.switch", "authoritative_at": "T+4", "previous_ttl_seconds": 60},
+            "Traffic Manager's name verified at its name servers at T+4s + the profile's TTL 1m",
+        ),
+        ({"by": "some.switch"}, None),
+    ],
+)
+def test_every_view_reads_how_the_traffic_switch_was_seen_from_the_verdict(
+    data: dict[str, object], switch: str | None
+) -> None:
+    from drctl.engine.verdict import _switch
+
+    authoritative = 4.0 if "authoritative_at" in data else None
+    lag = float(data["previous_ttl_seconds"]) if "previous_ttl_seconds" in data else None  # type: ignore[arg-type]
+    assert _switch(data, authoritative, lag) == switch
