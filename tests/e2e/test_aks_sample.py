@@ -7,6 +7,8 @@ Front Door host name over HTTPS, and every mutation counted by operation kind in
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,7 @@ from drctl.net.http import Client
 from drctl.sandbox import Sandbox, estate_from_playbook
 from tests.aks import kube_apps
 from tests.conftest import ROOT
-from tests.e2e.conftest import Rehearsal
+from tests.e2e.conftest import Rehearsal, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -199,3 +201,33 @@ def test_a_drill_returns_the_dr_region_to_warm_standby(aks: Rehearsal) -> None:
     )
     report = r.drctl("report", r.run_ids()[-1]).stdout
     assert "Back to warm standby" in report
+
+
+def test_kill_9_inside_the_cluster_start_and_before_front_door_is_verified_sends_nothing_twice(
+    aks: Rehearsal,
+) -> None:
+    r = aks
+    r.sandbox.add_faults([{"kind": "latency", "op": "aks.start", "seconds": 6}])
+    process = r.start("failover", str(r.playbook), "--yes")
+    wait_for(lambda: writes(r)["aks.start"] == 1, timeout=90, what="the cluster start to reach the sandbox")
+    os.kill(process.pid, signal.SIGKILL)  # inside the 6 s long-running start, after Azure accepted it
+    process.communicate(timeout=60)
+
+    resumed = r.start("resume", r.run_ids()[-1], "--yes")
+    # both origins written, Front Door still propagating (5 s): killed between the write and its verification
+    wait_for(lambda: writes(r)["afd.origin.update"] == 2, timeout=120, what="the Front Door switch")
+    os.kill(resumed.pid, signal.SIGKILL)
+    resumed.communicate(timeout=60)
+    assert not r.facts("service.restored"), "killed before the switch was seen: nothing may claim it"
+
+    final = r.drctl("resume", r.run_ids()[-1], "--yes", timeout=240)
+
+    assert final.returncode == ExitCode.OK, final.stdout[-3000:] + final.stderr[-3000:]
+    assert writes(r) == Counter(
+        {"aks.start": 1, "aks.pool.scale": 2, "k8s.scale": 2, "afd.origin.update": 2, "sql.failover": 1}
+    )
+    (restored,) = r.facts("service.restored")
+    assert restored["by"] == "frontdoor.switch"
+    assert served_by(r) == {"au-southeast"}
+    assert ready(r, TARGET) == {("wallet", "wallet-api"): 8, ("wallet", "ledger-worker"): 4}
+    assert r.drctl("runs", "verify", r.run_ids()[-1]).returncode == ExitCode.OK
