@@ -141,7 +141,9 @@ def render_preflight_text(checks: list[StepPreflight]) -> str:
             lines.append(f"      {check.note}")
         for f in check.findings:
             message = f"  ({f.message})" if f.message else ""
-            lines.append(f"    {_MARK[f.severity]} {f.subject}: {f.current} -> {f.intended}{message}")
+            # a finding with nothing read (what fencing would do, known only from the playbook) shows no "None"
+            current = f"{f.current} -> " if f.current is not None else ""
+            lines.append(f"    {_MARK[f.severity]} {f.subject}: {current}{f.intended}{message}")
     errors = sum(1 for c in checks if c.worst == "error")
     warnings = sum(1 for c in checks if c.worst == "warning")
     lines.append(f"Preflight: {errors} step(s) with errors, {warnings} with warnings. Nothing was changed.")
@@ -160,8 +162,9 @@ def render_preflight_markdown(checks: list[StepPreflight]) -> str:
         if check.note and not check.findings:
             out.append(f"| `{check.step}` | | | | | {check.note} |")
         for f in check.findings:
+            current, intended = f.current or "", f.intended or ""
             out.append(
-                f"| `{check.step}` | {f.subject} | {f.current} | {f.intended} | {f.severity} | {f.message} |".replace(
+                f"| `{check.step}` | {f.subject} | {current} | {intended} | {f.severity} | {f.message} |".replace(
                     "\n", " "
                 )
             )
