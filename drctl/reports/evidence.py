@@ -262,32 +262,28 @@ def back_to_standby(facts: Sequence[ev.Fact]) -> BackToStandby:
     """Each resource a standby step changed, with its return when a step returned it: one row per resource, the
     latest return winning (a retried step journals a failed attempt and then the one that worked)."""
     rows: dict[tuple[Any, Any, Any], StandbyResource] = {}
-    for f in of_kind(facts, STANDBY_PRIOR, STANDBY_RETURNED):
-        key = (f.data.get("kind"), f.data.get("name"), f.data.get("region"))
-        if f.kind == STANDBY_PRIOR:
-            if key not in rows:
-                rows[key] = StandbyResource(
-                    step=f.step,
-                    at=f.at,
-                    region=text(f.data, "region"),
-                    kind=text(f.data, "kind"),
-                    name=text(f.data, "name"),
-                    prior=_mapping(f.data, "state"),
-                    found=None,
-                    returned=None,
-                    verified=None,
-                    detail=None,
-                    priors_run=None,
-                )
-            continue
-        verified = flag(f.data, "verified")
-        rows[key] = StandbyResource(
+
+    def row(f: ev.Fact, prior: dict[str, Any] | None, **returned: Any) -> StandbyResource:
+        fields = {"found": None, "returned": None, "verified": None, "detail": None, "priors_run": None} | returned
+        return StandbyResource(
             step=f.step,
             at=f.at,
             region=text(f.data, "region"),
             kind=text(f.data, "kind"),
             name=text(f.data, "name"),
-            prior=_mapping(f.data, "to"),
+            prior=prior,
+            **fields,
+        )
+
+    for f in of_kind(facts, STANDBY_PRIOR, STANDBY_RETURNED):
+        key = (f.data.get("kind"), f.data.get("name"), f.data.get("region"))
+        if f.kind == STANDBY_PRIOR:
+            rows.setdefault(key, row(f, _mapping(f.data, "state")))
+            continue
+        verified = flag(f.data, "verified")
+        rows[key] = row(
+            f,
+            _mapping(f.data, "to"),
             found=_mapping(f.data, "from"),
             returned=_mapping(f.data, "to") if verified else None,
             verified=verified,
