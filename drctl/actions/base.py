@@ -109,6 +109,9 @@ class ActionSpec(Generic[P]):
     needs_azure: bool = False
     #: a per-step answer to "does this change the estate?" when the parameters decide it; ``mutating`` otherwise
     mutates: Callable[[P], bool] | None = None
+    #: the step switches clients' traffic (DNS, Front Door, Traffic Manager) and records ``service.restored`` when
+    #: it sees them served: with several such steps in a phase, clients are served when the last of them says so
+    moves_traffic: bool = False
 
     def is_mutating(self, params: P) -> bool:
         return self.mutates(params) if self.mutates is not None else self.mutating

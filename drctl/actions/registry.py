@@ -66,3 +66,9 @@ def family_of(name: str) -> Family | None:
 
 def names() -> list[str]:
     return sorted([*ACTIONS, *_test_actions()])
+
+
+def moves_traffic(action: str) -> bool:
+    """Whether ``action`` is a traffic switch (``ActionSpec.moves_traffic``); False for an unknown name."""
+    spec = ACTIONS.get(action)
+    return spec is not None and spec.moves_traffic

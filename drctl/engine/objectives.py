@@ -62,6 +62,8 @@ class ObjectiveTracker:
         restored_at: float | None = None,
         rpo_exposure: float | None = None,
         phased: bool = False,
+        switches: frozenset[str] = frozenset(),
+        served: Mapping[str, float] | None = None,
     ) -> None:
         self.t0 = t0
         self.rto = rto_seconds
@@ -76,6 +78,10 @@ class ObjectiveTracker:
         self._emitted = set(already)
         self._lock = threading.Lock()
         self.restored_at = restored_at
+        #: the traffic switches the RTO waits for (``replay.clients_served``: the last of them serves clients)
+        self._switches = switches
+        #: when each step's ``service.restored`` says clients were served (seconds since T0), before a crash too
+        self._served: dict[str, float] = dict(served or {})
         self.rpo_exposure = rpo_exposure
         self.started: dict[str, float] = {}
         self.finished: dict[str, float] = {}
@@ -152,10 +158,16 @@ class ObjectiveTracker:
         if kind == FACT_SERVICE_RESTORED and self.restored_at is None and counts:
             at = data.get("at")
             when = datetime.fromisoformat(at) if isinstance(at, str) else now
-            self.restored_at = self.since_t0(when)
+            self._served.setdefault(step_id, self.since_t0(when))
+            # the same rule as ``replay.clients_served``: with traffic switches, the last of them serves clients
+            if not self._switches:
+                self.restored_at = self._served[step_id]
+            elif self._switches <= self._served.keys():
+                self.restored_at = max(self._served[k] for k in self._switches)
+            latest = max(self._served.values())
             # clients reach the target only after the previous TTL: past the RTO, the breach is certain now
-            if self.restored_at > self.rto:
-                return self._once(ev.RtoBreached(at=now, elapsed_seconds=self.restored_at, rto_seconds=self.rto))
+            if latest > self.rto:
+                return self._once(ev.RtoBreached(at=now, elapsed_seconds=latest, rto_seconds=self.rto))
         return []
 
     def rto_achieved(self, end: datetime) -> float:

@@ -56,6 +56,39 @@ class OpenRisk:
         return f"{self.kind} {self.name} ({self.region})"
 
 
+def restored_moment(fact: ev.Fact) -> datetime:
+    """When a ``service.restored`` fact says clients were served (its ``at``, else when it was journaled)."""
+    at = fact.data.get("at")
+    return datetime.fromisoformat(at) if isinstance(at, str) else fact.at
+
+
+def clients_served(facts: Iterable[ev.Fact], steps: Iterable[tuple[str, str]]) -> ev.Fact | None:
+    """The ``service.restored`` fact that says when clients were served by the target over ``steps`` ((key,
+    action) pairs: the run's, or a drill's failover phase), or None while they are not.
+
+    Each traffic switch among them (``ActionSpec.moves_traffic``: DNS, Front Door, Traffic Manager) moves the
+    clients of its own entry point, so clients are served when the *last* switch says so, and not before every
+    switch has: the portal's DNS swap does not serve the API's clients still sent to the old region by Front
+    Door. With no switch among them (an action of no family), the first fact recorded. The one rule the live
+    clock, the verdict, ``status`` and the reports read.
+    """
+    from drctl.actions import registry
+    from drctl.actions.runtime import FACT_SERVICE_RESTORED
+
+    pairs = list(steps)
+    keys = {key for key, _ in pairs}
+    switches = {key for key, uses in pairs if registry.moves_traffic(uses)}
+    first: dict[str, ev.Fact] = {}
+    for fact in facts:
+        if fact.kind == FACT_SERVICE_RESTORED and fact.step in keys:
+            first.setdefault(fact.step, fact)
+    if not switches:
+        return next(iter(first.values()), None)
+    if not switches <= first.keys():
+        return None
+    return max((first[key] for key in switches), key=restored_moment)
+
+
 def open_risks(facts: Iterable[ev.Fact]) -> list[OpenRisk]:
     """What stays unfenced, from the journal alone: every item's latest ``fence.item`` outcome wins, so an item a
     later ``drctl fence`` or resume fenced is closed. The one place this is computed (status, runs, the run's last
@@ -129,7 +162,6 @@ class RunView:
     facts: list[ev.Fact] = field(default_factory=list)
     objective_events: list[ev.Event] = field(default_factory=list)
     rpo_exposure: float | None = None
-    restored_at: datetime | None = None
     last_at: datetime | None = None
     events: int = 0
 
@@ -222,25 +254,27 @@ class RunView:
         return open_risks(self.facts)
 
     def first_restored(self, among: Collection[str]) -> datetime | None:
-        """The first ``service.restored`` recorded by one of ``among`` (a drill's failover phase)."""
-        from drctl.actions.runtime import FACT_SERVICE_RESTORED
+        """When clients were served by the target over the steps ``among`` (a drill's failover phase): see
+        ``clients_served``."""
+        fact = clients_served(self.facts, [(k, v.info.uses) for k, v in self.steps.items() if k in among])
+        return restored_moment(fact) if fact is not None else None
 
-        for fact in self.facts:
-            if fact.kind == FACT_SERVICE_RESTORED and fact.step in among:
-                at = fact.data.get("at")
-                return datetime.fromisoformat(at) if isinstance(at, str) else fact.at
-        return None
+    @property
+    def restored_at(self) -> datetime | None:
+        """When clients were served by the target over the steps the RTO is about (a drill's failover phase, or
+        the whole run): see ``clients_served``."""
+        drill = self.started is not None and self.started.drill is not None
+        among = [(k, v.info.uses) for k, v in self.steps.items() if not drill or v.info.phase is ev.Phase.FAILOVER]
+        fact = clients_served(self.facts, among)
+        return restored_moment(fact) if fact is not None else None
 
     def _fact(self, event: ev.Fact) -> None:
-        from drctl.actions.runtime import FACT_RPO_EXPOSURE, FACT_SERVICE_RESTORED
+        from drctl.actions.runtime import FACT_RPO_EXPOSURE
 
         self.facts.append(event)
         seconds = event.data.get("seconds")
         if event.kind == FACT_RPO_EXPOSURE and isinstance(seconds, int | float):
             self.rpo_exposure = max(self.rpo_exposure or 0.0, float(seconds))
-        if event.kind == FACT_SERVICE_RESTORED and self.restored_at is None:
-            at = event.data.get("at")
-            self.restored_at = datetime.fromisoformat(at) if isinstance(at, str) else event.at
 
     def _answered(
         self, event: ev.ApprovalGranted | ev.ApprovalRejected | ev.ApprovalTimedOut, step: StepView | None

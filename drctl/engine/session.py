@@ -23,6 +23,7 @@ from pathlib import Path
 
 from drctl import __version__
 from drctl.actions.prior import EARLIER_PRIORS
+from drctl.actions.runtime import FACT_SERVICE_RESTORED
 from drctl.core.clock import Clock, SystemClock
 from drctl.engine import events as ev
 from drctl.engine.approvals import DATA_LOSS, ApprovalDesk
@@ -34,7 +35,7 @@ from drctl.engine.lock import RunLock
 from drctl.engine.objectives import ObjectiveTracker
 from drctl.engine.operator import ApprovalAnswer, Operator, SerialAsker, Unattended
 from drctl.engine.paths import StateDir, application_key, new_run_id
-from drctl.engine.replay import RunView
+from drctl.engine.replay import RunView, restored_moment
 from drctl.engine.runner import Runner, RunOutcome, StartState
 from drctl.engine.runplan import RunPlan, plan_for_mode
 from drctl.errors import UsageError
@@ -255,6 +256,17 @@ def _restored(view: RunView | None, plan: RunPlan, t0: datetime) -> float | None
     return (restored - t0).total_seconds() if restored else None
 
 
+def _served(view: RunView | None, plan: RunPlan, t0: datetime) -> dict[str, float]:
+    """When each step's ``service.restored`` said clients were served before this process took the run up."""
+    if view is None:
+        return {}
+    served: dict[str, float] = {}
+    for fact in view.facts:
+        if fact.kind == FACT_SERVICE_RESTORED and fact.step in plan.rto_steps:
+            served.setdefault(fact.step, (restored_moment(fact) - t0).total_seconds())
+    return served
+
+
 def execute_plan(
     plan: RunPlan,
     recorder: Recorder,
@@ -280,6 +292,8 @@ def execute_plan(
         restored_at=_restored(view, plan, t0),
         rpo_exposure=view.rpo_exposure if view else None,
         phased=plan.drill is not None,
+        switches=frozenset(k for k, sp in plan.steps.items() if sp.spec.moves_traffic and k in plan.rto_steps),
+        served=_served(view, plan, t0),
     )
     if view is not None:
         for sid, step in view.steps.items():

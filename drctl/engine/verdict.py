@@ -29,9 +29,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from drctl.actions import registry
 from drctl.durations import format_duration as fd
 from drctl.engine import events as ev
-from drctl.engine.replay import RunView, StepView
+from drctl.engine.replay import RunView, StepView, clients_served
 
 SERVICE_RESTORED = "service.restored"
 RPO_EXPOSURE = "rpo.exposure"
@@ -147,8 +148,10 @@ def _rto(
 ) -> ev.ObjectiveVerdict:
     objective = started.rto_seconds
     ended = view.finished is not None
-    keys = {s.id for s in steps}
-    fact = next((f for f in view.facts if f.kind == SERVICE_RESTORED and f.step in keys), None)
+    pairs = [(s.id, s.info.uses) for s in steps]
+    fact = clients_served(view.facts, pairs)
+    # a phase that switches traffic is restored only when its switches say so, never by its steps' end
+    switches = [key for key, uses in pairs if registry.moves_traffic(uses)]
     breached = any(isinstance(e, ev.RtoBreached) for e in view.objective_events)
     where = "the failover phase" if started.drill is not None else "the run"
     if fact is not None:
@@ -163,11 +166,18 @@ def _rto(
             if switch
             else f"service restored at T+{fd(achieved)} ({fact.step})"
         )
-    elif phase_end is not None and (ended or started.drill is not None):
+        if len(switches) > 1:
+            how += f"; {fact.step} was the last of {len(switches)} traffic switches to serve clients"
+    elif phase_end is not None and (ended or started.drill is not None) and not switches:
         achieved, authoritative, lag, switch = phase_end, None, None, None
         how = f"no service.restored fact: {where}'s steps done at T+{fd(achieved)}"
     else:
-        basis = f"the service was not restored: {where} did not finish" if ended else "not restored yet"
+        served = {f.step for f in view.facts if f.kind == SERVICE_RESTORED}
+        waiting = [key for key in switches if key not in served]
+        if ended and waiting:
+            basis = f"the service was not restored: {', '.join(waiting)} did not see clients served by the target"
+        else:
+            basis = f"the service was not restored: {where} did not finish" if ended else "not restored yet"
         met = False if ended or breached else None
         status = "not met" if met is False else "pending"
         return ev.ObjectiveVerdict("RTO", objective, None, met, status, basis)

@@ -212,20 +212,15 @@ def _check_safety(pb: Playbook, out: Collector, index: dict[str, int], params: d
     """
     missing: dict[tuple[str, str], list[str]] = {}
     misdirected: dict[tuple[str, str], list[str]] = {}
-    several: dict[str, list[str]] = {}
     for mode in Mode:
         label = "reverse" if _REVERSED[mode] else "forward"
         _, target = graph.direction_for(pb, reverse=_REVERSED[mode])
         needs = graph.needs_for(pb, mode)
         wrong: dict[str, str] = {}
         roles = _guard_roles(pb, mode, params, wrong)
-        switches = 0
         for step in graph.steps_for(pb, mode):
             if SafetyRole.MOVES_TRAFFIC not in spec_roles(pb, step.id, label, params):
                 continue
-            switches += 1
-            if switches > 1:
-                several.setdefault(step.id, []).append(mode.value)
             has_sql = pb.regions[target].sql is not None
             before = graph.ancestors(needs, step.id)
             for guard in sorted(before & wrong.keys()):  # a wrong probe is an error where it stands as a guard
@@ -255,16 +250,6 @@ def _check_safety(pb: Playbook, out: Collector, index: dict[str, int], params: d
         # dns.swap's message keeps the word operators know it by; the other switches move "traffic"
         moved = "DNS" if pb.steps[index[step_id]].uses == "dns.swap" else "Traffic"
         out.add(("steps", index[step_id], "needs"), texts[kind].format(modes=_modes(modes), moved=moved))
-    for step_id, modes in several.items():
-        # the verdict stops the RTO clock at the first switch that serves clients: with two entry points the
-        # second one's clients may still be on the old region then, so say so rather than let the RTO flatter
-        out.add(
-            ("steps", index[step_id], "uses"),
-            f"a second traffic switch in {_modes(modes)}: the RTO clock stops when the first switch serves clients, "
-            "so clients of this one may still reach the old region when the RTO is judged met. Give each entry "
-            "point's switch its own run, or read this step's own service.restored time in the report",
-            severity=Severity.WARNING,
-        )
     for (step_id, why), modes in misdirected.items():
         out.add(
             ("steps", index[step_id], "with", "url"),

@@ -248,11 +248,6 @@ def probes(facts: Sequence[ev.Fact], t0: datetime) -> tuple[Probe, ...]:
     )
 
 
-def restored_at(fact: ev.Fact) -> datetime:
-    """When a ``service.restored`` fact says the service was restored (its ``at``, else when it was recorded)."""
-    return moment(fact.data, "at") or fact.at
-
-
 def _mapping(data: Mapping[str, Any], key: str) -> dict[str, Any] | None:
     value = data.get(key)
     return dict(value) if isinstance(value, Mapping) else None

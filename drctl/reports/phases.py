@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from drctl.engine import events as ev
-from drctl.reports import evidence
+from drctl.engine.replay import clients_served, restored_moment
 from drctl.reports.model import PhaseReport, StepReport
 
 
@@ -55,9 +55,8 @@ def _phase(  # noqa: PLR0917 - a phase is named by its name and direction
     complete = bool(steps) and all(finished(s) for s in steps)
     ends = [s.finished_at for s in steps if s.finished_at is not None]
     ended = max(ends) if complete and ends else None
-    restored = next(
-        (evidence.restored_at(f) for f in facts if f.kind == evidence.SERVICE_RESTORED and f.step in keys), None
-    )
+    served = clients_served(facts, [(s.key, s.uses) for s in steps])
+    restored = restored_moment(served) if served is not None else None
     origin = t0 if from_t0 else began
     restore = restored or ended
     ttr = (restore - origin).total_seconds() if restore is not None and origin is not None else None

@@ -22,8 +22,7 @@ from drctl.sandbox import control, estate_from_playbook
 from drctl.sandbox.ops import WebAppState
 from drctl.sandbox.testing import arm_client, running_sandbox
 from tests.actions.conftest import SOURCE, TARGET, Estate
-from tests.conftest import SAMPLE
-from tests.frontdoor_playbook import GROUP, PROFILE, frontdoor_data, frontdoor_playbook
+from tests.frontdoor_playbook import GROUP, PROFILE, frontdoor_playbook
 
 RG = "rg-wallet-global"
 ORIGINS = f"/providers/Microsoft.Cdn/profiles/{PROFILE}/originGroups/{GROUP}/origins/"
@@ -239,21 +238,3 @@ def test_validation_refuses_a_switch_that_does_not_follow_promotion_and_target_h
     messages = " ".join(str(getattr(d, "message", d)) for d in caught.value.diagnostics)
     assert "could move before the target database is promoted" in messages
     frontdoor_playbook(tmp_path)  # after target-health: valid
-
-
-def test_a_second_traffic_switch_is_a_warning_that_the_rto_stops_at_the_first(tmp_path: Path) -> None:
-    import yaml
-
-    from drctl.planning.load import check_file
-
-    path = tmp_path / "two-switches.yaml"
-    path.write_text(yaml.safe_dump(frontdoor_data(), sort_keys=False))
-    result = check_file(path)
-    warnings = [d for d in result.diagnostics if d.severity == "warning"]
-    assert any("a second traffic switch" in d.message for d in warnings), result.diagnostics
-    assert not [d for d in result.diagnostics if d.severity == "error"]
-    # one switch: nothing to say
-    single = yaml.safe_load(SAMPLE.read_text())
-    alone = tmp_path / "one-switch.yaml"
-    alone.write_text(yaml.safe_dump(single, sort_keys=False))
-    assert not any("second traffic switch" in d.message for d in check_file(alone).diagnostics)

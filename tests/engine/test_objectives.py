@@ -116,3 +116,37 @@ def test_service_restored_stops_the_rto_clock_before_the_run_ends(ws: Workspace)
     assert ran.exit_code == ExitCode.OK  # the run took 60 m but clients were served at T+20m
     assert ran.of(ev.RunFinished)[0].rto_achieved_seconds == 20 * 60
     assert not ran.of(ev.RtoBreached)
+
+
+def test_the_live_clock_waits_for_the_last_traffic_switch_and_takes_up_one_seen_before_a_crash() -> None:
+    from drctl.engine.objectives import ObjectiveTracker
+
+    t0 = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+    nodes = [Node("swap", (), 60.0), Node("afd", (), 60.0)]
+
+    def served(offset: float) -> dict[str, str]:
+        return {"at": (t0 + timedelta(seconds=offset)).isoformat()}
+
+    tracker = ObjectiveTracker(
+        t0=t0, rto_seconds=3600, rpo_seconds=900, nodes=nodes, switches=frozenset({"swap", "afd"})
+    )
+    tracker.fact("swap", "service.restored", served(16), t0 + timedelta(seconds=16))
+    assert tracker.restored_at is None  # the API's clients are still sent to the old region
+    tracker.fact("afd", "service.restored", served(40), t0 + timedelta(seconds=40))
+    assert tracker.restored_at == 40
+
+    # a resumed run: the DNS swap's restoration was journaled before the crash
+    resumed = ObjectiveTracker(
+        t0=t0,
+        rto_seconds=3600,
+        rpo_seconds=900,
+        nodes=nodes,
+        switches=frozenset({"swap", "afd"}),
+        served={"swap": 16.0},
+    )
+    resumed.fact("afd", "service.restored", served(30), t0 + timedelta(seconds=30))
+    assert resumed.restored_at == 30
+    # a switch that serves clients past the RTO is a breach at once, whatever the others
+    late = ObjectiveTracker(t0=t0, rto_seconds=60, rpo_seconds=900, nodes=nodes, switches=frozenset({"swap", "afd"}))
+    (breach,) = late.fact("swap", "service.restored", served(400), t0 + timedelta(seconds=100))
+    assert isinstance(breach, ev.RtoBreached)

@@ -3,6 +3,7 @@ took effect, and the result every view and the exit code use."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -294,3 +295,74 @@ def test_every_view_reads_how_the_traffic_switch_was_seen_from_the_verdict(
     authoritative = 4.0 if "authoritative_at" in data else None
     lag = float(data["previous_ttl_seconds"]) if "previous_ttl_seconds" in data else None  # type: ignore[arg-type]
     assert _switch(data, authoritative, lag) == switch
+
+
+def two_switches(*facts: ev.Fact, front_door_ok: bool = True) -> list[ev.Event]:
+    """A run with two entry points: the portal's DNS swap and the API's Front Door switch."""
+    base = started()
+    afd = ev.StepInfo(
+        id="afd",
+        name=None,
+        uses="frontdoor.switch",
+        needs=(),
+        budget_seconds=60,
+        timeout_seconds=600,
+        mutating=True,
+        on_failure="continue",
+        attempts=1,
+    )
+    begin = dataclasses.replace(base, steps=(*base.steps, afd))
+    afd_end: ev.Event = (
+        ev.StepSucceeded(at=at(40), step="afd", attempt=1, summary="", changed=True, duration_seconds=39)
+        if front_door_ok
+        else ev.StepFailed(
+            at=at(40),
+            step="afd",
+            attempt=1,
+            error="not seen",
+            error_type="TransientError",
+            duration_seconds=39,
+            on_failure="continue",
+        )
+    )
+    return [
+        begin,
+        ev.StepStarted(at=at(1), step="swap", attempt=1),
+        ev.StepStarted(at=at(1), step="afd", attempt=1),
+        *facts,
+        ev.StepSucceeded(at=at(20), step="swap", attempt=1, summary="", changed=True, duration_seconds=19),
+        afd_end,
+        ev.RunFinished(at=at(40), ending=ev.RunEnding.SUCCEEDED, exit_code=0),
+    ]
+
+
+def front_door_restored(offset: float) -> ev.Fact:
+    return ev.Fact(
+        at=at(offset),
+        step="afd",
+        kind="service.restored",
+        data={"at": at(offset).isoformat(), "by": "frontdoor.switch", "propagation_seconds": offset - 2},
+    )
+
+
+def test_with_two_traffic_switches_clients_are_served_when_the_last_one_says_so() -> None:
+    from drctl.engine.replay import RunView
+
+    events = two_switches(restored(6, 10), front_door_restored(40))
+    rto = objective(judge(events), "RTO")
+    assert rto is not None
+    # the DNS swap served the portal's clients at T+16s; the API's were still sent to the old region until T+40s
+    assert rto.achieved_seconds == 40
+    assert "afd was the last of 2 traffic switches" in rto.basis
+    assert RunView.of(events).restored_at == at(40)  # the live view and status read the same moment
+
+
+def test_a_traffic_switch_that_never_served_clients_leaves_the_service_not_restored() -> None:
+    from drctl.engine.replay import RunView
+
+    events = two_switches(restored(6, 10), front_door_ok=False)
+    rto = objective(judge(events), "RTO")
+    assert rto is not None
+    assert (rto.achieved_seconds, rto.met) == (None, False)
+    assert "afd did not see clients served" in rto.basis
+    assert RunView.of(events).restored_at is None

@@ -93,5 +93,6 @@ DNS_SWAP = ActionSpec(
     describe=_describe,
     check=_check,
     safety=_safety,
+    moves_traffic=True,
     needs_azure=True,
 )

@@ -116,5 +116,6 @@ FRONTDOOR_SWITCH = ActionSpec(
     describe=_describe,
     check=_check,
     safety=_safety,
+    moves_traffic=True,
     needs_azure=True,
 )

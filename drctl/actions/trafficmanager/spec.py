@@ -79,5 +79,6 @@ TM_SWITCH = ActionSpec(
     describe=_describe,
     check=_check,
     safety=_safety,
+    moves_traffic=True,
     needs_azure=True,
 )
