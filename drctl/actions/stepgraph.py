@@ -40,3 +40,15 @@ def nodes_for(playbook: Playbook, mode: Mode) -> list[Node]:
     return [
         Node(s.id, needs[s.id], budget_of(s).total_seconds(), is_background(s)) for s in graph.steps_for(playbook, mode)
     ]
+
+
+def planned_finish(playbook: Playbook, mode: Mode, step_id: str) -> float:
+    """When the plan's budgets have ``step_id`` done (seconds since T0): what a traffic switch's preflight adds the
+    clients' TTL to, to say whether clients switch within the RTO on the planned path."""
+    from drctl.core.schedule import CycleError, build
+
+    try:
+        timing = build(nodes_for(playbook, mode)).timing.get(step_id)
+    except CycleError:  # validation refuses cycles; a preflight still reports what it can
+        return 0.0
+    return timing.earliest_finish if timing is not None else 0.0

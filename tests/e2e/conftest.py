@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,17 +129,28 @@ class Rehearsal:
         ]
 
 
-@pytest.fixture
-def rehearsal(tmp_path: Path) -> Iterator[Rehearsal]:
-    playbook = tmp_path / "wallet.yaml"
-    playbook.write_text(fast_sample())
+@contextmanager
+def rehearsal_of(tmp_path: Path, playbook: str | Path, name: str = "wallet.yaml") -> Iterator[Rehearsal]:
+    """A sandbox seeded from ``playbook`` (its text, written to ``tmp_path / name``, or a file already written)
+    and a working directory beside it; the sandbox stops when the block ends."""
+    if isinstance(playbook, str):
+        path = tmp_path / name
+        path.write_text(playbook)
+    else:
+        path = playbook
     work = tmp_path / "work"
     work.mkdir()
-    sandbox = Sandbox.start(estate_from_playbook(playbook), workdir=tmp_path / "sandbox")
+    sandbox = Sandbox.start(estate_from_playbook(path), workdir=tmp_path / "sandbox")
     try:
-        yield Rehearsal(sandbox, work, playbook)
+        yield Rehearsal(sandbox, work, path)
     finally:
         sandbox.stop()
+
+
+@pytest.fixture
+def rehearsal(tmp_path: Path) -> Iterator[Rehearsal]:
+    with rehearsal_of(tmp_path, fast_sample()) as r:
+        yield r
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 60, what: str = "condition") -> None:

@@ -16,10 +16,9 @@ import pytest
 
 from drctl.actions.testkit import azure_clients
 from drctl.errors import ExitCode
-from drctl.sandbox import Sandbox, estate_from_playbook
 from tests.conftest import ROOT
 from tests.drill.test_sandbox_drill import short_drill
-from tests.e2e.conftest import Rehearsal
+from tests.e2e.conftest import Rehearsal, rehearsal_of
 
 pytestmark = pytest.mark.slow
 
@@ -30,14 +29,8 @@ DR_VMSS = "vmss-wallet-workers-aus"
 
 @pytest.fixture
 def rehearsal(tmp_path: Path) -> Iterator[Rehearsal]:
-    playbook = short_drill(tmp_path)
-    work = tmp_path / "work"
-    work.mkdir()
-    sandbox = Sandbox.start(estate_from_playbook(playbook), workdir=tmp_path / "sandbox")
-    try:
-        yield Rehearsal(sandbox, work, playbook)
-    finally:
-        sandbox.stop()
+    with rehearsal_of(tmp_path, short_drill(tmp_path)) as r:
+        yield r
 
 
 def dr_region(r: Rehearsal) -> dict[str, Any]:

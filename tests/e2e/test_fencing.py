@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from drctl.errors import ExitCode
-from drctl.sandbox import Sandbox, estate_from_playbook
-from tests.e2e.conftest import Rehearsal, fast_sample
+from tests.e2e.conftest import Rehearsal, fast_sample, rehearsal_of
 
 pytestmark = pytest.mark.slow
 
@@ -32,15 +31,8 @@ def fenced(tmp_path: Path) -> Iterator[Rehearsal]:
     anchor = "\n  - id: phase-standby-ready\n"
     text = fast_sample()
     assert anchor in text
-    playbook = tmp_path / "wallet.yaml"
-    playbook.write_text(text.replace(anchor, FENCE_STEP + anchor, 1))
-    work = tmp_path / "work"
-    work.mkdir()
-    sandbox = Sandbox.start(estate_from_playbook(playbook), workdir=tmp_path / "sandbox")
-    try:
-        yield Rehearsal(sandbox, work, playbook)
-    finally:
-        sandbox.stop()
+    with rehearsal_of(tmp_path, text.replace(anchor, FENCE_STEP + anchor, 1)) as r:
+        yield r
 
 
 def _source(r: Rehearsal) -> tuple[dict[str, str], int]:

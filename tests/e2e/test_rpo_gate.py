@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from drctl.errors import ExitCode
-from drctl.sandbox import Sandbox, estate_from_playbook
-from tests.e2e.conftest import Rehearsal, fast_sample, wait_for
+from tests.e2e.conftest import Rehearsal, fast_sample, rehearsal_of, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -28,19 +26,6 @@ STORAGE_STEP = """
     with:
       mode: planned-then-unplanned
 """
-
-
-@contextmanager
-def rehearsal_of(tmp_path: Path, text: str) -> Iterator[Rehearsal]:
-    playbook = tmp_path / "wallet.yaml"
-    playbook.write_text(text)
-    work = tmp_path / "work"
-    work.mkdir()
-    sandbox = Sandbox.start(estate_from_playbook(playbook), workdir=tmp_path / "sandbox")
-    try:
-        yield Rehearsal(sandbox, work, playbook)
-    finally:
-        sandbox.stop()
 
 
 def with_storage_step(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from drctl.actions import stepgraph
 from drctl.actions.dns.spec import DnsSwapParams, Move, swap_records
 from drctl.actions.runtime import (
     FACT_SERVICE_RESTORED,
@@ -252,24 +253,12 @@ def done_swap(p: DnsSwapParams, ctx: StepContext) -> bool | Outcome:
         return False  # not visible yet: the step runs again, finds the records written and goes on verifying
 
 
-def _planned_finish(ctx: StepContext) -> float:
-    """When the plan's budgets have this swap done (seconds since T0): the path clients' TTL is added to."""
-    from drctl.actions import stepgraph
-    from drctl.core.schedule import CycleError, build
-
-    try:
-        timing = build(stepgraph.nodes_for(ctx.playbook, ctx.mode)).timing.get(ctx.step_id)
-    except CycleError:  # validation refuses cycles; a preflight still reports what it can
-        return 0.0
-    return timing.earliest_finish if timing is not None else 0.0
-
-
 def preflight_swap(p: DnsSwapParams, ctx: StepContext) -> list[Finding]:
     from drctl.durations import format_duration as fd
 
     findings = []
     rto = ctx.playbook.objectives.rto.total_seconds()
-    swapped = _planned_finish(ctx)
+    swapped = stepgraph.planned_finish(ctx.playbook, ctx.mode, ctx.step_id)
     for move in swap_records(p, ctx.scope):
         state = _read(ctx, move)
         current = f"{', '.join(state.values) or 'empty'} TTL {state.ttl}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from drctl.actions import stepgraph
 from drctl.actions.fencing import FenceItem, FenceOutcome
 from drctl.actions.runtime import (
     FACT_SERVICE_RESTORED,
@@ -249,18 +250,6 @@ def done_switch(p: TmSwitchParams, ctx: StepContext) -> bool | Outcome:
         return False
 
 
-def _planned_finish(ctx: StepContext) -> float:
-    """When the plan's budgets have this switch done (seconds since T0): the path clients' TTL is added to."""
-    from drctl.actions import stepgraph
-    from drctl.core.schedule import CycleError, build
-
-    try:
-        timing = build(stepgraph.nodes_for(ctx.playbook, ctx.mode)).timing.get(ctx.step_id)
-    except CycleError:
-        return 0.0
-    return timing.earliest_finish if timing is not None else 0.0
-
-
 def _state(endpoint: Endpoint) -> str:
     return f"{endpoint.status}, priority {endpoint.priority}, monitor {endpoint.monitor_status or 'unknown'}"
 
@@ -278,7 +267,7 @@ def preflight_switch(p: TmSwitchParams, ctx: StepContext) -> list[Finding]:
         findings.append(Finding(subject, _state(endpoint), intended, "ok"))
     subject = f"Traffic Manager {profile.fqdn} TTL"
     rto = ctx.playbook.objectives.rto.total_seconds()
-    switched = _planned_finish(ctx)
+    switched = stepgraph.planned_finish(ctx.playbook, ctx.mode, ctx.step_id)
     current = f"TTL {profile.ttl} s, {profile.routing_method}, profile {profile.status}"
     intended = f"clients switch by the verification + {fd(profile.ttl)}"
     if profile.routing_method != "Priority":
