@@ -19,10 +19,9 @@ import pytest
 from drctl.errors import ExitCode
 from drctl.net.config import NetworkConfig
 from drctl.net.http import Client
-from drctl.sandbox import Sandbox, estate_from_playbook
 from tests.aks import kube_apps
 from tests.conftest import ROOT
-from tests.e2e.conftest import Rehearsal, wait_for
+from tests.e2e.conftest import Rehearsal, rehearsal_of, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -57,15 +56,8 @@ def aks(tmp_path: Path) -> Iterator[Rehearsal]:
     for old, new in FAST.items():
         assert old in text, old
         text = text.replace(old, new)
-    playbook = tmp_path / "wallet-aks.yaml"
-    playbook.write_text(text)
-    work = tmp_path / "work"
-    work.mkdir()
-    sandbox = Sandbox.start(estate_from_playbook(playbook), workdir=tmp_path / "sandbox")
-    try:
-        yield Rehearsal(sandbox, work, playbook)
-    finally:
-        sandbox.stop()
+    with rehearsal_of(tmp_path, text, "wallet-aks.yaml") as r:
+        yield r
 
 
 def writes(r: Rehearsal) -> Counter[str]:
@@ -207,14 +199,20 @@ def test_kill_9_inside_the_cluster_start_and_before_front_door_is_verified_sends
     aks: Rehearsal,
 ) -> None:
     r = aks
-    r.sandbox.add_faults([{"kind": "latency", "op": "aks.start", "seconds": 6}])
+    # a 6 s cluster start to kill inside, and 12 s of Front Door propagation to kill within, even on a busy machine
+    r.sandbox.add_faults(
+        [
+            {"kind": "latency", "op": "aks.start", "seconds": 6},
+            {"kind": "front_door_propagation_delay", "seconds": 12},
+        ]
+    )
     process = r.start("failover", str(r.playbook), "--yes")
     wait_for(lambda: writes(r)["aks.start"] == 1, timeout=90, what="the cluster start to reach the sandbox")
     os.kill(process.pid, signal.SIGKILL)  # inside the 6 s long-running start, after Azure accepted it
     process.communicate(timeout=60)
 
     resumed = r.start("resume", r.run_ids()[-1], "--yes")
-    # both origins written, Front Door still propagating (5 s): killed between the write and its verification
+    # both origins written, Front Door still propagating: killed between the write and its verification
     wait_for(lambda: writes(r)["afd.origin.update"] == 2, timeout=120, what="the Front Door switch")
     os.kill(resumed.pid, signal.SIGKILL)
     resumed.communicate(timeout=60)
@@ -228,6 +226,7 @@ def test_kill_9_inside_the_cluster_start_and_before_front_door_is_verified_sends
     )
     (restored,) = r.facts("service.restored")
     assert restored["by"] == "frontdoor.switch"
+    assert restored["propagation_seconds"] >= 12  # measured from the first write, before the kill
     assert served_by(r) == {"au-southeast"}
     assert ready(r, TARGET) == {("wallet", "wallet-api"): 8, ("wallet", "ledger-worker"): 4}
     assert r.drctl("runs", "verify", r.run_ids()[-1]).returncode == ExitCode.OK
